@@ -1,0 +1,191 @@
+//! The one frame netconsole sends: Ethernet + IPv4 or IPv6 + UDP + payload, built in place.
+//!
+//! Field values are Linux netpoll's (`push_udp`, `push_ipv4`, `push_ipv6`, `push_eth`): IPv4
+//! `0x45`, TOS 0, the caller's identification, DF clear, TTL 64; IPv6 `0x60`, flow label 0, hop
+//! limit 32; the UDP checksum always computed, and sent as `0xffff` when it comes out 0. The
+//! payload arrives as a gather list of slices and is copied into the frame once, summed on the way.
+//! Short frames are not padded here: padding to 60 bytes is the driver's job, as in Linux.
+
+use core::fmt;
+use core::net::IpAddr;
+
+use super::checksum::Checksum;
+use super::ethernet::{self, EtherType};
+use super::{ipv4, ipv6, udp, MacAddr, IP_PROTO_UDP};
+
+/// The IP MTU of Ethernet, which bounds the payload of one frame.
+pub const ETHERNET_MTU: usize = 1500;
+
+/// The addresses, ports and IPv4 identification of one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct UdpFrame {
+    /// Our MAC address.
+    pub src_mac: MacAddr,
+    /// The next hop's MAC address (broadcast if unknown, as Linux does).
+    pub dst_mac: MacAddr,
+    /// Our IP address; its family must be the destination's.
+    pub src_ip: IpAddr,
+    /// The receiver's IP address.
+    pub dst_ip: IpAddr,
+    /// Our UDP port.
+    pub src_port: u16,
+    /// The receiver's UDP port.
+    pub dst_port: u16,
+    /// IPv4 identification; unused for IPv6, which has none.
+    pub ipv4_ident: u16,
+}
+
+/// Why a frame could not be built. Nothing was written to the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BuildError {
+    /// The buffer cannot hold the frame.
+    BufferTooSmall {
+        /// Bytes the frame needs.
+        needed: usize,
+        /// Bytes the buffer has.
+        available: usize,
+    },
+    /// The payload does not fit one frame under the Ethernet MTU.
+    PayloadTooLarge {
+        /// Payload bytes given.
+        len: usize,
+        /// Most payload bytes one frame carries for this address family.
+        max: usize,
+    },
+    /// Source and destination addresses are of different families.
+    MixedFamilies,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            BuildError::BufferTooSmall { needed, available } => {
+                write!(f, "frame needs {needed} bytes, buffer has {available}")
+            }
+            BuildError::PayloadTooLarge { len, max } => {
+                write!(f, "UDP payload of {len} bytes exceeds the {max} one frame can carry")
+            }
+            BuildError::MixedFamilies => f.write_str("source and destination IP families differ"),
+        }
+    }
+}
+
+impl core::error::Error for BuildError {}
+
+/// Total length of a gather list, saturating (a sum that large is refused anyway).
+pub fn gather_len(payload: &[&[u8]]) -> usize {
+    payload.iter().fold(0usize, |n, s| n.saturating_add(s.len()))
+}
+
+impl UdpFrame {
+    /// Length of the IP header for this frame's family.
+    fn ip_header_len(&self) -> usize {
+        match self.dst_ip {
+            IpAddr::V4(_) => ipv4::HEADER_LEN,
+            IpAddr::V6(_) => ipv6::HEADER_LEN,
+        }
+    }
+
+    /// Bytes in front of the payload: 42 for IPv4, 62 for IPv6.
+    pub fn header_len(&self) -> usize {
+        ethernet::HEADER_LEN + self.ip_header_len() + udp::HEADER_LEN
+    }
+
+    /// The most payload one frame carries: 1472 bytes over IPv4, 1452 over IPv6.
+    pub fn max_payload(&self) -> usize {
+        ETHERNET_MTU - self.ip_header_len() - udp::HEADER_LEN
+    }
+
+    /// The frame length for `payload_len` bytes of payload, or why there is none.
+    pub fn frame_len(&self, payload_len: usize) -> Result<usize, BuildError> {
+        if self.src_ip.is_ipv4() != self.dst_ip.is_ipv4() {
+            return Err(BuildError::MixedFamilies);
+        }
+        if payload_len > self.max_payload() {
+            return Err(BuildError::PayloadTooLarge { len: payload_len, max: self.max_payload() });
+        }
+        Ok(self.header_len() + payload_len)
+    }
+
+    /// Writes the frame at the start of `buf` and returns its length. The payload is the
+    /// concatenation of the slices in `payload`.
+    ///
+    /// ```
+    /// use netpoll_core::wire::{UdpFrame, MacAddr};
+    /// let frame = UdpFrame {
+    ///     src_mac: MacAddr([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+    ///     dst_mac: MacAddr::BROADCAST,
+    ///     src_ip: "10.0.0.1".parse().unwrap(),
+    ///     dst_ip: "10.0.0.2".parse().unwrap(),
+    ///     src_port: 6665,
+    ///     dst_port: 6666,
+    ///     ipv4_ident: 1,
+    /// };
+    /// let mut buf = [0u8; 1514];
+    /// let len = frame.emit(&mut buf, &[b"hello, ", b"world\n"]).unwrap();
+    /// assert_eq!(len, 42 + 13);
+    /// ```
+    pub fn emit(&self, buf: &mut [u8], payload: &[&[u8]]) -> Result<usize, BuildError> {
+        let payload_len = gather_len(payload);
+        let frame_len = self.frame_len(payload_len)?;
+        if buf.len() < frame_len {
+            return Err(BuildError::BufferTooSmall { needed: frame_len, available: buf.len() });
+        }
+        let (eth, rest) = buf[..frame_len].split_at_mut(ethernet::HEADER_LEN);
+        let (ip, rest) = rest.split_at_mut(self.ip_header_len());
+        let (udp_header, data) = rest.split_at_mut(udp::HEADER_LEN);
+
+        // The one pass over the payload: copy each slice and sum it.
+        let mut payload_sum = Checksum::new();
+        let mut at = 0;
+        for slice in payload {
+            let copied = payload_sum.copy_and_add(&mut data[at..at + slice.len()], slice);
+            debug_assert!(copied);
+            at += slice.len();
+        }
+
+        // Bounded by max_payload above, so these fit 16 bits.
+        let udp_len = (udp::HEADER_LEN + payload_len) as u16;
+        let udp_repr = udp::Repr { src_port: self.src_port, dst_port: self.dst_port };
+        udp_repr.emit_header(udp_header, payload_len as u16);
+        let mut sum = match udp::pseudo_header(&self.src_ip, &self.dst_ip, udp_len) {
+            Some(sum) => sum,
+            None => return Err(BuildError::MixedFamilies),
+        };
+        sum.add_bytes(udp_header);
+        sum.append(payload_sum);
+        udp::Repr::set_checksum(udp_header, udp::wire_checksum(&sum));
+
+        let ethertype = match (self.src_ip, self.dst_ip) {
+            (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
+                ipv4::Repr {
+                    src_addr,
+                    dst_addr,
+                    protocol: IP_PROTO_UDP,
+                    payload_len: usize::from(udp_len),
+                    ident: self.ipv4_ident,
+                    ttl: ipv4::NETPOLL_TTL,
+                }
+                .emit(ip);
+                EtherType::Ipv4
+            }
+            (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
+                ipv6::Repr {
+                    src_addr,
+                    dst_addr,
+                    next_header: IP_PROTO_UDP,
+                    payload_len: usize::from(udp_len),
+                    hop_limit: ipv6::NETPOLL_HOP_LIMIT,
+                }
+                .emit(ip);
+                EtherType::Ipv6
+            }
+            _ => return Err(BuildError::MixedFamilies),
+        };
+        ethernet::Repr { src_addr: self.src_mac, dst_addr: self.dst_mac, ethertype }
+            .emit(&mut ethernet::Frame::new_unchecked(eth));
+        Ok(frame_len)
+    }
+}

@@ -1,0 +1,58 @@
+//! `cargo xtask`: the project's automation, in Rust so that it needs nothing but cargo.
+//!
+//! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
+//! - `cargo xtask demo`: the mission, end to end, on this machine.
+//! - `cargo xtask bench`: the criterion benchmarks.
+
+mod process;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | bench>
+
+  test           fmt, clippy, tests, no_std cross builds, fuzz smoke runs, end-to-end tests
+    --require-all  a step whose prerequisite is missing fails instead of being skipped (CI)
+    --quick        skip the fuzz smoke runs and end-to-end tests
+  demo           send a log through a real network stack and show what arrived
+  bench          run the criterion benchmarks (benches/)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "test" => match test::Options::parse(rest) {
+            Ok(options) => test::run(&options),
+            Err(e) => {
+                eprintln!("xtask test: {e}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        "demo" => {
+            eprintln!(
+                "xtask demo: not available yet; it arrives with the host tools (the `netconsole` \
+                 command and its Linux drivers)."
+            );
+            return ExitCode::from(2);
+        }
+        "bench" => test::bench(),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("xtask: unknown command `{other}`\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
