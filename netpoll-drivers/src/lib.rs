@@ -1,5 +1,7 @@
-//! NIC drivers for netpoll-core.
+//! NIC drivers for netpoll-core, one module per NIC, each behind its own feature.
 //!
-//! Not implemented yet: the simulated NIC and the real drivers land with their own issues.
-#![no_std]
+//! - [`sim`] (always built): a simulated NIC with fault injection, for every crate's tests.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
+
+pub mod sim;

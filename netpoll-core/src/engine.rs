@@ -1,0 +1,306 @@
+//! The send engine for one NIC: frames built in the driver's TX slot, a bounded retry when the
+//! ring is full, one IPv4 identification counter for every target on the NIC.
+//!
+//! The retry is Linux's `__netpoll_send_skb`: try to transmit; if the ring is full, poll the
+//! device to reclaim TX slots, wait (50 µs in Linux), and try again, for a bounded number of tries
+//! (one jiffy's worth in Linux: 20 at HZ=1000). Then give up and say so: deferring the message is
+//! the caller's decision (netconsole keeps it in its backlog).
+
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use embedded_hal::delay::DelayNs;
+
+use crate::arp::ArpState;
+use crate::driver::{NetPoll, XmitError};
+use crate::endpoint::Endpoint;
+use crate::wire::frame::gather_len;
+use crate::wire::{BuildError, UdpFrame};
+
+/// How long a send may try before it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RetryPolicy {
+    /// Transmit attempts, the first included. At least one is always made.
+    pub tries: u32,
+    /// Microseconds to wait between attempts, when the engine has a delay.
+    pub wait_us: u32,
+}
+
+impl RetryPolicy {
+    /// Linux's budget at HZ=1000: 20 tries, 50 µs apart, one jiffy in all.
+    pub const LINUX: RetryPolicy = RetryPolicy { tries: 20, wait_us: 50 };
+
+    /// The longest a send waits in all, in microseconds (with a delay; without one, the tries
+    /// follow each other at the speed of `poll`).
+    pub const fn max_wait_us(&self) -> u64 {
+        self.tries.saturating_sub(1) as u64 * self.wait_us as u64
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::LINUX
+    }
+}
+
+/// Why a frame was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SendError {
+    /// The link is down (checked before building anything).
+    LinkDown,
+    /// The TX ring stayed full for the whole retry budget.
+    RingFull,
+    /// The frame cannot be built (payload too large, mixed address families, too long for the
+    /// driver).
+    Build(BuildError),
+    /// The driver refused the frame.
+    Driver(XmitError),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::LinkDown => f.write_str("link down"),
+            SendError::RingFull => f.write_str("TX ring full for the whole retry budget"),
+            SendError::Build(e) => write!(f, "cannot build frame: {e}"),
+            SendError::Driver(e) => write!(f, "driver refused frame: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for SendError {}
+
+/// What the engine has done, since it was made. Plain integers: read them as a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Counters {
+    /// Frames handed to the driver.
+    pub frames_sent: u64,
+    /// Bytes of those frames (headers included, padding excluded).
+    pub bytes_sent: u64,
+    /// Transmit attempts that found the ring full.
+    pub busy_retries: u64,
+    /// Frames given up after the whole retry budget.
+    pub gave_up: u64,
+    /// Sends refused because the link was down.
+    pub link_down: u64,
+    /// Frames the driver refused or that could not be built.
+    pub errors: u64,
+    /// ARP requests for one of our addresses that we answered.
+    pub arp_replies_sent: u64,
+    /// ARP requests we sent to resolve a target.
+    pub arp_requests_sent: u64,
+}
+
+/// A delay that does not wait: retries follow each other as fast as `poll` returns. The default
+/// when the firmware has no timer to give.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDelay;
+
+impl DelayNs for NoDelay {
+    fn delay_ns(&mut self, _ns: u32) {}
+}
+
+/// One NIC and its send engine.
+///
+/// ```
+/// use netpoll_core::{Endpoint, MacAddr, Netpoll};
+/// use netpoll_drivers::sim::SimNic;
+///
+/// let nic: SimNic = SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1]));
+/// let mut netpoll = Netpoll::new(nic);
+/// let target = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+/// let len = netpoll.send_udp(&target, &[b"<6>hello, ", b"world\n"]).unwrap();
+///
+/// assert_eq!(len, 42 + 16);
+/// let frame = netpoll.driver_mut().pop_sent().unwrap();
+/// assert_eq!(&frame[42..len], b"<6>hello, world\n");
+/// assert_eq!(frame.len(), 60, "the driver pads short frames");
+/// assert_eq!(netpoll.counters().frames_sent, 1);
+/// ```
+pub struct Netpoll<D: NetPoll, W: DelayNs = NoDelay> {
+    driver: D,
+    delay: W,
+    has_delay: bool,
+    policy: RetryPolicy,
+    /// The identification of the last IPv4 frame; Linux's first frame carries 1.
+    ip_ident: u16,
+    counters: Counters,
+    pub(crate) arp: ArpState,
+}
+
+impl<D: NetPoll> Netpoll<D, NoDelay> {
+    /// An engine for `driver` with Linux's retry budget and no delay between tries.
+    pub fn new(driver: D) -> Self {
+        Netpoll::with_delay_inner(driver, NoDelay, false)
+    }
+}
+
+impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
+    /// An engine that waits with `delay` between tries, as Linux waits 50 µs.
+    pub fn with_delay(driver: D, delay: W) -> Self {
+        Netpoll::with_delay_inner(driver, delay, true)
+    }
+
+    fn with_delay_inner(driver: D, delay: W, has_delay: bool) -> Self {
+        Netpoll {
+            driver,
+            delay,
+            has_delay,
+            policy: RetryPolicy::LINUX,
+            ip_ident: 0,
+            counters: Counters::default(),
+            arp: ArpState::new(),
+        }
+    }
+
+    /// Sets the retry budget.
+    pub fn set_retry_policy(&mut self, policy: RetryPolicy) {
+        self.policy = policy;
+    }
+
+    /// The retry budget.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &D {
+        &self.driver
+    }
+
+    /// The driver, mutable (to configure it or inject faults in tests).
+    pub fn driver_mut(&mut self) -> &mut D {
+        &mut self.driver
+    }
+
+    /// The delay the engine waits with.
+    pub fn delay(&self) -> &W {
+        &self.delay
+    }
+
+    /// Gives the driver back.
+    pub fn into_driver(self) -> D {
+        self.driver
+    }
+
+    /// A snapshot of the counters.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Answer ARP requests for `addr` while polling (one of our IPv4 addresses). Returns `false`
+    /// if the table of our addresses is full.
+    pub fn add_local_ipv4(&mut self, addr: Ipv4Addr) -> bool {
+        self.arp.add_local(addr)
+    }
+
+    /// Builds one UDP frame from `payload` straight into a TX slot of the driver and queues it,
+    /// retrying within the budget while the ring is full. Returns the frame length.
+    pub fn send_udp(&mut self, to: &Endpoint, payload: &[&[u8]]) -> Result<usize, SendError> {
+        if !self.driver.link_up() {
+            self.counters.link_down += 1;
+            return Err(SendError::LinkDown);
+        }
+        let mut frame = UdpFrame {
+            src_mac: self.driver.mac_address(),
+            dst_mac: to.dst_mac(),
+            src_ip: to.local_ip,
+            dst_ip: to.remote_ip,
+            src_port: to.local_port,
+            dst_port: to.remote_port,
+            ipv4_ident: 0,
+        };
+        let len = match frame.frame_len(gather_len(payload)) {
+            Ok(len) if len <= self.driver.max_frame_len() => len,
+            Ok(len) => {
+                self.counters.errors += 1;
+                let max = self.driver.max_frame_len();
+                return Err(SendError::Driver(XmitError::TooLong { len, max }));
+            }
+            Err(e) => {
+                self.counters.errors += 1;
+                return Err(SendError::Build(e));
+            }
+        };
+        if to.remote_ip.is_ipv4() {
+            // One counter for every target on this NIC, as Linux's `ip_ident`; wraps mod 2^16.
+            self.ip_ident = self.ip_ident.wrapping_add(1);
+            frame.ipv4_ident = self.ip_ident;
+        }
+        let mut fill = |slot: &mut [u8]| {
+            // The length was checked above, so this cannot fail; a driver that hands a slice of
+            // another length gets nothing written rather than a panic.
+            let _ = frame.emit(slot, payload);
+        };
+        self.transmit(len, &mut fill)?;
+        Ok(len)
+    }
+
+    /// Queues a frame that is already built, with the same retry as [`send_udp`](Self::send_udp).
+    pub fn send_raw(&mut self, frame: &[u8]) -> Result<(), SendError> {
+        if !self.driver.link_up() {
+            self.counters.link_down += 1;
+            return Err(SendError::LinkDown);
+        }
+        self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
+    }
+
+    /// The bounded try → poll → wait loop.
+    fn transmit(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), SendError> {
+        let tries = self.policy.tries.max(1);
+        for attempt in 0..tries {
+            match self.driver.xmit_with(len, fill) {
+                Ok(()) => {
+                    self.counters.frames_sent += 1;
+                    self.counters.bytes_sent += len as u64;
+                    return Ok(());
+                }
+                Err(XmitError::Busy) => {
+                    self.counters.busy_retries += 1;
+                    if attempt + 1 < tries {
+                        self.poll();
+                        if self.has_delay {
+                            self.delay.delay_us(self.policy.wait_us);
+                        }
+                    }
+                }
+                Err(XmitError::LinkDown) => {
+                    self.counters.link_down += 1;
+                    return Err(SendError::LinkDown);
+                }
+                Err(e) => {
+                    self.counters.errors += 1;
+                    return Err(SendError::Driver(e));
+                }
+            }
+        }
+        self.counters.gave_up += 1;
+        Err(SendError::RingFull)
+    }
+
+    /// Polls the driver once: reclaims TX slots, answers ARP requests for our addresses, notes ARP
+    /// replies a resolution waits for. Other received frames are dropped.
+    pub fn poll(&mut self) {
+        let arp = &mut self.arp;
+        let our_mac = self.driver.mac_address();
+        self.driver.poll(&mut |frame| arp.receive(frame, our_mac));
+        self.send_arp_replies();
+    }
+
+    pub(crate) fn count_arp_request(&mut self) {
+        self.counters.arp_requests_sent += 1;
+    }
+
+    pub(crate) fn count_arp_reply(&mut self) {
+        self.counters.arp_replies_sent += 1;
+    }
+
+    pub(crate) fn wait_us(&mut self, us: u32) {
+        if self.has_delay {
+            self.delay.delay_us(us);
+        }
+    }
+}
