@@ -1,7 +1,35 @@
-//! A Linux-compatible netconsole sink.
+//! A Linux-compatible netconsole sink, and the receiver for what it sends.
 //!
-//! Not implemented yet: the sink and the receiver land with their own issues. Nothing here
-//! pretends to work.
-#![no_std]
+//! - [`Netconsole`]: one NIC, several targets (basic and extended side by side), Linux's formats
+//!   byte for byte, fragmentation at 1000 bytes with `ncfrag`, release prefix, userdata and
+//!   sysdata; writes from any context through a try-lock and a bounded backlog.
+//! - [`MessageWriter`]: `core::fmt::Write` for one message.
+//! - [`global`]: one console for the whole firmware, for `log`, panic handlers and interrupts.
+//! - [`receive`]: the bounded, `no_std` receiver that `netconsole listen` and its fuzz target use.
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod backlog;
+mod console;
+mod counters;
+pub mod global;
+#[cfg(feature = "log")]
+mod log_impl;
+mod message;
+pub mod receive;
+mod record;
+pub mod stream;
+mod sysdata;
+mod target;
+pub mod userdata;
+mod writer;
+
+pub use console::{ConsoleError, Netconsole};
+pub use counters::{Counters, Dropped, TargetCounters};
+pub use record::{escape, escaped_len, needs_escape, Caller, ExtendedRecord, Header};
+pub use stream::MAX_PRINT_CHUNK;
+pub use sysdata::{NoSystemInfo, Sysdata, SystemInfo, MAX_RELEASE_LEN, MAX_TASK_NAME_LEN};
+pub use target::{MacSource, Target, TargetError};
+pub use userdata::{Userdata, UserdataError};
+pub use writer::MessageWriter;

@@ -14,8 +14,7 @@ use embedded_hal::delay::DelayNs;
 use crate::arp::ArpState;
 use crate::driver::{NetPoll, XmitError};
 use crate::endpoint::Endpoint;
-use crate::wire::frame::gather_len;
-use crate::wire::{BuildError, UdpFrame};
+use crate::wire::{BuildError, Payload, UdpFrame};
 
 /// How long a send may try before it gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +199,16 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
     /// Builds one UDP frame from `payload` straight into a TX slot of the driver and queues it,
     /// retrying within the budget while the ring is full. Returns the frame length.
     pub fn send_udp(&mut self, to: &Endpoint, payload: &[&[u8]]) -> Result<usize, SendError> {
+        self.send_payload(to, payload)
+    }
+
+    /// As [`send_udp`](Self::send_udp), for any [`Payload`]: the payload's slices are copied
+    /// into the TX slot once, as the frame is built there.
+    pub fn send_payload(
+        &mut self,
+        to: &Endpoint,
+        payload: &(impl Payload + ?Sized),
+    ) -> Result<usize, SendError> {
         if !self.driver.link_up() {
             self.counters.link_down += 1;
             return Err(SendError::LinkDown);
@@ -213,7 +222,7 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
             dst_port: to.remote_port,
             ipv4_ident: 0,
         };
-        let len = match frame.frame_len(gather_len(payload)) {
+        let len = match frame.frame_len(payload.len()) {
             Ok(len) if len <= self.driver.max_frame_len() => len,
             Ok(len) => {
                 self.counters.errors += 1;
@@ -233,7 +242,7 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         let mut fill = |slot: &mut [u8]| {
             // The length was checked above, so this cannot fail; a driver that hands a slice of
             // another length gets nothing written rather than a panic.
-            let _ = frame.emit(slot, payload);
+            let _ = frame.emit_payload(slot, payload);
         };
         self.transmit(len, &mut fill)?;
         Ok(len)

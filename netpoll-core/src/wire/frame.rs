@@ -79,6 +79,35 @@ pub fn gather_len(payload: &[&[u8]]) -> usize {
     payload.iter().fold(0usize, |n, s| n.saturating_add(s.len()))
 }
 
+/// A payload handed over as consecutive slices, without being copied anywhere first.
+///
+/// A gather list `[&[u8]]` is one; netconsole's fragments are another (a header rendered on the
+/// stack, then a window into the message body, the userdata and the sysdata).
+pub trait Payload {
+    /// Total length in bytes.
+    fn len(&self) -> usize;
+
+    /// Whether the payload is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with consecutive slices whose concatenation is the payload, `len()` bytes in all.
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[u8]));
+}
+
+impl Payload for [&[u8]] {
+    fn len(&self) -> usize {
+        gather_len(self)
+    }
+
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
+        for slice in self {
+            f(slice);
+        }
+    }
+}
+
 impl UdpFrame {
     /// Length of the IP header for this frame's family.
     fn ip_header_len(&self) -> usize {
@@ -128,7 +157,17 @@ impl UdpFrame {
     /// assert_eq!(len, 42 + 13);
     /// ```
     pub fn emit(&self, buf: &mut [u8], payload: &[&[u8]]) -> Result<usize, BuildError> {
-        let payload_len = gather_len(payload);
+        self.emit_payload(buf, payload)
+    }
+
+    /// As [`emit`](Self::emit), for any [`Payload`]. A payload that yields more bytes than its
+    /// `len()` is cut there, one that yields fewer is padded with zeros: never a panic.
+    pub fn emit_payload(
+        &self,
+        buf: &mut [u8],
+        payload: &(impl Payload + ?Sized),
+    ) -> Result<usize, BuildError> {
+        let payload_len = payload.len();
         let frame_len = self.frame_len(payload_len)?;
         if buf.len() < frame_len {
             return Err(BuildError::BufferTooSmall { needed: frame_len, available: buf.len() });
@@ -140,10 +179,14 @@ impl UdpFrame {
         // The one pass over the payload: copy each slice and sum it.
         let mut payload_sum = Checksum::new();
         let mut at = 0;
-        for slice in payload {
-            let copied = payload_sum.copy_and_add(&mut data[at..at + slice.len()], slice);
+        payload.for_each_slice(&mut |slice| {
+            let take = slice.len().min(data.len() - at);
+            let copied = payload_sum.copy_and_add(&mut data[at..at + take], &slice[..take]);
             debug_assert!(copied);
-            at += slice.len();
+            at += take;
+        });
+        if at < data.len() {
+            data[at..].fill(0);
         }
 
         // Bounded by max_payload above, so these fit 16 bits.

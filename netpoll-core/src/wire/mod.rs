@@ -21,7 +21,7 @@ pub use checksum::Checksum;
 pub use ethernet::{
     EtherType, Frame as EthernetFrame, Repr as EthernetRepr, HEADER_LEN as ETHERNET_HEADER_LEN,
 };
-pub use frame::{BuildError, UdpFrame};
+pub use frame::{BuildError, Payload, UdpFrame};
 pub use ipv4::{Packet as Ipv4Packet, Repr as Ipv4Repr, HEADER_LEN as IPV4_HEADER_LEN};
 pub use ipv6::{Packet as Ipv6Packet, Repr as Ipv6Repr, HEADER_LEN as IPV6_HEADER_LEN};
 pub use mac::{MacAddr, ParseMacError};

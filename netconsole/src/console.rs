@@ -1,0 +1,513 @@
+//! The console: one NIC, several targets, a write path that never deadlocks.
+//!
+//! # Re-entry, interrupts, panics
+//!
+//! A write takes the NIC with a try-lock (`spin::Mutex::try_lock`): it never waits. A write that
+//! finds the NIC taken (it came from inside the driver, from an interrupt handler that preempted a
+//! write, from a panic during a write) does not touch the NIC: it appends its message to the
+//! backlog, in a short critical section, and returns. The write that holds the NIC sends the
+//! backlog, in order, before it lets go, and looks again after letting go, so a message added in
+//! that gap is not left behind. A full backlog drops the message and counts it.
+//!
+//! A panic handler never returns, so a panic that strikes while a write holds the console cannot
+//! wait for that write to flush its message: the message stays in the backlog, counted as
+//! *stranded*. It leaves with the next write or [`Netconsole::flush`], if there is one.
+//!
+//! # Interrupt latency
+//!
+//! The console itself only disables interrupts for the backlog's critical sections: a copy of at
+//! most one message (and the move of the backlog's bytes when an entry leaves). The NIC is driven
+//! outside any critical section. Linux sends with interrupts off; firmware that wants the same
+//! (so that no interrupt handler can defer its message) wraps the write in its own critical
+//! section, and then the worst case below is its interrupt latency.
+//!
+//! # Worst-case time of one write
+//!
+//! Every datagram costs at most one [`RetryPolicy`](netpoll_core::RetryPolicy) budget: `tries`
+//! transmit attempts, each followed by a poll and a `wait_us` wait. A write sends the backlog
+//! first and then its own message, so it sends at most `(B + message bytes) / 950 + entries`
+//! datagrams per enabled target, and it stops at the first datagram whose budget runs out (the
+//! rest waits in the backlog). Bound it by choosing `B`, the retry policy and the message size.
+
+use core::cell::RefCell;
+use core::net::IpAddr;
+
+use critical_section::Mutex as CsMutex;
+use embedded_hal::delay::DelayNs;
+use netpoll_core::wire::Payload;
+use netpoll_core::{NetPoll, Netpoll, NoDelay, ResolvePolicy, SendError};
+
+use crate::backlog::{self, Backlog};
+use crate::counters::{Counters, TargetCounters};
+use crate::message::Message;
+use crate::record::ExtendedRecord;
+use crate::stream::{for_each_packet, DataStream, MAX_PRINT_CHUNK};
+use crate::sysdata::{self, NoSystemInfo, SystemInfo, MAX_RELEASE_LEN};
+use crate::target::{MacSource, Target};
+
+/// Why a console operation was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ConsoleError {
+    /// A write holds the console (this was called from inside one, or from an interrupt).
+    Busy,
+    /// No NIC attached.
+    NoNic,
+    /// No room for another target.
+    TooManyTargets,
+    /// No target at this index.
+    NoSuchTarget,
+    /// `release` set without `extended`.
+    ReleaseWithoutExtended,
+}
+
+impl core::fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConsoleError::Busy => "console busy (called from inside a write)",
+            ConsoleError::NoNic => "no NIC attached",
+            ConsoleError::TooManyTargets => "no room for another target",
+            ConsoleError::NoSuchTarget => "no such target",
+            ConsoleError::ReleaseWithoutExtended => "Release feature requires extended log message",
+        })
+    }
+}
+
+impl core::error::Error for ConsoleError {}
+
+/// What only the write that holds the NIC touches.
+struct Engine<D: NetPoll, W: DelayNs, const T: usize, const U: usize, const B: usize> {
+    netpoll: Option<Netpoll<D, W>>,
+    targets: heapless::Vec<Target<U>, T>,
+    /// A backlog entry being sent, copied out so the backlog stays open to nested writes.
+    scratch: heapless::Vec<u8, B>,
+}
+
+/// What every writer may touch, in a short critical section.
+struct Shared<const T: usize, const B: usize> {
+    backlog: Backlog<B>,
+    counters: Counters,
+    targets: [TargetCounters; T],
+    seq: u64,
+}
+
+/// A netconsole: a NIC, up to `T` targets with up to `U` userdata entries each, and a `B`-byte
+/// backlog.
+///
+/// ```
+/// use netconsole::{Netconsole, NoSystemInfo, Target};
+/// use netpoll_core::{Endpoint, MacAddr, Netpoll, ResolvePolicy};
+/// use netpoll_drivers::sim::SimNic;
+///
+/// static CONSOLE: Netconsole<SimNic> = Netconsole::new(NoSystemInfo);
+///
+/// assert!(CONSOLE.attach(Netpoll::new(SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
+/// let options = netconsole_options::parse_target("+@10.0.0.1/,@10.0.0.2/02:00:00:00:00:02")
+///     .unwrap()
+///     .target;
+/// let target = CONSOLE.add_target(Target::from_options(&options, None).unwrap()).unwrap();
+/// CONSOLE.enable(target, ResolvePolicy { polls: 10, wait_us: 0, requests: 1 }).unwrap();
+///
+/// CONSOLE.log(6, b"hello");
+/// let frame = CONSOLE.with_nic(|nic| nic.driver_mut().pop_sent().unwrap()).unwrap();
+/// assert!(frame[42..].starts_with(b"6,0,0,-;hello\n"));
+/// ```
+pub struct Netconsole<
+    D: NetPoll,
+    W: DelayNs = NoDelay,
+    S: SystemInfo = NoSystemInfo,
+    const T: usize = 2,
+    const U: usize = 4,
+    const B: usize = 4096,
+> {
+    engine: spin::Mutex<Engine<D, W, T, U, B>>,
+    shared: CsMutex<RefCell<Shared<T, B>>>,
+    info: S,
+}
+
+/// Rounds of "flush again after letting go" before the rest is left for the next write.
+const SETTLE_ROUNDS: usize = 4;
+
+impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, const B: usize>
+    Netconsole<D, W, S, T, U, B>
+{
+    /// A console with no NIC and no targets yet, usable in a `static`. Messages written before a
+    /// NIC is attached wait in the backlog, as Linux replays its log buffer to a new console.
+    pub const fn new(info: S) -> Self {
+        const { assert!(T <= 32, "at most 32 targets (the backlog keeps a 32-bit target mask)") };
+        Netconsole {
+            engine: spin::Mutex::new(Engine {
+                netpoll: None,
+                targets: heapless::Vec::new(),
+                scratch: heapless::Vec::new(),
+            }),
+            shared: CsMutex::new(RefCell::new(Shared {
+                backlog: Backlog::new(),
+                counters: Counters::ZERO,
+                targets: [TargetCounters::ZERO; T],
+                seq: 0,
+            })),
+            info,
+        }
+    }
+
+    /// Gives the console its NIC. Fails with the NIC handed back if one is attached already or
+    /// a write holds the console.
+    // The NIC is handed back rather than dropped, and there is no heap to box it in.
+    #[allow(clippy::result_large_err)]
+    pub fn attach(&self, netpoll: Netpoll<D, W>) -> Result<(), Netpoll<D, W>> {
+        let Some(mut engine) = self.engine.try_lock() else { return Err(netpoll) };
+        if engine.netpoll.is_some() {
+            return Err(netpoll);
+        }
+        engine.netpoll = Some(netpoll);
+        Ok(())
+    }
+
+    /// Takes the NIC back.
+    pub fn detach(&self) -> Result<Option<Netpoll<D, W>>, ConsoleError> {
+        Ok(self.engine.try_lock().ok_or(ConsoleError::Busy)?.netpoll.take())
+    }
+
+    /// Runs `f` on the NIC's engine (to inspect the driver, answer ARP, read its counters).
+    pub fn with_nic<R>(&self, f: impl FnOnce(&mut Netpoll<D, W>) -> R) -> Result<R, ConsoleError> {
+        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
+        engine.netpoll.as_mut().map(f).ok_or(ConsoleError::NoNic)
+    }
+
+    /// Adds a target, disabled; returns its index.
+    pub fn add_target(&self, target: Target<U>) -> Result<usize, ConsoleError> {
+        if target.release && !target.extended {
+            return Err(ConsoleError::ReleaseWithoutExtended);
+        }
+        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
+        let index = engine.targets.len();
+        engine.targets.push(target).map_err(|_| ConsoleError::TooManyTargets)?;
+        let local_ip = engine.targets[index].endpoint.local_ip;
+        if let (Some(np), IpAddr::V4(ip)) = (engine.netpoll.as_mut(), local_ip) {
+            np.add_local_ipv4(ip);
+        }
+        Ok(index)
+    }
+
+    /// Runs `f` on a target (to change its userdata or sysdata, as configfs allows while it is
+    /// enabled).
+    pub fn with_target<R>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut Target<U>) -> R,
+    ) -> Result<R, ConsoleError> {
+        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
+        engine.targets.get_mut(index).map(f).ok_or(ConsoleError::NoSuchTarget)
+    }
+
+    /// Enables a target. Without a configured MAC, an IPv4 target's next hop is resolved by ARP
+    /// within `resolve`'s bound; if that fails, or for IPv6, frames go to broadcast as in Linux.
+    /// Says which happened.
+    pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
+        let mut guard = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
+        let engine = &mut *guard;
+        let target = engine.targets.get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
+        if target.release && !target.extended {
+            return Err(ConsoleError::ReleaseWithoutExtended);
+        }
+        let np = engine.netpoll.as_mut().ok_or(ConsoleError::NoNic)?;
+        let source = match target.endpoint.remote_mac {
+            Some(mac) => MacSource::Configured(mac),
+            None => match np.resolve(&mut target.endpoint, resolve) {
+                Ok(mac) => MacSource::Resolved(mac),
+                Err(_) => MacSource::Broadcast,
+            },
+        };
+        target.enabled = true;
+        target.msgid = 0;
+        Ok(source)
+    }
+
+    /// Disables a target; its messages stop at once.
+    pub fn disable(&self, index: usize) -> Result<(), ConsoleError> {
+        self.with_target(index, |t| t.enabled = false)
+    }
+
+    /// Writes console text: basic targets get it as raw chunks of at most 1000 bytes.
+    pub fn write(&self, text: &[u8]) {
+        self.submit(Message::Basic(text), false);
+    }
+
+    /// Logs `text` at `level` (0 emergency .. 7 debug) as a record numbered by the console and
+    /// stamped by its [`SystemInfo`]: extended targets get the record, basic ones `text\n`.
+    pub fn log(&self, level: u8, text: &[u8]) {
+        let seq = self.next_seq();
+        let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
+        self.submit(Message::Record(record), false);
+    }
+
+    /// Sends a record made elsewhere (a kernel's own log buffer, with its own sequence numbers).
+    pub fn write_record(&self, record: &ExtendedRecord<'_>) {
+        self.submit(Message::Record(*record), false);
+    }
+
+    /// [`log`](Self::log) for a panic handler: if a write holds the console, the message is left
+    /// in the backlog and counted as stranded, since the handler cannot wait.
+    pub fn log_panic(&self, level: u8, text: &[u8]) {
+        let seq = self.next_seq();
+        let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
+        self.submit(Message::Record(record), true);
+    }
+
+    /// Sends what waits in the backlog, as far as the NIC takes it. Call it from an idle loop or
+    /// a timer so that deferred messages leave even when nothing new is written. `true` when the
+    /// backlog is empty afterwards.
+    pub fn flush(&self) -> bool {
+        if let Some(mut engine) = self.engine.try_lock() {
+            self.flush_backlog(&mut engine);
+            let left = self.shared(|s| s.backlog.entries());
+            drop(engine);
+            self.settle(left);
+        }
+        self.shared(|s| s.backlog.is_empty())
+    }
+
+    /// Polls the NIC (reclaims TX slots, answers ARP for our addresses) and flushes.
+    pub fn poll(&self) -> bool {
+        if let Some(mut engine) = self.engine.try_lock() {
+            if let Some(np) = engine.netpoll.as_mut() {
+                np.poll();
+            }
+        }
+        self.flush()
+    }
+
+    /// A snapshot of the counters, summed over the targets.
+    pub fn counters(&self) -> Counters {
+        self.shared(|s| {
+            let mut c = s.counters;
+            for t in &s.targets {
+                c.targets += *t;
+            }
+            c
+        })
+    }
+
+    /// A snapshot of one target's counters.
+    pub fn target_counters(&self, index: usize) -> Option<TargetCounters> {
+        self.shared(|s| s.targets.get(index).copied())
+    }
+
+    /// Bytes waiting in the backlog.
+    pub fn backlog_len(&self) -> usize {
+        self.shared(|s| s.backlog.used())
+    }
+
+    /// Counts a message a writer had to cut.
+    pub(crate) fn count_truncated(&self) {
+        self.shared(|s| s.counters.truncated += 1);
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.shared(|s| {
+            let seq = s.seq;
+            s.seq += 1;
+            seq
+        })
+    }
+
+    fn shared<R>(&self, f: impl FnOnce(&mut Shared<T, B>) -> R) -> R {
+        critical_section::with(|cs| f(&mut self.shared.borrow_ref_mut(cs)))
+    }
+
+    fn all_targets() -> u32 {
+        if T >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << T) - 1
+        }
+    }
+
+    /// Keeps `message` for the targets in `mask`; if there is no room it is dropped and counted:
+    /// per target as `ring_stuck` when a full TX ring held it back, else as `backlog_full`.
+    fn defer(&self, message: &Message<'_>, mask: u32, ring_stuck: bool) {
+        self.shared(|s| {
+            if s.backlog.push(message, mask) {
+                s.counters.deferred += 1;
+                s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
+            } else if ring_stuck {
+                for (i, c) in s.targets.iter_mut().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        c.ring_stuck.add(message.text_len());
+                    }
+                }
+            } else {
+                s.counters.backlog_full.add(message.text_len());
+            }
+        });
+    }
+
+    fn submit(&self, message: Message<'_>, panicking: bool) {
+        self.shared(|s| s.counters.messages += 1);
+        let Some(mut engine) = self.engine.try_lock() else {
+            // Re-entered: never touch the NIC from here.
+            self.defer(&message, Self::all_targets(), false);
+            if panicking {
+                self.shared(|s| s.counters.stranded += 1);
+            }
+            return;
+        };
+        if engine.netpoll.is_none() || !self.flush_backlog(&mut engine) {
+            // Keep the order: nothing overtakes what is waiting.
+            self.defer(&message, Self::all_targets(), false);
+        } else {
+            let failed = self.send(&mut engine, &message, Self::all_targets());
+            if failed != 0 {
+                self.defer(&message, failed, true);
+            } else {
+                // What nested writes deferred while we sent: theirs follow ours.
+                self.flush_backlog(&mut engine);
+            }
+        }
+        let left = self.shared(|s| s.backlog.entries());
+        drop(engine);
+        self.settle(left);
+    }
+
+    /// After letting go of the NIC with `left` messages waiting (which the NIC would not take):
+    /// a nested write may have added one after our last look. If so, take the NIC again and
+    /// send, a bounded number of times; if not, leave the rest for the next write.
+    fn settle(&self, mut left: usize) {
+        for _ in 0..SETTLE_ROUNDS {
+            if self.shared(|s| s.backlog.entries()) <= left {
+                return;
+            }
+            let Some(mut engine) = self.engine.try_lock() else { return };
+            if engine.netpoll.is_none() || !self.flush_backlog(&mut engine) {
+                return;
+            }
+            left = 0;
+        }
+    }
+
+    /// Sends the backlog in order; `true` if it is empty afterwards. Sends at most the entries
+    /// that were there when it began, so a driver that logs on every transmit cannot keep it
+    /// busy forever: what such nested writes add waits for the next round.
+    fn flush_backlog(&self, engine: &mut Engine<D, W, T, U, B>) -> bool {
+        if engine.netpoll.is_none() {
+            return self.shared(|s| s.backlog.is_empty());
+        }
+        let waiting = self.shared(|s| s.backlog.entries());
+        for _ in 0..waiting {
+            let mut scratch = core::mem::take(&mut engine.scratch);
+            let Some(mask) = self.shared(|s| s.backlog.copy_front(&mut scratch)) else {
+                engine.scratch = scratch;
+                return true;
+            };
+            let failed = match backlog::decode(&scratch) {
+                Some(message) => self.send(engine, &message, mask),
+                None => 0, // Cannot happen: the backlog wrote it. Drop the entry, don't loop.
+            };
+            engine.scratch = scratch;
+            if failed != 0 {
+                self.shared(|s| s.backlog.set_front_mask(failed));
+                return false;
+            }
+            self.shared(|s| s.backlog.pop_front());
+        }
+        self.shared(|s| s.backlog.is_empty())
+    }
+
+    /// Sends `message` to the enabled targets in `mask`. Returns the mask of targets whose TX
+    /// ring stayed full (to be kept in the backlog); other failures are counted as dropped.
+    fn send(&self, engine: &mut Engine<D, W, T, U, B>, message: &Message<'_>, mask: u32) -> u32 {
+        let Engine { netpoll, targets, .. } = engine;
+        let Some(np) = netpoll.as_mut() else { return mask };
+        let release_text = sysdata::cut(self.info.release(), MAX_RELEASE_LEN);
+        let mut stuck = 0u32;
+        for (i, target) in targets.iter_mut().enumerate() {
+            if mask & (1 << i) == 0 || !target.enabled {
+                continue;
+            }
+            let endpoint = target.endpoint;
+            let mut frames = 0u64;
+            let mut bytes = 0u64;
+            let mut send = |payload: &dyn Payload| -> Result<(), SendError> {
+                np.send_payload(&endpoint, payload)?;
+                frames += 1;
+                bytes += payload.len() as u64;
+                Ok(())
+            };
+            let result = match (target.extended, message) {
+                (false, Message::Basic(text)) => send_basic(text, &[], &mut send),
+                (false, Message::Record(r)) => send_basic(r.text, b"\n", &mut send),
+                (true, Message::Basic(_)) => continue,
+                (true, Message::Record(r)) => {
+                    if target.sysdata.msgid {
+                        target.msgid = target.msgid.wrapping_add(1);
+                    }
+                    let sysdata = sysdata::render(target.sysdata, &self.info, target.msgid);
+                    let data = DataStream::new(
+                        r.text,
+                        r.subsystem,
+                        r.device,
+                        target.userdata.entries(),
+                        &sysdata,
+                    );
+                    let header = r.header();
+                    let release = target.release.then_some(release_text);
+                    for_each_packet(release, header.as_bytes(), &data, &mut |packet| send(packet))
+                }
+            };
+            let text_len = message.text_len();
+            self.shared(|s| {
+                let c = &mut s.targets[i];
+                c.frames += frames;
+                c.bytes += bytes;
+                match result {
+                    Ok(()) => c.messages += 1,
+                    Err(SendError::LinkDown) => c.link_down.add(text_len),
+                    Err(SendError::RingFull) => stuck |= 1 << i,
+                    Err(_) => c.errors.add(text_len),
+                }
+            });
+        }
+        stuck
+    }
+}
+
+/// Sends `text` followed by `tail` in raw chunks of at most [`MAX_PRINT_CHUNK`] bytes.
+fn send_basic(
+    text: &[u8],
+    tail: &'static [u8],
+    send: &mut dyn FnMut(&dyn Payload) -> Result<(), SendError>,
+) -> Result<(), SendError> {
+    let total = text.len() + tail.len();
+    let mut at = 0;
+    while at < total {
+        let end = (at + MAX_PRINT_CHUNK).min(total);
+        send(&Chunk { text, tail, from: at, to: end })?;
+        at = end;
+    }
+    Ok(())
+}
+
+/// A window `from..to` of `text ++ tail`.
+struct Chunk<'a> {
+    text: &'a [u8],
+    tail: &'a [u8],
+    from: usize,
+    to: usize,
+}
+
+impl Payload for Chunk<'_> {
+    fn len(&self) -> usize {
+        self.to - self.from
+    }
+
+    fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
+        let n = self.text.len();
+        if self.from < n {
+            f(&self.text[self.from..self.to.min(n)]);
+        }
+        if self.to > n {
+            f(&self.tail[self.from.max(n) - n..self.to - n]);
+        }
+    }
+}

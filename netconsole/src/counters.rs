@@ -1,0 +1,102 @@
+//! What the console did with every byte it was handed. Plain integers inside the guarded state
+//! (thumbv7em has no 64-bit atomics), read as a snapshot.
+
+/// Messages and bytes lost for one reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Dropped {
+    /// Messages.
+    pub messages: u64,
+    /// Bytes of message text.
+    pub bytes: u64,
+}
+
+impl Dropped {
+    pub(crate) const ZERO: Dropped = Dropped { messages: 0, bytes: 0 };
+
+    pub(crate) fn add(&mut self, bytes: usize) {
+        self.messages += 1;
+        self.bytes += bytes as u64;
+    }
+}
+
+/// One target's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TargetCounters {
+    /// Messages sent whole.
+    pub messages: u64,
+    /// Datagrams sent.
+    pub frames: u64,
+    /// UDP payload bytes sent.
+    pub bytes: u64,
+    /// Lost because the link was down.
+    pub link_down: Dropped,
+    /// Lost because the TX ring stayed full and the backlog had no room to keep them.
+    pub ring_stuck: Dropped,
+    /// Lost because the frame could not be built or the driver refused it.
+    pub errors: Dropped,
+}
+
+impl TargetCounters {
+    pub(crate) const ZERO: TargetCounters = TargetCounters {
+        messages: 0,
+        frames: 0,
+        bytes: 0,
+        link_down: Dropped::ZERO,
+        ring_stuck: Dropped::ZERO,
+        errors: Dropped::ZERO,
+    };
+}
+
+/// The console's counts, over all targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Counters {
+    /// Messages handed to the console.
+    pub messages: u64,
+    /// Messages that went through the backlog: written while the console was busy (re-entry,
+    /// an interrupt) or held back by a full TX ring.
+    pub deferred: u64,
+    /// Lost because the backlog was full when they had to wait.
+    pub backlog_full: Dropped,
+    /// Written by a panic while another write held the console: kept in the backlog, but the
+    /// panic handler cannot wait for the holder to send them.
+    pub stranded: u64,
+    /// Messages cut by a message writer's buffer limit.
+    pub truncated: u64,
+    /// Most bytes the backlog ever held.
+    pub backlog_high_water: usize,
+    /// Sum over the targets.
+    pub targets: TargetCounters,
+}
+
+impl Counters {
+    pub(crate) const ZERO: Counters = Counters {
+        messages: 0,
+        deferred: 0,
+        backlog_full: Dropped::ZERO,
+        stranded: 0,
+        truncated: 0,
+        backlog_high_water: 0,
+        targets: TargetCounters::ZERO,
+    };
+}
+
+impl core::ops::AddAssign for Dropped {
+    fn add_assign(&mut self, other: Dropped) {
+        self.messages += other.messages;
+        self.bytes += other.bytes;
+    }
+}
+
+impl core::ops::AddAssign for TargetCounters {
+    fn add_assign(&mut self, other: TargetCounters) {
+        self.messages += other.messages;
+        self.frames += other.frames;
+        self.bytes += other.bytes;
+        self.link_down += other.link_down;
+        self.ring_stuck += other.ring_stuck;
+        self.errors += other.errors;
+    }
+}

@@ -1,0 +1,3 @@
+//! The receiver: parses netconsole datagrams and reassembles `ncfrag` fragments in fixed memory.
+//!
+//! Not implemented yet.

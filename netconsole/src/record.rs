@@ -1,0 +1,165 @@
+//! The extended console record, rendered as printk renders it for `CON_EXTENDED` consoles
+//! (`info_print_ext_header` and `msg_print_ext_body`).
+
+use core::fmt::{self, Write as _};
+
+/// Who logged a record, as printk's optional `caller=` field says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Caller {
+    /// A task, by id: `caller=T<id>`.
+    Task(u32),
+    /// A CPU outside task context: `caller=C<cpu>`.
+    Cpu(u32),
+}
+
+/// One log record for extended targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ExtendedRecord<'a> {
+    /// Syslog facility (0 = kernel, 1 = user, ...).
+    pub facility: u8,
+    /// Syslog level, 0 (emergency) to 7 (debug); higher bits are masked off.
+    pub level: u8,
+    /// Sequence number.
+    pub seq: u64,
+    /// Timestamp in microseconds.
+    pub timestamp_us: u64,
+    /// The record continues an earlier one (`c` in the header, `-` otherwise).
+    pub continuation: bool,
+    /// Optional caller id.
+    pub caller: Option<Caller>,
+    /// The message text, unescaped; printk's escaping is applied when it is sent.
+    pub text: &'a [u8],
+    /// Optional `SUBSYSTEM=` dictionary value.
+    pub subsystem: Option<&'a [u8]>,
+    /// Optional `DEVICE=` dictionary value.
+    pub device: Option<&'a [u8]>,
+}
+
+impl<'a> ExtendedRecord<'a> {
+    /// A record with this level, sequence number, timestamp and text; facility 0, no caller, no
+    /// dictionary.
+    pub const fn new(level: u8, seq: u64, timestamp_us: u64, text: &'a [u8]) -> Self {
+        ExtendedRecord {
+            facility: 0,
+            level,
+            seq,
+            timestamp_us,
+            continuation: false,
+            caller: None,
+            text,
+            subsystem: None,
+            device: None,
+        }
+    }
+
+    /// The header without its `;`: `<(facility<<3)|level>,<seq>,<usec>,<c|->[,caller=..]`.
+    pub fn header(&self) -> Header {
+        let mut h = Header(heapless::String::new());
+        let prefix = u32::from(self.facility) << 3 | u32::from(self.level & 7);
+        let flag = if self.continuation { 'c' } else { '-' };
+        // Cannot overflow: at most 10 + 20 + 20 + 1 + 3 commas + 19 of caller = 73 bytes.
+        let _ = write!(h.0, "{prefix},{},{},{flag}", self.seq, self.timestamp_us);
+        match self.caller {
+            Some(Caller::Task(id)) => {
+                let _ = write!(h.0, ",caller=T{id}");
+            }
+            Some(Caller::Cpu(cpu)) => {
+                let _ = write!(h.0, ",caller=C{cpu}");
+            }
+            None => {}
+        }
+        h
+    }
+}
+
+/// A rendered record header (without the terminating `;`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header(heapless::String<80>);
+
+impl Header {
+    /// The header's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether printk escapes this byte in an extended record: control characters (newline
+/// included), DEL and above, and the backslash itself.
+pub const fn needs_escape(byte: u8) -> bool {
+    byte < b' ' || byte >= 0x7f || byte == b'\\'
+}
+
+/// Length of `text` once escaped (each escaped byte becomes the four bytes `\xNN`).
+pub fn escaped_len(text: &[u8]) -> usize {
+    text.iter().map(|&b| if needs_escape(b) { 4 } else { 1 }).sum()
+}
+
+/// The four bytes printk writes for an escaped byte: `\x` and two lowercase hex digits.
+pub fn escape(byte: u8) -> [u8; 4] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]
+}
+
+/// Calls `f` with the escaped form of `text`, as runs of plain bytes and 4-byte escapes.
+pub fn for_each_escaped(text: &[u8], f: &mut dyn FnMut(&[u8])) {
+    let mut run = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if needs_escape(b) {
+            if run < i {
+                f(&text[run..i]);
+            }
+            f(&escape(b));
+            run = i + 1;
+        }
+    }
+    if run < text.len() {
+        f(&text[run..]);
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn escaped(text: &[u8]) -> std::vec::Vec<u8> {
+        let mut out = std::vec::Vec::new();
+        for_each_escaped(text, &mut |s| out.extend_from_slice(s));
+        out
+    }
+
+    #[test]
+    fn header_as_printk_writes_it() {
+        let mut r = ExtendedRecord::new(5, 1822, 115_075_213_798, b"");
+        r.facility = 1;
+        assert_eq!(r.header().to_string(), "13,1822,115075213798,-");
+        r.continuation = true;
+        r.caller = Some(Caller::Task(42));
+        assert_eq!(r.header().to_string(), "13,1822,115075213798,c,caller=T42");
+        r.caller = Some(Caller::Cpu(3));
+        r.facility = 255;
+        r.level = 0xff;
+        r.seq = u64::MAX;
+        r.timestamp_us = u64::MAX;
+        assert_eq!(
+            r.header().to_string(),
+            "2047,18446744073709551615,18446744073709551615,c,caller=C3"
+        );
+    }
+
+    #[test]
+    fn escapes_what_printk_escapes() {
+        assert_eq!(escaped(b"plain text"), b"plain text");
+        assert_eq!(escaped(b"a\nb"), b"a\\x0ab");
+        assert_eq!(escaped(b"\\"), b"\\x5c");
+        assert_eq!(escaped(b"\x7f\xff\x00\x1f~ "), b"\\x7f\\xff\\x00\\x1f~ ");
+        assert_eq!(escaped_len(b"a\nb\\"), 1 + 4 + 1 + 4);
+    }
+}

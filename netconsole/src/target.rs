@@ -1,0 +1,117 @@
+//! One target: where messages go, in which format, with which extras.
+
+use core::fmt;
+use core::net::IpAddr;
+
+use netpoll_core::{Endpoint, MacAddr};
+
+use crate::sysdata::Sysdata;
+use crate::userdata::Userdata;
+
+/// Where a target's destination MAC came from when it was enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MacSource {
+    /// Given in the configuration.
+    Configured(MacAddr),
+    /// Found by ARP.
+    Resolved(MacAddr),
+    /// Nothing given and ARP found nothing (or IPv6): broadcast, as Linux sends.
+    Broadcast,
+}
+
+/// Why a configuration does not make a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TargetError {
+    /// No source IP in the options and none given by the firmware (Linux takes the device's).
+    NoLocalIp,
+    /// Source and destination IP families differ.
+    FamilyMismatch,
+    /// `r` without `+`: Linux refuses to enable such a target.
+    ReleaseWithoutExtended,
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TargetError::NoLocalIp => "no source IP address: give one in the options or the device",
+            TargetError::FamilyMismatch => "source and target IP addresses of different families",
+            TargetError::ReleaseWithoutExtended => "Release feature requires extended log message",
+        })
+    }
+}
+
+impl core::error::Error for TargetError {}
+
+/// A target with up to `U` userdata entries.
+#[derive(Debug, Clone)]
+pub struct Target<const U: usize> {
+    /// Addresses and ports.
+    pub endpoint: Endpoint,
+    /// Extended format (`+`).
+    pub extended: bool,
+    /// Release prefix (`r`), extended only.
+    pub release: bool,
+    /// Userdata appended to extended messages.
+    pub userdata: Userdata<U>,
+    /// Sysdata lines appended to extended messages.
+    pub sysdata: Sysdata,
+    pub(crate) enabled: bool,
+    pub(crate) msgid: u32,
+}
+
+impl<const U: usize> Target<U> {
+    /// A basic target for this endpoint, disabled.
+    pub const fn new(endpoint: Endpoint) -> Self {
+        Target {
+            endpoint,
+            extended: false,
+            release: false,
+            userdata: Userdata::new(),
+            sysdata: Sysdata { cpu: false, taskname: false, release: false, msgid: false },
+            enabled: false,
+            msgid: 0,
+        }
+    }
+
+    /// A target from a parsed `netconsole=` piece. `device_ip` is the address Linux would take
+    /// from the device when the options give none (or give `0.0.0.0` / `::`).
+    pub fn from_options(
+        options: &netconsole_options::Target,
+        device_ip: Option<IpAddr>,
+    ) -> Result<Self, TargetError> {
+        if options.release && !options.extended {
+            return Err(TargetError::ReleaseWithoutExtended);
+        }
+        let local_ip = match options.local_ip {
+            Some(ip) if !ip.is_unspecified() => ip,
+            _ => device_ip.ok_or(TargetError::NoLocalIp)?,
+        };
+        if local_ip.is_ipv4() != options.remote_ip.is_ipv4() {
+            return Err(TargetError::FamilyMismatch);
+        }
+        let endpoint = Endpoint {
+            local_ip,
+            local_port: options.local_port,
+            remote_ip: options.remote_ip,
+            remote_port: options.remote_port,
+            remote_mac: options.remote_mac,
+            gateway: None,
+        };
+        let mut target = Target::new(endpoint);
+        target.extended = options.extended;
+        target.release = options.release;
+        Ok(target)
+    }
+
+    /// Whether messages go to this target.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The last `msgid` sent (0 before the first message with msgid on).
+    pub fn msgid(&self) -> u32 {
+        self.msgid
+    }
+}

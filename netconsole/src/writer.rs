@@ -1,0 +1,75 @@
+//! `core::fmt::Write` for one message at a time.
+
+use core::fmt;
+
+use crate::global::Console;
+
+/// Buffers what is written until a newline (or [`end`](Self::end), or drop), then sends it as
+/// one console message at its level. A message longer than `N` bytes (2 KiB by default, printk's
+/// record limit) is cut there and counted as truncated: never a panic, never an allocation.
+///
+/// ```
+/// use core::fmt::Write;
+/// use netconsole::{Netconsole, NoSystemInfo, MessageWriter};
+/// use netpoll_drivers::sim::SimNic;
+///
+/// static CONSOLE: Netconsole<SimNic> = Netconsole::new(NoSystemInfo);
+/// let mut w = MessageWriter::<64>::new(&CONSOLE, 6);
+/// write!(w, "temperature {} C\nsecond line", 41).unwrap();
+/// w.end();
+/// assert_eq!(CONSOLE.counters().messages, 2);
+/// ```
+pub struct MessageWriter<'c, const N: usize = 2048> {
+    console: &'c dyn Console,
+    level: u8,
+    buf: heapless::Vec<u8, N>,
+    truncated: bool,
+}
+
+impl<'c, const N: usize> MessageWriter<'c, N> {
+    /// A writer that logs to `console` at `level`.
+    pub fn new(console: &'c dyn Console, level: u8) -> Self {
+        MessageWriter { console, level, buf: heapless::Vec::new(), truncated: false }
+    }
+
+    /// Sends what is buffered, if anything.
+    pub fn end(&mut self) {
+        if !self.buf.is_empty() || self.truncated {
+            self.console.log(self.level, &self.buf);
+            if self.truncated {
+                self.console.count_truncated();
+            }
+        }
+        self.buf.clear();
+        self.truncated = false;
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        let room = N - self.buf.len();
+        if bytes.len() > room {
+            self.truncated = true;
+        }
+        // Cannot fail: at most `room` bytes.
+        let _ = self.buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
+impl<const N: usize> fmt::Write for MessageWriter<'_, N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut lines = s.as_bytes().split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            self.append(first);
+        }
+        for line in lines {
+            self.end();
+            self.append(line);
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> Drop for MessageWriter<'_, N> {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
