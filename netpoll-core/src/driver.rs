@@ -7,8 +7,10 @@
 //!   interrupt handler may hold, sleeps, or allocates.
 //! - **Bounded time per call.** `poll` and `xmit_with` do a bounded amount of work (at most one
 //!   pass over the rings) and return; waiting and retrying is the engine's business.
-//! - **Nothing is lost on `Busy`.** `xmit_with` returns [`XmitError::Busy`] without calling `fill`
-//!   when no TX slot is free; the caller may `poll` to reclaim slots and try again.
+//! - **Nothing is lost on `Busy`.** `xmit_with` returns [`XmitError::Busy`] when no TX slot is
+//!   free, having queued nothing; the caller may `poll` to reclaim slots and try again. A ring
+//!   driver knows before it calls `fill`; a host socket only learns it from the send, so it may
+//!   have called `fill` (into its own buffer) first. Either way the frame was not sent.
 //! - **Short frames are padded** to 60 bytes (without FCS) with zeros by the driver; `fill` writes
 //!   exactly the `len` bytes it was asked for.
 //! - **Caller-provided, statically sized rings.** A driver owns buffers its constructor was given
@@ -71,7 +73,7 @@ pub trait NetPoll {
     fn poll(&mut self, rx: &mut dyn FnMut(&[u8]));
 
     /// Builds one frame of `len` bytes in place in a free TX slot and queues it: `fill` gets a
-    /// slice of exactly `len` bytes. `Err(Busy)` when no slot is free, without calling `fill`.
+    /// slice of exactly `len` bytes. `Err(Busy)` when no slot is free: nothing was queued.
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError>;
 
     /// Queues a frame that is already built, by copying it into a TX slot.
