@@ -30,7 +30,9 @@ fn main() {
         for extended in [false, true] {
             let (frames, bytes) = cost(extended, len);
             let kind = if extended { "extended" } else { "basic" };
-            println!("{len}-byte message, {kind} target: {frames} frames, {bytes} bytes on the wire");
+            println!(
+                "{len}-byte message, {kind} target: {frames} frames, {bytes} bytes on the wire"
+            );
         }
     }
     println!(
