@@ -4,6 +4,7 @@
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
 //! - `cargo xtask bench`: the criterion benchmarks.
 
+mod demo;
 mod process;
 mod test;
 
@@ -31,13 +32,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        "demo" => {
-            eprintln!(
-                "xtask demo: not available yet; it arrives with the host tools (the `netconsole` \
-                 command and its Linux drivers)."
-            );
-            return ExitCode::from(2);
-        }
+        "demo" => demo::run(),
         "bench" => test::bench(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
