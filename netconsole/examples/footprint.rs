@@ -8,7 +8,7 @@ use netconsole::{Netconsole, NoSystemInfo, Target};
 use netpoll_core::{Endpoint, MacAddr, Netpoll, NoDelay, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
-type Console = Netconsole<SimNic<4, 16>, NoDelay, NoSystemInfo, 1, 4, 4096>;
+type Console = Netconsole<SimNic<4, 16>, NoDelay, NoSystemInfo, 4, 4096, [Option<Target<4>>; 1]>;
 
 fn cost(extended: bool, len: usize) -> (usize, usize) {
     let console = Console::new(NoSystemInfo);

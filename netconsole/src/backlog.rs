@@ -92,6 +92,40 @@ impl<const B: usize> Backlog<B> {
         }
     }
 
+    /// Takes target `index` out of every entry's mask; entries left with no target go.
+    pub(crate) fn clear_target(&mut self, index: usize) {
+        if index >= 32 {
+            return;
+        }
+        let mut at = 0;
+        let mut kept = 0;
+        while at + HEADER <= self.bytes.len() {
+            let len = Self::entry_len_at(&self.bytes, at);
+            let mut mask = u32::from_le_bytes([
+                self.bytes[at + 1],
+                self.bytes[at + 2],
+                self.bytes[at + 3],
+                self.bytes[at + 4],
+            ]);
+            mask &= !(1 << index);
+            self.bytes[at + 1..at + 5].copy_from_slice(&mask.to_le_bytes());
+            if mask == 0 {
+                self.bytes.copy_within(at + len.., at);
+                self.bytes.truncate(self.bytes.len() - len);
+                self.entries -= 1;
+            } else {
+                at += len;
+                kept += 1;
+            }
+        }
+        debug_assert_eq!(kept, self.entries);
+    }
+
+    fn entry_len_at(bytes: &[u8], at: usize) -> usize {
+        let part = |p: usize| usize::from(u16::from_le_bytes([bytes[at + p], bytes[at + p + 1]]));
+        HEADER + part(28) + part(30) + part(32)
+    }
+
     /// Removes the front entry.
     pub(crate) fn pop_front(&mut self) {
         if let Some(len) = self.front_len() {

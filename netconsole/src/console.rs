@@ -41,6 +41,7 @@ use crate::backlog::{self, Backlog};
 use crate::counters::{Counters, TargetCounters};
 use crate::message::Message;
 use crate::record::ExtendedRecord;
+use crate::storage::{no_targets, TargetStorage};
 use crate::stream::{for_each_packet, DataStream, MAX_PRINT_CHUNK};
 use crate::sysdata::{self, NoSystemInfo, SystemInfo, MAX_RELEASE_LEN};
 use crate::target::{MacSource, Target};
@@ -76,23 +77,26 @@ impl core::fmt::Display for ConsoleError {
 impl core::error::Error for ConsoleError {}
 
 /// What only the write that holds the NIC touches.
-struct Engine<D: NetPoll, W: DelayNs, const T: usize, const U: usize, const B: usize> {
+struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize, TS> {
     netpoll: Option<Netpoll<D, W>>,
-    targets: heapless::Vec<Target<U>, T>,
+    targets: TS,
     /// A backlog entry being sent, copied out so the backlog stays open to nested writes.
     scratch: heapless::Vec<u8, B>,
 }
 
 /// What every writer may touch, in a short critical section.
-struct Shared<const T: usize, const B: usize> {
+struct Shared<const B: usize> {
     backlog: Backlog<B>,
+    /// The console's counts; `counters.targets` is kept equal to the sum of the targets' own.
     counters: Counters,
-    targets: [TargetCounters; T],
     seq: u64,
 }
 
-/// A netconsole: a NIC, up to `T` targets with up to `U` userdata entries each, and a `B`-byte
-/// backlog.
+/// Most targets one console serves: the backlog keeps a 32-bit mask of targets per message.
+pub const MAX_TARGETS: usize = 32;
+
+/// A netconsole: a NIC, targets with up to `U` userdata entries each kept in `TS` (by default
+/// an array of two; see [`TargetStorage`]), and a `B`-byte backlog.
 ///
 /// ```
 /// use netconsole::{Netconsole, NoSystemInfo, Target};
@@ -116,35 +120,51 @@ pub struct Netconsole<
     D: NetPoll,
     W: DelayNs = NoDelay,
     S: SystemInfo = NoSystemInfo,
-    const T: usize = 2,
     const U: usize = 4,
     const B: usize = 4096,
+    TS: TargetStorage<U> = [Option<Target<U>>; 2],
 > {
-    engine: spin::Mutex<Engine<D, W, T, U, B>>,
-    shared: CsMutex<RefCell<Shared<T, B>>>,
+    engine: spin::Mutex<Engine<D, W, U, B, TS>>,
+    shared: CsMutex<RefCell<Shared<B>>>,
     info: S,
 }
 
 /// Rounds of "flush again after letting go" before the rest is left for the next write.
 const SETTLE_ROUNDS: usize = 4;
 
-impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, const B: usize>
-    Netconsole<D, W, S, T, U, B>
+impl<D: NetPoll, W: DelayNs, S: SystemInfo, const U: usize, const B: usize, const N: usize>
+    Netconsole<D, W, S, U, B, [Option<Target<U>>; N]>
 {
-    /// A console with no NIC and no targets yet, usable in a `static`. Messages written before a
-    /// NIC is attached wait in the backlog, as Linux replays its log buffer to a new console.
+    /// A console with no NIC and room for `N` targets, usable in a `static`. Messages written
+    /// before a NIC is attached wait in the backlog, as Linux replays its log buffer to a new
+    /// console.
     pub const fn new(info: S) -> Self {
-        const { assert!(T <= 32, "at most 32 targets (the backlog keeps a 32-bit target mask)") };
+        const { assert!(N <= MAX_TARGETS, "at most 32 targets") };
+        Self::with_storage(info, no_targets())
+    }
+}
+
+impl<
+        D: NetPoll,
+        W: DelayNs,
+        S: SystemInfo,
+        const U: usize,
+        const B: usize,
+        TS: TargetStorage<U>,
+    > Netconsole<D, W, S, U, B, TS>
+{
+    /// A console whose targets live in `targets` (a `managed` slice the caller lends, say);
+    /// slots past [`MAX_TARGETS`] are not used.
+    pub const fn with_storage(info: S, targets: TS) -> Self {
         Netconsole {
             engine: spin::Mutex::new(Engine {
                 netpoll: None,
-                targets: heapless::Vec::new(),
+                targets,
                 scratch: heapless::Vec::new(),
             }),
             shared: CsMutex::new(RefCell::new(Shared {
                 backlog: Backlog::new(),
                 counters: Counters::ZERO,
-                targets: [TargetCounters::ZERO; T],
                 seq: 0,
             })),
             info,
@@ -159,6 +179,12 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
         let Some(mut engine) = self.engine.try_lock() else { return Err(netpoll) };
         if engine.netpoll.is_some() {
             return Err(netpoll);
+        }
+        let mut netpoll = netpoll;
+        for target in engine.targets.slots().iter().flatten() {
+            if let IpAddr::V4(ip) = target.endpoint.local_ip {
+                netpoll.add_local_ipv4(ip);
+            }
         }
         engine.netpoll = Some(netpoll);
         Ok(())
@@ -181,9 +207,12 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
             return Err(ConsoleError::ReleaseWithoutExtended);
         }
         let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        let index = engine.targets.len();
-        engine.targets.push(target).map_err(|_| ConsoleError::TooManyTargets)?;
-        let local_ip = engine.targets[index].endpoint.local_ip;
+        let local_ip = target.endpoint.local_ip;
+        let slots = engine.targets.slots_mut();
+        let usable = slots.len().min(MAX_TARGETS);
+        let index =
+            slots[..usable].iter().position(Option::is_none).ok_or(ConsoleError::TooManyTargets)?;
+        slots[index] = Some(target);
         if let (Some(np), IpAddr::V4(ip)) = (engine.netpoll.as_mut(), local_ip) {
             np.add_local_ipv4(ip);
         }
@@ -198,7 +227,7 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
         f: impl FnOnce(&mut Target<U>) -> R,
     ) -> Result<R, ConsoleError> {
         let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        engine.targets.get_mut(index).map(f).ok_or(ConsoleError::NoSuchTarget)
+        Self::slot(&mut engine.targets, index).map(f)
     }
 
     /// Enables a target. Without a configured MAC, an IPv4 target's next hop is resolved by ARP
@@ -207,7 +236,7 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
     pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
         let mut guard = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
         let engine = &mut *guard;
-        let target = engine.targets.get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
+        let target = Self::slot(&mut engine.targets, index)?;
         if target.release && !target.extended {
             return Err(ConsoleError::ReleaseWithoutExtended);
         }
@@ -278,20 +307,30 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
         self.flush()
     }
 
-    /// A snapshot of the counters, summed over the targets.
+    /// A snapshot of the counters, `targets` summed over the targets. Never blocks.
     pub fn counters(&self) -> Counters {
-        self.shared(|s| {
-            let mut c = s.counters;
-            for t in &s.targets {
-                c.targets += *t;
-            }
-            c
-        })
+        self.shared(|s| s.counters)
     }
 
     /// A snapshot of one target's counters.
-    pub fn target_counters(&self, index: usize) -> Option<TargetCounters> {
-        self.shared(|s| s.targets.get(index).copied())
+    pub fn target_counters(&self, index: usize) -> Result<TargetCounters, ConsoleError> {
+        self.with_target(index, |t| t.counters)
+    }
+
+    /// Removes a target and gives it back; messages still waiting for it are not sent to it.
+    pub fn remove_target(&self, index: usize) -> Result<Target<U>, ConsoleError> {
+        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
+        let slot = engine.targets.slots_mut().get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
+        let target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
+        self.shared(|s| s.backlog.clear_target(index));
+        Ok(target)
+    }
+
+    fn slot(targets: &mut TS, index: usize) -> Result<&mut Target<U>, ConsoleError> {
+        match targets.slots_mut().get_mut(index) {
+            Some(Some(target)) => Ok(target),
+            _ => Err(ConsoleError::NoSuchTarget),
+        }
     }
 
     /// Bytes waiting in the backlog.
@@ -312,42 +351,54 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
         })
     }
 
-    fn shared<R>(&self, f: impl FnOnce(&mut Shared<T, B>) -> R) -> R {
+    fn shared<R>(&self, f: impl FnOnce(&mut Shared<B>) -> R) -> R {
         critical_section::with(|cs| f(&mut self.shared.borrow_ref_mut(cs)))
     }
 
     fn all_targets() -> u32 {
-        if T >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << T) - 1
-        }
+        u32::MAX
     }
 
-    /// Keeps `message` for the targets in `mask`; if there is no room it is dropped and counted:
-    /// per target as `ring_stuck` when a full TX ring held it back, else as `backlog_full`.
-    fn defer(&self, message: &Message<'_>, mask: u32, ring_stuck: bool) {
+    /// Keeps `message` for the targets in `mask`; if there is no room it is dropped and counted
+    /// as `backlog_full`.
+    fn defer(&self, message: &Message<'_>, mask: u32) {
         self.shared(|s| {
             if s.backlog.push(message, mask) {
                 s.counters.deferred += 1;
                 s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
-            } else if ring_stuck {
-                for (i, c) in s.targets.iter_mut().enumerate() {
-                    if mask & (1 << i) != 0 {
-                        c.ring_stuck.add(message.text_len());
-                    }
-                }
             } else {
                 s.counters.backlog_full.add(message.text_len());
             }
         });
     }
 
+    /// Keeps `message` for the targets in `mask`, whose TX ring stayed full; if there is no room
+    /// it is dropped and counted per target as `ring_stuck`.
+    fn defer_stuck(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) {
+        let kept = self.shared(|s| {
+            let kept = s.backlog.push(message, mask);
+            if kept {
+                s.counters.deferred += 1;
+                s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
+            } else {
+                s.counters.targets.ring_stuck.add(message.text_len());
+            }
+            kept
+        });
+        if !kept {
+            for (i, slot) in engine.targets.slots_mut().iter_mut().enumerate() {
+                if let (Some(target), true) = (slot, i < 32 && mask & (1 << i) != 0) {
+                    target.counters.ring_stuck.add(message.text_len());
+                }
+            }
+        }
+    }
+
     fn submit(&self, message: Message<'_>, panicking: bool) {
         self.shared(|s| s.counters.messages += 1);
         let Some(mut engine) = self.engine.try_lock() else {
             // Re-entered: never touch the NIC from here.
-            self.defer(&message, Self::all_targets(), false);
+            self.defer(&message, Self::all_targets());
             if panicking {
                 self.shared(|s| s.counters.stranded += 1);
             }
@@ -355,11 +406,11 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
         };
         if engine.netpoll.is_none() || !self.flush_backlog(&mut engine) {
             // Keep the order: nothing overtakes what is waiting.
-            self.defer(&message, Self::all_targets(), false);
+            self.defer(&message, Self::all_targets());
         } else {
             let failed = self.send(&mut engine, &message, Self::all_targets());
             if failed != 0 {
-                self.defer(&message, failed, true);
+                self.defer_stuck(&mut engine, &message, failed);
             } else {
                 // What nested writes deferred while we sent: theirs follow ours.
                 self.flush_backlog(&mut engine);
@@ -389,7 +440,7 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
     /// Sends the backlog in order; `true` if it is empty afterwards. Sends at most the entries
     /// that were there when it began, so a driver that logs on every transmit cannot keep it
     /// busy forever: what such nested writes add waits for the next round.
-    fn flush_backlog(&self, engine: &mut Engine<D, W, T, U, B>) -> bool {
+    fn flush_backlog(&self, engine: &mut Engine<D, W, U, B, TS>) -> bool {
         if engine.netpoll.is_none() {
             return self.shared(|s| s.backlog.is_empty());
         }
@@ -416,12 +467,13 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
 
     /// Sends `message` to the enabled targets in `mask`. Returns the mask of targets whose TX
     /// ring stayed full (to be kept in the backlog); other failures are counted as dropped.
-    fn send(&self, engine: &mut Engine<D, W, T, U, B>, message: &Message<'_>, mask: u32) -> u32 {
+    fn send(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) -> u32 {
         let Engine { netpoll, targets, .. } = engine;
         let Some(np) = netpoll.as_mut() else { return mask };
         let release_text = sysdata::cut(self.info.release(), MAX_RELEASE_LEN);
         let mut stuck = 0u32;
-        for (i, target) in targets.iter_mut().enumerate() {
+        for (i, slot) in targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS) {
+            let Some(target) = slot else { continue };
             if mask & (1 << i) == 0 || !target.enabled {
                 continue;
             }
@@ -456,17 +508,21 @@ impl<D: NetPoll, W: DelayNs, S: SystemInfo, const T: usize, const U: usize, cons
                 }
             };
             let text_len = message.text_len();
-            self.shared(|s| {
-                let c = &mut s.targets[i];
+            let count = |c: &mut TargetCounters| {
                 c.frames += frames;
                 c.bytes += bytes;
                 match result {
                     Ok(()) => c.messages += 1,
                     Err(SendError::LinkDown) => c.link_down.add(text_len),
-                    Err(SendError::RingFull) => stuck |= 1 << i,
+                    Err(SendError::RingFull) => {}
                     Err(_) => c.errors.add(text_len),
                 }
-            });
+            };
+            count(&mut target.counters);
+            self.shared(|s| count(&mut s.counters.targets));
+            if result == Err(SendError::RingFull) {
+                stuck |= 1 << i;
+            }
         }
         stuck
     }

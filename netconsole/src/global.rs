@@ -21,6 +21,7 @@ use critical_section::Mutex;
 use embedded_hal::delay::DelayNs;
 use netpoll_core::NetPoll;
 
+use crate::storage::TargetStorage;
 use crate::sysdata::SystemInfo;
 use crate::writer::MessageWriter;
 use crate::Netconsole;
@@ -39,12 +40,12 @@ pub trait Console: Sync {
     fn count_truncated(&self);
 }
 
-impl<D, W, S, const T: usize, const U: usize, const B: usize> Console
-    for Netconsole<D, W, S, T, U, B>
+impl<D, W, S, const U: usize, const B: usize, TS> Console for Netconsole<D, W, S, U, B, TS>
 where
     D: NetPoll + Send,
     W: DelayNs + Send,
     S: SystemInfo + Sync,
+    TS: TargetStorage<U> + Send,
 {
     fn write(&self, text: &[u8]) {
         Netconsole::write(self, text)

@@ -19,15 +19,17 @@ mod log_impl;
 mod message;
 pub mod receive;
 mod record;
+mod storage;
 pub mod stream;
 mod sysdata;
 mod target;
 pub mod userdata;
 mod writer;
 
-pub use console::{ConsoleError, Netconsole};
+pub use console::{ConsoleError, Netconsole, MAX_TARGETS};
 pub use counters::{Counters, Dropped, TargetCounters};
 pub use record::{escape, escaped_len, needs_escape, Caller, ExtendedRecord, Header};
+pub use storage::{no_targets, TargetStorage};
 pub use stream::MAX_PRINT_CHUNK;
 pub use sysdata::{NoSystemInfo, Sysdata, SystemInfo, MAX_RELEASE_LEN, MAX_TASK_NAME_LEN};
 pub use target::{MacSource, Target, TargetError};

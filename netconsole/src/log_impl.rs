@@ -6,6 +6,7 @@ use embedded_hal::delay::DelayNs;
 use netpoll_core::NetPoll;
 
 use crate::global::Console;
+use crate::storage::TargetStorage;
 use crate::sysdata::SystemInfo;
 use crate::writer::MessageWriter;
 use crate::Netconsole;
@@ -20,12 +21,12 @@ pub const fn printk_level(level: log::Level) -> u8 {
     }
 }
 
-impl<D, W, S, const T: usize, const U: usize, const B: usize> log::Log
-    for Netconsole<D, W, S, T, U, B>
+impl<D, W, S, const U: usize, const B: usize, TS> log::Log for Netconsole<D, W, S, U, B, TS>
 where
     D: NetPoll + Send,
     W: DelayNs + Send,
     S: SystemInfo + Sync + Send,
+    TS: TargetStorage<U> + Send,
 {
     fn enabled(&self, _metadata: &log::Metadata<'_>) -> bool {
         true

@@ -5,6 +5,7 @@ use core::net::IpAddr;
 
 use netpoll_core::{Endpoint, MacAddr};
 
+use crate::counters::TargetCounters;
 use crate::sysdata::Sysdata;
 use crate::userdata::Userdata;
 
@@ -59,6 +60,7 @@ pub struct Target<const U: usize> {
     pub sysdata: Sysdata,
     pub(crate) enabled: bool,
     pub(crate) msgid: u32,
+    pub(crate) counters: TargetCounters,
 }
 
 impl<const U: usize> Target<U> {
@@ -72,6 +74,7 @@ impl<const U: usize> Target<U> {
             sysdata: Sysdata { cpu: false, taskname: false, release: false, msgid: false },
             enabled: false,
             msgid: 0,
+            counters: TargetCounters::ZERO,
         }
     }
 
@@ -108,6 +111,11 @@ impl<const U: usize> Target<U> {
     /// Whether messages go to this target.
     pub fn is_enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// What was sent to this target and what was lost, and why.
+    pub fn counters(&self) -> TargetCounters {
+        self.counters
     }
 
     /// The last `msgid` sent (0 before the first message with msgid on).

@@ -8,7 +8,8 @@ use netpoll_core::wire::UdpFrame;
 use netpoll_core::{Netpoll, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
-type Console = Netconsole<SimNic<4, 64>, netpoll_core::NoDelay, NoSystemInfo, 4, 2, 8192>;
+type Console =
+    Netconsole<SimNic<4, 64>, netpoll_core::NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 4]>;
 
 fn add(console: &Console, option: &str) -> usize {
     let options = netconsole_options::parse_target(option).unwrap().target;

@@ -23,7 +23,8 @@ impl SystemInfo for Info {
     }
 }
 
-type Console = Netconsole<SimNic<4, 128>, netpoll_core::NoDelay, Info, 1, 8, 16384>;
+type Console =
+    Netconsole<SimNic<4, 128>, netpoll_core::NoDelay, Info, 8, 16384, [Option<Target<8>>; 1]>;
 
 fn console(release: bool, userdata: &[(&str, &str)], sysdata: Sysdata) -> Console {
     let console = Console::new(Info);

@@ -10,7 +10,8 @@ use netconsole::{Netconsole, NoSystemInfo, Target};
 use netpoll_core::{Endpoint, Netpoll, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
-type Console = Netconsole<SimNic<4, 64>, netpoll_core::NoDelay, NoSystemInfo, 1, 2, 512>;
+type Console =
+    Netconsole<SimNic<4, 64>, netpoll_core::NoDelay, NoSystemInfo, 2, 512, [Option<Target<2>>; 1]>;
 
 fn setup(console: &'static Console, hook: fn()) {
     assert!(console.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());

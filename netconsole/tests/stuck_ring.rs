@@ -8,7 +8,8 @@ use netconsole::{Netconsole, NoSystemInfo, Target};
 use netpoll_core::{Endpoint, Netpoll, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
-type Console = Netconsole<SimNic<2, 64>, netpoll_core::NoDelay, NoSystemInfo, 1, 2, 256>;
+type Console =
+    Netconsole<SimNic<2, 64>, netpoll_core::NoDelay, NoSystemInfo, 2, 256, [Option<Target<2>>; 1]>;
 
 fn console() -> Console {
     let c = Console::new(NoSystemInfo);

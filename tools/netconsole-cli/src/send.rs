@@ -28,7 +28,8 @@ const USERDATA: usize = 16;
 /// Backlog bytes: a burst waits here while the NIC is busy.
 const BACKLOG: usize = 64 * 1024;
 
-type Console<D> = Netconsole<D, StdDelay, Info, TARGETS, USERDATA, BACKLOG>;
+type Console<D> =
+    Netconsole<D, StdDelay, Info, USERDATA, BACKLOG, [Option<Target<USERDATA>>; TARGETS]>;
 
 /// Waits with `std::thread::sleep`.
 struct StdDelay;
@@ -185,7 +186,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("netconsole send: {e}\n{USAGE}");
+            eprintln!("netconsole send: {e}");
             return ExitCode::from(2);
         }
     };
@@ -277,6 +278,11 @@ fn run(options: &Options) -> Result<ExitCode, Error> {
         }
         Via::Tap(_) | Via::Pcap(_) => {
             // Check the targets before the device exists: a bad one must not leave a file.
+            if let Some(t) = parsed.get(TARGETS) {
+                return Err(Error::Usage(Usage(format!(
+                    "target '{t}': no room for another target"
+                ))));
+            }
             for t in &parsed {
                 let mut target = Target::<USERDATA>::from_options(t, options.local_ip)
                     .map_err(|e| Error::Usage(Usage(format!("target '{t}': {e}"))))?;
