@@ -95,6 +95,22 @@ struct Shared<const B: usize> {
 /// Most targets one console serves: the backlog keeps a 32-bit mask of targets per message.
 pub const MAX_TARGETS: usize = 32;
 
+/// The mask of a message for every target, those added later included (early-boot replay).
+const ALL_TARGETS: u32 = u32::MAX;
+
+impl<const B: usize> Shared<B> {
+    /// Appends to the backlog, keeping the deferral counters; `false` if there is no room.
+    fn push_backlog(&mut self, message: &Message<'_>, mask: u32) -> bool {
+        let kept = self.backlog.push(message, mask);
+        if kept {
+            self.counters.deferred += 1;
+            self.counters.backlog_high_water =
+                self.counters.backlog_high_water.max(self.backlog.used());
+        }
+        kept
+    }
+}
+
 /// A netconsole: a NIC, targets with up to `U` userdata entries each kept in `TS` (by default
 /// an array of two; see [`TargetStorage`]), and a `B`-byte backlog.
 ///
@@ -355,41 +371,28 @@ impl<
         critical_section::with(|cs| f(&mut self.shared.borrow_ref_mut(cs)))
     }
 
-    fn all_targets() -> u32 {
-        u32::MAX
-    }
-
     /// Keeps `message` for the targets in `mask`; if there is no room it is dropped and counted
-    /// as `backlog_full`.
-    fn defer(&self, message: &Message<'_>, mask: u32) {
+    /// as `backlog_full`. `true` if it was kept.
+    fn defer(&self, message: &Message<'_>, mask: u32) -> bool {
         self.shared(|s| {
-            if s.backlog.push(message, mask) {
-                s.counters.deferred += 1;
-                s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
-            } else {
+            let kept = s.push_backlog(message, mask);
+            if !kept {
                 s.counters.backlog_full.add(message.text_len());
             }
-        });
+            kept
+        })
     }
 
     /// Keeps `message` for the targets in `mask`, whose TX ring stayed full; if there is no room
-    /// it is dropped and counted per target as `ring_stuck`.
+    /// it is dropped and counted as `ring_stuck` for each of them.
     fn defer_stuck(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) {
-        let kept = self.shared(|s| {
-            let kept = s.backlog.push(message, mask);
-            if kept {
-                s.counters.deferred += 1;
-                s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
-            } else {
-                s.counters.targets.ring_stuck.add(message.text_len());
-            }
-            kept
-        });
-        if !kept {
-            for (i, slot) in engine.targets.slots_mut().iter_mut().enumerate() {
-                if let (Some(target), true) = (slot, i < 32 && mask & (1 << i) != 0) {
-                    target.counters.ring_stuck.add(message.text_len());
-                }
+        if self.shared(|s| s.push_backlog(message, mask)) {
+            return;
+        }
+        for (i, slot) in engine.targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS) {
+            if let (Some(target), true) = (slot, mask & (1 << i) != 0) {
+                target.counters.ring_stuck.add(message.text_len());
+                self.shared(|s| s.counters.targets.ring_stuck.add(message.text_len()));
             }
         }
     }
@@ -398,17 +401,16 @@ impl<
         self.shared(|s| s.counters.messages += 1);
         let Some(mut engine) = self.engine.try_lock() else {
             // Re-entered: never touch the NIC from here.
-            self.defer(&message, Self::all_targets());
-            if panicking {
+            if self.defer(&message, ALL_TARGETS) && panicking {
                 self.shared(|s| s.counters.stranded += 1);
             }
             return;
         };
         if engine.netpoll.is_none() || !self.flush_backlog(&mut engine) {
             // Keep the order: nothing overtakes what is waiting.
-            self.defer(&message, Self::all_targets());
+            self.defer(&message, ALL_TARGETS);
         } else {
-            let failed = self.send(&mut engine, &message, Self::all_targets());
+            let failed = self.send(&mut engine, &message, ALL_TARGETS);
             if failed != 0 {
                 self.defer_stuck(&mut engine, &message, failed);
             } else {

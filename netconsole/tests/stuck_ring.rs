@@ -66,6 +66,8 @@ fn ring_stuck_with_a_full_backlog_counts_ring_stuck() {
     c.log(6, &big);
     let t = c.target_counters(0).unwrap();
     assert_eq!((t.ring_stuck.messages, t.ring_stuck.bytes), (1, 300));
+    assert_eq!(c.counters().targets.ring_stuck, t.ring_stuck, "the total is the sum");
+    assert_eq!(c.counters().backlog_full.messages, 0, "counted once, for its reason");
 }
 
 #[test]
