@@ -78,6 +78,27 @@ fn basic_and_extended_side_by_side_byte_exact() {
 }
 
 #[test]
+fn extended_ipv6_frame_byte_exact() {
+    let c = console();
+    add(&c, "+6665@fd00::1/,6666@fd00::2/52:55:0a:00:02:02");
+    c.log(3, b"v6 \x7f");
+    let frame = c.with_nic(|np| np.driver_mut().pop_sent().unwrap().to_vec()).unwrap();
+    let want = UdpFrame {
+        src_mac: OUR_MAC,
+        dst_mac: PEER_MAC,
+        src_ip: "fd00::1".parse().unwrap(),
+        dst_ip: "fd00::2".parse().unwrap(),
+        src_port: 6665,
+        dst_port: 6666,
+        ipv4_ident: 0,
+    };
+    let mut buf = vec![0u8; 1514];
+    let len = want.emit(&mut buf, &[b"3,0,0,-;v6 \\x7f\n"]).unwrap();
+    buf.truncate(len);
+    assert_eq!(frame, buf);
+}
+
+#[test]
 fn basic_writes_go_to_basic_targets_only_in_1000_byte_chunks() {
     let c = console();
     add(&c, "@10.0.0.1/,6666@10.0.0.2/");

@@ -173,3 +173,18 @@ proptest! {
         prop_assert_eq!(c.counters().targets.messages, 1);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn basic_chunks_concatenate_to_the_input(text in proptest::collection::vec(any::<u8>(), 0..8192)) {
+        let c = console(false, &[], Sysdata::default());
+        c.with_target(0, |t| t.extended = false).unwrap();
+        c.write(&text);
+        let packets = sent(&c);
+        prop_assert!(packets.iter().all(|p| p.len() <= 1000 && !p.is_empty()));
+        prop_assert_eq!(packets.len(), text.len().div_ceil(1000));
+        prop_assert_eq!(packets.concat(), text);
+    }
+}

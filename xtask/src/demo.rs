@@ -1,13 +1,21 @@
-//! `cargo xtask demo`: the mission end to end on this machine. Two network namespaces joined by
-//! a veth pair; `netconsole listen` in one, `netconsole send --via packet` in the other, a few
-//! lines through the real Linux network stack, and what arrived printed.
+//! `cargo xtask demo`: the mission end to end on this machine: `netconsole send --via packet`
+//! puts a few lines on a veth pair through an AF_PACKET socket, the real Linux network stack
+//! takes them in, `netconsole listen` prints them, and the demo shows what arrived.
 //!
-//! Needs root (network namespaces, AF_PACKET). No traffic leaves the namespaces it creates,
-//! which are deleted on the way out, whatever happens.
+//! Two modes, and the demo says which one ran and why:
+//! - root: two network namespaces joined by a veth pair, sender in one, listener in the other;
+//! - not root: the demo runs itself again under `unshare --user --map-root-user --net`, an
+//!   unprivileged user namespace with a network namespace of its own, and puts both ends of the
+//!   veth pair there. Both addresses are then local to one stack, so it sets
+//!   `accept_local=1` and `rp_filter=0` (else the kernel drops the injected IPv4 frames as
+//!   martians, their source being one of its own addresses).
+//!
+//! No traffic leaves the namespaces it creates, which go away on the way out, whatever happens.
+//! `NETCONSOLE_BIN` names a `netconsole` binary to use instead of building one.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::process::CommandExt as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -22,6 +30,13 @@ const LINES: &[&str] = &[
     "Extended target: level, sequence number, timestamp, release, userdata and sysdata.",
     "Goodbye.",
 ];
+
+/// Set by the unprivileged mode for its second run, inside the namespace: the `netconsole`
+/// binary to run.
+const INSIDE_ENV: &str = "NETCONSOLE_DEMO_IN_USERNS";
+/// The veth pair of the unprivileged mode (the namespace is new, so the names are free).
+const LOCAL_SEND_IF: &str = "ncdemo-a";
+const LOCAL_RECV_IF: &str = "ncdemo-b";
 
 /// Two namespaces and a veth pair between them; deleted on drop.
 struct Netns {
@@ -66,32 +81,13 @@ impl Netns {
             ip(&["-n", n, "link", "set", "lo", "up"])?;
             ip(&["-n", n, "link", "set", dev, "up"])?;
         }
-        // Frames sent before the kernel activates the link are dropped silently: wait for it.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for (n, dev) in [(&ns.send, &ns.send_if), (&ns.recv, &ns.recv_if)] {
-            loop {
-                let text = ip_output(&["-n", n, "-o", "link", "show", "dev", dev])?;
-                if text.contains("state UP") && !text.contains("qdisc noop") {
-                    break;
-                }
-                if Instant::now() >= deadline {
-                    return Err(format!("{dev} did not come up: {}", text.trim()));
-                }
-                thread::sleep(Duration::from_millis(50));
-            }
-        }
+        wait_up(&[&ns.send, &ns.recv], &[&ns.send_if, &ns.recv_if])?;
         Ok(ns)
     }
 
     /// The receiving interface's MAC, as `ip` prints it.
     fn recv_mac(&self) -> Result<String, String> {
-        let text = ip_output(&["-n", &self.recv, "-o", "link", "show", "dev", &self.recv_if])?;
-        let mut words = text.split_whitespace();
-        words
-            .find(|w| *w == "link/ether")
-            .and_then(|_| words.next())
-            .map(str::to_owned)
-            .ok_or_else(|| format!("no MAC address in `ip link show`: {}", text.trim()))
+        link_mac(Some(&self.recv), &self.recv_if)
     }
 }
 
@@ -102,6 +98,90 @@ impl Drop for Netns {
             let _ = Command::new("ip").args(["netns", "del", n]).stderr(Stdio::null()).status();
         }
     }
+}
+
+/// The unprivileged mode's veth pair, both ends in this (the demo's own) network namespace;
+/// deleted on drop (the namespace would take it with it anyway when the demo exits).
+struct LocalVeth;
+
+impl LocalVeth {
+    fn create() -> Result<LocalVeth, String> {
+        ip(&["link", "add", LOCAL_SEND_IF, "type", "veth", "peer", "name", LOCAL_RECV_IF])?;
+        let veth = LocalVeth;
+        for (dev, v4, v6) in [
+            (LOCAL_SEND_IF, "10.99.0.1/24", "fd99::1/64"),
+            (LOCAL_RECV_IF, "10.99.0.2/24", "fd99::2/64"),
+        ] {
+            ip(&["addr", "add", v4, "dev", dev])?;
+            ip(&["addr", "add", v6, "dev", dev, "nodad"])?;
+        }
+        // The frames arrive on the second end with a source address that is the first end's,
+        // local to this same stack: without accept_local the kernel drops them as martians
+        // (IPv4), and the reverse-path filter must not look either.
+        for dev in ["all", "default", LOCAL_SEND_IF, LOCAL_RECV_IF] {
+            sysctl(&format!("net/ipv4/conf/{dev}/accept_local"), "1")?;
+            sysctl(&format!("net/ipv4/conf/{dev}/rp_filter"), "0")?;
+        }
+        ip(&["link", "set", "lo", "up"])?;
+        for dev in [LOCAL_SEND_IF, LOCAL_RECV_IF] {
+            ip(&["link", "set", dev, "up"])?;
+        }
+        wait_up(&[], &[LOCAL_SEND_IF, LOCAL_RECV_IF])?;
+        Ok(veth)
+    }
+}
+
+impl Drop for LocalVeth {
+    fn drop(&mut self) {
+        let _ =
+            Command::new("ip").args(["link", "del", LOCAL_SEND_IF]).stderr(Stdio::null()).status();
+    }
+}
+
+/// Writes a sysctl of this network namespace through /proc/sys (no `sysctl` binary needed).
+fn sysctl(name: &str, value: &str) -> Result<(), String> {
+    let path = Path::new("/proc/sys").join(name);
+    std::fs::write(&path, value).map_err(|e| format!("cannot set {}: {e}", path.display()))
+}
+
+/// Waits until every `dev` (in namespace `netns`, or this one when empty) is UP with a real
+/// qdisc: frames sent before the kernel activates a link are dropped silently.
+fn wait_up(netns: &[&str], devs: &[&str]) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for (i, dev) in devs.iter().enumerate() {
+        let mut args: Vec<&str> = Vec::new();
+        if let Some(n) = netns.get(i).filter(|n| !n.is_empty()) {
+            args.extend(["-n", n]);
+        }
+        args.extend(["-o", "link", "show", "dev", dev]);
+        loop {
+            let text = ip_output(&args)?;
+            if text.contains("state UP") && !text.contains("qdisc noop") {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("{dev} did not come up: {}", text.trim()));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Ok(())
+}
+
+/// The MAC of `dev` (in namespace `netns`, or this one when `None`), as `ip` prints it.
+fn link_mac(netns: Option<&str>, dev: &str) -> Result<String, String> {
+    let mut args: Vec<&str> = Vec::new();
+    if let Some(n) = netns {
+        args.extend(["-n", n]);
+    }
+    args.extend(["-o", "link", "show", "dev", dev]);
+    let text = ip_output(&args)?;
+    let mut words = text.split_whitespace();
+    words
+        .find(|w| *w == "link/ether")
+        .and_then(|_| words.next())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no MAC address in `ip link show`: {}", text.trim()))
 }
 
 /// A child in its own process group, killed with the group on drop.
@@ -156,20 +236,11 @@ fn is_root() -> bool {
     process::output_of("id", &["-u"]).is_some_and(|s| s.trim() == "0")
 }
 
-/// The `netconsole` binary cargo builds.
-fn netconsole_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::test::root().join("target"));
-    target.join("debug").join("netconsole")
-}
-
-/// Runs the demo.
-pub fn run() -> Result<(), String> {
-    if !is_root() {
-        // An unprivileged user namespace could hold both ends of a veth pair, but the demo is
-        // meant to show two hosts; it does not fake that.
-        return Err("demo needs root (for network namespaces); run as root or with sudo".into());
+/// The `netconsole` binary to run: `NETCONSOLE_BIN`, or the one cargo builds now.
+fn netconsole_binary() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("NETCONSOLE_BIN") {
+        eprintln!("xtask demo: using NETCONSOLE_BIN={}", Path::new(&bin).display());
+        return Ok(bin.into());
     }
     eprintln!("xtask demo: building the netconsole command");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -181,32 +252,170 @@ pub fn run() -> Result<(), String> {
         Ok(Outcome::TimedOut) => return Err("cargo build -p netconsole-cli timed out".into()),
         Err(e) => return Err(format!("cannot run cargo: {e}")),
     }
-    let netconsole = netconsole_binary();
-    let netconsole = netconsole.to_str().ok_or("the target directory's path is not UTF-8")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::test::root().join("target"));
+    Ok(target.join("debug").join("netconsole"))
+}
 
-    eprintln!(
-        "xtask demo: mode: two network namespaces joined by a veth pair (running as root), \
-         10.99.0.1 + fd99::1 sending, 10.99.0.2 + fd99::2 listening"
+/// Runs the demo.
+pub fn run() -> Result<(), String> {
+    if let Some(netconsole) = std::env::var_os(INSIDE_ENV) {
+        // The second run of the unprivileged mode, inside its namespace.
+        let netconsole = netconsole.into_string().map_err(|_| "NETCONSOLE_BIN is not UTF-8")?;
+        return inside_user_namespace(&netconsole);
+    }
+    if is_root() {
+        let netconsole = netconsole_binary()?;
+        let netconsole = netconsole.to_str().ok_or("the netconsole binary's path is not UTF-8")?;
+        return as_root(netconsole);
+    }
+    // Check before building, so that a machine where it cannot run says so at once.
+    check_user_namespaces()?;
+    let netconsole = netconsole_binary()?;
+    unprivileged(&netconsole)
+}
+
+/// Whether this user can make a user namespace with a network namespace of its own; else why
+/// not, plainly.
+fn check_user_namespaces() -> Result<(), String> {
+    let why = "not running as root, so the demo cannot create network namespaces of its own; \
+               its unprivileged mode needs an unprivileged user namespace instead";
+    if !process::available("unshare", &["--version"]) {
+        return Err(format!("{why}, made by `unshare` (util-linux), which is not installed"));
+    }
+    let mut probe = Command::new("unshare");
+    probe.args(["--user", "--map-root-user", "--net", "true"]).stderr(Stdio::null());
+    match process::run_with_timeout(&mut probe, Duration::from_secs(10)) {
+        Ok(Outcome::Exited(s)) if s.success() => Ok(()),
+        Ok(Outcome::Exited(s)) => {
+            let limits = [
+                "/proc/sys/kernel/unprivileged_userns_clone",
+                "/proc/sys/user/max_user_namespaces",
+            ]
+            .iter()
+            .filter_map(|p| {
+                let v = std::fs::read_to_string(p).ok()?;
+                Some(format!(
+                    "{} = {}",
+                    p.trim_start_matches("/proc/sys/").replace('/', "."),
+                    v.trim()
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+            Err(format!(
+                "{why}, and this machine does not allow one (`unshare -Urn true`: {s}; {limits}); \
+                 run the demo as root or with sudo"
+            ))
+        }
+        Ok(Outcome::TimedOut) => Err(format!("{why}, and `unshare -Urn true` timed out")),
+        Err(e) => Err(format!("{why}, and `unshare` cannot be run: {e}")),
+    }
+}
+
+/// Root: two namespaces joined by a veth pair.
+fn as_root(netconsole: &str) -> Result<(), String> {
+    println!(
+        "xtask demo: mode: root: two namespaces joined by veth. Why: running as root, so it can \
+         create named network namespaces: 10.99.0.1 + fd99::1 send from one, 10.99.0.2 + \
+         fd99::2 listen in the other."
     );
     let ns = Netns::create()?;
     let peer_mac = ns.recv_mac()?;
+    exchange(&Exchange {
+        netconsole,
+        send_in: &["ip", "netns", "exec", &ns.send],
+        listen_in: &["ip", "netns", "exec", &ns.recv],
+        send_place: &ns.send,
+        listen_place: &ns.recv,
+        send_if: &ns.send_if,
+        peer_mac: &peer_mac,
+        binds: &["[::]:6666"],
+    })
+}
 
+/// Not root: runs the demo again in a user namespace with a network namespace of its own.
+fn unprivileged(netconsole: &Path) -> Result<(), String> {
+    println!(
+        "xtask demo: mode: unprivileged: user+network namespace, veth pair inside it. Why: not \
+         running as root, so it cannot create named network namespaces; an unprivileged user \
+         namespace (`unshare --user --map-root-user --net`) gives it a network namespace of its \
+         own, with both ends of a veth pair in it: 10.99.0.1 + fd99::1 send, 10.99.0.2 + \
+         fd99::2 listen, through the same kernel stack (accept_local=1 and rp_filter=0 there, \
+         as both addresses are its own)."
+    );
+    let me = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    let mut inner = Command::new("unshare");
+    inner
+        .args(["--user", "--map-root-user", "--net", "--"])
+        .arg(me)
+        .arg("demo")
+        .env(INSIDE_ENV, netconsole);
+    match process::run_with_timeout(&mut inner, Duration::from_secs(120)) {
+        Ok(Outcome::Exited(s)) if s.success() => Ok(()),
+        Ok(Outcome::Exited(s)) => Err(format!("the demo in the user namespace failed ({s})")),
+        Ok(Outcome::TimedOut) => Err("the demo in the user namespace timed out".into()),
+        Err(e) => Err(format!("cannot run unshare: {e}")),
+    }
+}
+
+/// The unprivileged mode's second run, as root of its own user and network namespace.
+fn inside_user_namespace(netconsole: &str) -> Result<(), String> {
+    let veth = LocalVeth::create()?;
+    let peer_mac = link_mac(None, LOCAL_RECV_IF)?;
+    let result = exchange(&Exchange {
+        netconsole,
+        send_in: &[],
+        listen_in: &[],
+        send_place: "user+network namespace",
+        listen_place: "same namespace",
+        send_if: LOCAL_SEND_IF,
+        peer_mac: &peer_mac,
+        binds: &["10.99.0.2:6666", "[fd99::2]:6666"],
+    });
+    drop(veth);
+    result
+}
+
+/// One run of the demo: where the sender and the listener run and what they use.
+struct Exchange<'a> {
+    netconsole: &'a str,
+    /// The command that runs `netconsole send` in its place (empty: here).
+    send_in: &'a [&'a str],
+    /// The command that runs `netconsole listen` in its place (empty: here).
+    listen_in: &'a [&'a str],
+    send_place: &'a str,
+    listen_place: &'a str,
+    send_if: &'a str,
+    peer_mac: &'a str,
+    binds: &'a [&'a str],
+}
+
+/// `netconsole` run through `prefix` (e.g. `ip netns exec NS`), or directly.
+fn netconsole_in(prefix: &[&str], netconsole: &str) -> Command {
+    match prefix.split_first() {
+        Some((program, args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args).arg(netconsole);
+            cmd
+        }
+        None => Command::new(netconsole),
+    }
+}
+
+/// Starts the listener, sends [`LINES`] to an extended IPv4 target and a basic IPv6 one, and
+/// prints what arrived.
+fn exchange(x: &Exchange<'_>) -> Result<(), String> {
     // Every line reaches two targets: an extended IPv4 one and a basic IPv6 one.
     let expected = (LINES.len() * 2).to_string();
-    let mut listen = Command::new("ip");
+    let mut listen = netconsole_in(x.listen_in, x.netconsole);
+    listen.arg("listen");
+    for bind in x.binds {
+        listen.args(["--bind", bind]);
+    }
     listen
-        .args([
-            "netns",
-            "exec",
-            &ns.recv,
-            netconsole,
-            "listen",
-            "--bind",
-            "[::]:6666",
-            "--format",
-            "json",
-        ])
-        .args(["--count", &expected, "--idle-exit", "5"])
+        .args(["--format", "json", "--count", &expected, "--idle-exit", "5"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -232,7 +441,7 @@ pub fn run() -> Result<(), String> {
         s
     });
     match ready_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(line) => eprintln!("listener ({}): {line}", ns.recv),
+        Ok(line) => eprintln!("listener ({}): {line}", x.listen_place),
         Err(_) => {
             drop(listener);
             let err = stderr_thread.join().unwrap_or_default();
@@ -240,11 +449,14 @@ pub fn run() -> Result<(), String> {
         }
     }
 
-    let target =
-        format!("+r@10.99.0.1/{dev},@10.99.0.2/{peer_mac};@/{dev},@fd99::2/", dev = ns.send_if);
-    eprintln!("sender ({}): netconsole send --via packet --target '{target}'", ns.send);
-    let mut send = Command::new("ip");
-    send.args(["netns", "exec", &ns.send, netconsole, "send", "--via", "packet", "--target"])
+    let target = format!(
+        "+r@10.99.0.1/{dev},@10.99.0.2/{mac};@/{dev},@fd99::2/",
+        dev = x.send_if,
+        mac = x.peer_mac
+    );
+    eprintln!("sender ({}): netconsole send --via packet --target '{target}'", x.send_place);
+    let mut send = netconsole_in(x.send_in, x.netconsole);
+    send.args(["send", "--via", "packet", "--target"])
         .arg(&target)
         .args(["--release", "netconsole-rs-demo", "--userdata", "demo=yes"])
         .args(["--sysdata", "taskname,msgid"])
