@@ -40,6 +40,30 @@ impl InterfaceInfo {
     pub fn query(name: &str) -> io::Result<InterfaceInfo> {
         lookup(name).map(|(info, _)| info)
     }
+
+    /// Finds the interface whose MAC address is `mac` (Linux's `dev_getbyhwaddr`, which the
+    /// `netconsole=` option uses when `dev` is a MAC), in the calling thread's namespace.
+    ///
+    /// Errors: [`io::ErrorKind::NotFound`] (`no interface with MAC address ..`).
+    pub fn find_by_mac(mac: MacAddr) -> io::Result<InterfaceInfo> {
+        let addrs = getifaddrs().map_err(|e| {
+            let e = io::Error::from(e);
+            io::Error::new(e.kind(), format!("cannot list network interfaces (getifaddrs): {e}"))
+        })?;
+        let name = addrs
+            .filter_map(|entry| {
+                let link = entry.address.as_ref()?.as_link_addr()?.addr()?;
+                (link == mac.0).then_some(entry.interface_name)
+            })
+            .next()
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no interface with MAC address {mac}"),
+                )
+            })?;
+        Self::query(&name)
+    }
 }
 
 /// Reads the interface and keeps its link-layer address, which is what `bind` takes for an

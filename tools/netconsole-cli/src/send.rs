@@ -203,24 +203,9 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
-fn fmt_mac(mac: MacAddr) -> String {
-    let m = mac.0;
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
-}
-
 /// The name of the interface whose MAC is `mac` (in this network namespace).
 fn interface_by_mac(mac: MacAddr) -> Result<String, Failure> {
-    let entries = std::fs::read_dir("/sys/class/net")
-        .map_err(|e| Failure(format!("cannot list network interfaces: {e}")))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Ok(info) = InterfaceInfo::query(&name) {
-            if info.mac == mac {
-                return Ok(name);
-            }
-        }
-    }
-    Err(Failure(format!("no interface with MAC address {}", fmt_mac(mac))))
+    InterfaceInfo::find_by_mac(mac).map(|info| info.name).map_err(|e| Failure(e.to_string()))
 }
 
 fn device_ip(info: &InterfaceInfo, v4: bool) -> Option<IpAddr> {
