@@ -410,7 +410,8 @@ impl<
             // Keep the order: nothing overtakes what is waiting.
             self.defer(&message, ALL_TARGETS);
         } else {
-            let failed = self.send(&mut engine, &message, ALL_TARGETS);
+            let Engine { netpoll, targets, .. } = &mut *engine;
+            let failed = self.send(netpoll, targets, &message, ALL_TARGETS);
             if failed != 0 {
                 self.defer_stuck(&mut engine, &message, failed);
             } else {
@@ -447,17 +448,15 @@ impl<
             return self.shared(|s| s.backlog.is_empty());
         }
         let waiting = self.shared(|s| s.backlog.entries());
+        let Engine { netpoll, targets, scratch } = engine;
         for _ in 0..waiting {
-            let mut scratch = core::mem::take(&mut engine.scratch);
-            let Some(mask) = self.shared(|s| s.backlog.copy_front(&mut scratch)) else {
-                engine.scratch = scratch;
+            let Some(mask) = self.shared(|s| s.backlog.copy_front(scratch)) else {
                 return true;
             };
-            let failed = match backlog::decode(&scratch) {
-                Some(message) => self.send(engine, &message, mask),
+            let failed = match backlog::decode(scratch) {
+                Some(message) => self.send(netpoll, targets, &message, mask),
                 None => 0, // Cannot happen: the backlog wrote it. Drop the entry, don't loop.
             };
-            engine.scratch = scratch;
             if failed != 0 {
                 self.shared(|s| s.backlog.set_front_mask(failed));
                 return false;
@@ -469,8 +468,13 @@ impl<
 
     /// Sends `message` to the enabled targets in `mask`. Returns the mask of targets whose TX
     /// ring stayed full (to be kept in the backlog); other failures are counted as dropped.
-    fn send(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) -> u32 {
-        let Engine { netpoll, targets, .. } = engine;
+    fn send(
+        &self,
+        netpoll: &mut Option<Netpoll<D, W>>,
+        targets: &mut TS,
+        message: &Message<'_>,
+        mask: u32,
+    ) -> u32 {
         let Some(np) = netpoll.as_mut() else { return mask };
         let release_text = sysdata::cut(self.info.release(), MAX_RELEASE_LEN);
         let mut stuck = 0u32;
