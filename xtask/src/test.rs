@@ -201,8 +201,9 @@ pub fn run(options: &Options) -> Result<(), String> {
     for (name, why) in &report.skipped {
         println!("SKIPPED {name}: {why}");
     }
+    // Not in the "N passed, N failed" form: the test runners' own summaries above count tests.
     println!(
-        "steps: {} passed, {} failed, {} skipped",
+        "xtask: {} steps ok, {} failed, {} skipped",
         report.passed.len(),
         report.failed.len(),
         report.skipped.len()
@@ -246,12 +247,28 @@ fn fuzz(report: &mut Report) {
             cmd.arg(&seeds);
         }
         cmd.arg("--").arg(format!("-max_total_time={seconds}"));
+        // libFuzzer reports every new coverage point; keep that in a log and show its verdict.
+        let log = fuzz_dir.join(format!("smoke-{target}.log"));
+        match std::fs::File::create(&log) {
+            Ok(file) => {
+                cmd.stderr(file);
+            }
+            Err(e) => println!("(cannot create {}: {e}; fuzzer output follows)", log.display()),
+        }
+        let name = format!("fuzz {target} for {seconds} s");
+        let failures = report.failed.len();
         // Build time on a small machine plus the run itself.
-        report.step(
-            &format!("fuzz {target} for {seconds} s"),
-            Duration::from_secs(u64::from(*seconds) + 600),
-            &mut cmd,
-        );
+        report.step(&name, Duration::from_secs(u64::from(*seconds) + 600), &mut cmd);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        if report.failed.len() > failures {
+            println!("--- last lines of {} ---", log.display());
+            for line in &lines[lines.len().saturating_sub(60)..] {
+                println!("{line}");
+            }
+        } else if let Some(done) = lines.iter().rev().find(|l| l.starts_with("Done ")) {
+            println!("    {target}: {done}");
+        }
     }
 }
 
