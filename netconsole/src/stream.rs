@@ -6,7 +6,7 @@ use core::fmt::Write as _;
 
 use netpoll_core::wire::Payload;
 
-use crate::record::{escaped_len, for_each_escaped};
+use crate::record::{escaped_len, walk_escaped};
 use crate::userdata::Entry;
 
 /// Linux's `MAX_PRINT_CHUNK`: the most bytes of console text one datagram carries.
@@ -16,14 +16,15 @@ pub const MAX_PRINT_CHUNK: usize = 1000;
 #[derive(Debug, Clone, Copy)]
 enum Piece<'a> {
     Raw(&'a [u8]),
-    Escaped(&'a [u8]),
+    /// Bytes sent escaped, and their escaped length (counted once).
+    Escaped(&'a [u8], usize),
 }
 
 impl Piece<'_> {
     fn len(&self) -> usize {
-        match self {
+        match *self {
             Piece::Raw(b) => b.len(),
-            Piece::Escaped(b) => escaped_len(b),
+            Piece::Escaped(_, len) => len,
         }
     }
 
@@ -31,16 +32,7 @@ impl Piece<'_> {
     fn walk(&self, start: usize, end: usize, f: &mut dyn FnMut(&[u8])) {
         match *self {
             Piece::Raw(b) => f(&b[start..end]),
-            Piece::Escaped(b) => {
-                let mut at = 0;
-                for_each_escaped(b, &mut |run| {
-                    let (lo, hi) = (at.max(start), (at + run.len()).min(end));
-                    if lo < hi {
-                        f(&run[lo - at..hi - at]);
-                    }
-                    at += run.len();
-                });
-            }
+            Piece::Escaped(b, _) => walk_escaped(b, start, end, f),
         }
     }
 }
@@ -49,6 +41,7 @@ impl Piece<'_> {
 /// `\n`, the dictionary lines, userdata, sysdata.
 pub struct DataStream<'a> {
     text: &'a [u8],
+    text_len: usize,
     subsystem: &'a [u8],
     device: &'a [u8],
     userdata: &'a [Entry],
@@ -67,6 +60,7 @@ impl<'a> DataStream<'a> {
     ) -> Self {
         let mut stream = DataStream {
             text,
+            text_len: escaped_len(text),
             subsystem: subsystem.unwrap_or_default(),
             device: device.unwrap_or_default(),
             userdata,
@@ -90,13 +84,13 @@ impl<'a> DataStream<'a> {
     }
 
     fn for_each_piece(&self, f: &mut dyn FnMut(Piece<'a>)) {
-        f(Piece::Escaped(self.text));
+        f(Piece::Escaped(self.text, self.text_len));
         f(Piece::Raw(b"\n"));
         // printk's msg_add_dict_text: an empty value adds nothing; the value is escaped.
         for (key, value) in [(&b" SUBSYSTEM="[..], self.subsystem), (b" DEVICE=", self.device)] {
             if !value.is_empty() {
                 f(Piece::Raw(key));
-                f(Piece::Escaped(value));
+                f(Piece::Escaped(value, escaped_len(value)));
                 f(Piece::Raw(b"\n"));
             }
         }
