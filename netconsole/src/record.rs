@@ -158,18 +158,13 @@ pub fn walk_escaped(text: &[u8], start: usize, end: usize, f: &mut dyn FnMut(&[u
     }
 }
 
-/// Calls `f` with the escaped form of `text`, as runs of plain bytes and 4-byte escapes.
-pub fn for_each_escaped(text: &[u8], f: &mut dyn FnMut(&[u8])) {
-    walk_escaped(text, 0, usize::MAX, f);
-}
-
 #[cfg(test)]
 mod test {
     use super::*;
 
     fn escaped(text: &[u8]) -> std::vec::Vec<u8> {
         let mut out = std::vec::Vec::new();
-        for_each_escaped(text, &mut |s| out.extend_from_slice(s));
+        walk_escaped(text, 0, usize::MAX, &mut |s| out.extend_from_slice(s));
         out
     }
 
