@@ -6,6 +6,15 @@
 //! - [`MessageWriter`]: `core::fmt::Write` for one message.
 //! - [`global`]: one console for the whole firmware, for `log`, panic handlers and interrupts.
 //! - [`receive`]: the bounded, `no_std` receiver that `netconsole listen` and its fuzz target use.
+//!
+//! The backlog's short critical sections go through the [`critical-section`] crate, so the
+//! final program links one implementation: on a single-core Cortex-M, `cortex-m`'s
+//! `critical-section-single-core` feature; on a host, `critical-section`'s `std` feature.
+//!
+//! Features: `log` (`log::Log` for the console), `defmt` (`defmt::Format` for the public
+//! types). Both may be on together.
+//!
+//! [`critical-section`]: https://docs.rs/critical-section
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
