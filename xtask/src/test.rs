@@ -25,7 +25,8 @@ const NO_STD_CRATES: &[(&str, &[&str])] = &[
 const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
-const FUZZ_RUNS: &[(&str, u32)] = &[("wire_parse", 30), ("options", 60), ("listen", 60)];
+const FUZZ_RUNS: &[(&str, u32)] =
+    &[("wire_parse", 30), ("options", 60), ("listen", 60), ("console", 30)];
 
 /// Command-line options of `cargo xtask test`.
 pub struct Options {
