@@ -120,6 +120,11 @@ pub fn run(options: &Options) -> Result<(), String> {
 
     report.step("cargo fmt --check", minutes(2), cargo().args(["fmt", "--all", "--", "--check"]));
     report.step(
+        "cargo fmt --check (fuzz targets)",
+        minutes(2),
+        cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
+    );
+    report.step(
         "cargo clippy -D warnings",
         minutes(15),
         cargo().args([
