@@ -44,35 +44,32 @@ impl<const B: usize> Backlog<B> {
 
     /// Appends `message` for the targets in `mask`; `false` if it does not fit.
     pub(crate) fn push(&mut self, message: &Message<'_>, mask: u32) -> bool {
+        self.insert(message, mask, false)
+    }
+
+    /// Puts `message` in front of every other entry (a message that was being sent when the
+    /// ring filled goes before what was deferred meanwhile); `false` if it does not fit.
+    pub(crate) fn push_front(&mut self, message: &Message<'_>, mask: u32) -> bool {
+        self.insert(message, mask, true)
+    }
+
+    fn insert(&mut self, message: &Message<'_>, mask: u32, front: bool) -> bool {
         let len = Self::entry_len(message);
-        if self.bytes.len() + len > B || message.stored_len() > usize::from(u16::MAX) * 3 {
+        let Some(header) = encode_header(message, mask) else { return false };
+        if self.bytes.len() + len > B {
             return false;
         }
-        let meta = OwnedMeta::of(message);
         let (text, subsystem, device) = message.parts();
-        let mut h = [0u8; HEADER];
-        h[0] = meta.kind as u8;
-        h[1..5].copy_from_slice(&mask.to_le_bytes());
-        h[5] = meta.facility;
-        h[6] = meta.level;
-        let (caller_kind, caller_id) = match meta.caller {
-            None => (0, 0),
-            Some(Caller::Task(id)) => (1, id),
-            Some(Caller::Cpu(cpu)) => (2, cpu),
-        };
-        h[7] = u8::from(meta.continuation) | caller_kind << 1;
-        h[8..12].copy_from_slice(&caller_id.to_le_bytes());
-        h[12..20].copy_from_slice(&meta.seq.to_le_bytes());
-        h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
-        for (at, part) in [(28, text), (30, subsystem), (32, device)] {
-            let Ok(len) = u16::try_from(part.len()) else { return false };
-            h[at..at + 2].copy_from_slice(&len.to_le_bytes());
+        let at = if front { 0 } else { self.bytes.len() };
+        let old = self.bytes.len();
+        // Room was checked above: the resize cannot fail.
+        let _ = self.bytes.resize(old + len, 0);
+        self.bytes.copy_within(at..old, at + len);
+        let mut w = at;
+        for part in [&header[..], text, subsystem, device] {
+            self.bytes[w..w + part.len()].copy_from_slice(part);
+            w += part.len();
         }
-        // Room was checked above: these cannot fail.
-        let _ = self.bytes.extend_from_slice(&h);
-        let _ = self.bytes.extend_from_slice(text);
-        let _ = self.bytes.extend_from_slice(subsystem);
-        let _ = self.bytes.extend_from_slice(device);
         self.entries += 1;
         true
     }
@@ -145,6 +142,31 @@ impl<const B: usize> Backlog<B> {
     }
 }
 
+/// The fixed-size header of an entry; `None` if a part is longer than its 16-bit length.
+fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
+    let meta = OwnedMeta::of(message);
+    let (text, subsystem, device) = message.parts();
+    let mut h = [0u8; HEADER];
+    h[0] = meta.kind as u8;
+    h[1..5].copy_from_slice(&mask.to_le_bytes());
+    h[5] = meta.facility;
+    h[6] = meta.level;
+    let (caller_kind, caller_id) = match meta.caller {
+        None => (0, 0),
+        Some(Caller::Task(id)) => (1, id),
+        Some(Caller::Cpu(cpu)) => (2, cpu),
+    };
+    h[7] = u8::from(meta.continuation) | caller_kind << 1;
+    h[8..12].copy_from_slice(&caller_id.to_le_bytes());
+    h[12..20].copy_from_slice(&meta.seq.to_le_bytes());
+    h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
+    for (at, part) in [(28, text), (30, subsystem), (32, device)] {
+        let len = u16::try_from(part.len()).ok()?;
+        h[at..at + 2].copy_from_slice(&len.to_le_bytes());
+    }
+    Some(h)
+}
+
 /// Reads a message back from an entry copied by [`Backlog::copy_front`].
 pub(crate) fn decode(entry: &[u8]) -> Option<Message<'_>> {
     let h = entry.get(..HEADER)?;
@@ -204,6 +226,23 @@ mod test {
         assert!(b.is_empty());
         assert_eq!(b.used(), 0);
         assert_eq!(b.copy_front(&mut scratch), None);
+    }
+
+    #[test]
+    fn push_front_goes_before_everything() {
+        let mut b: Backlog<256> = Backlog::new();
+        assert!(b.push(&Message::Basic(b"second"), 1));
+        assert!(b.push(&Message::Basic(b"third"), 1));
+        assert!(b.push_front(&Message::Basic(b"first"), 2));
+        let mut scratch: heapless::Vec<u8, 256> = heapless::Vec::new();
+        let mut order = std::vec::Vec::new();
+        while let Some(mask) = b.copy_front(&mut scratch) {
+            let Some(Message::Basic(text)) = decode(&scratch) else { panic!("not basic") };
+            order.push((text.to_vec(), mask));
+            b.pop_front();
+        }
+        let want: [(&[u8], u32); 3] = [(b"first", 2), (b"second", 1), (b"third", 1)];
+        assert_eq!(order, want.map(|(t, m)| (t.to_vec(), m)));
     }
 
     #[test]

@@ -28,6 +28,13 @@
 //! first and then its own message, so it sends at most `(B + message bytes) / 950 + entries`
 //! datagrams per enabled target, and it stops at the first datagram whose budget runs out (the
 //! rest waits in the backlog). Bound it by choosing `B`, the retry policy and the message size.
+//!
+//! A message stopped partway resumes where it stopped, with the same datagrams (its sysdata,
+//! msgid included, is fixed at its first try, as Linux fixes it in the skb) and before anything
+//! written since, so a receiver sees each datagram once and in order. Unlike Linux, a retried
+//! datagram gets a new IPv4 ID.
+//!
+//! Targets get each message newest first, as Linux walks its target list.
 
 use core::cell::RefCell;
 use core::net::IpAddr;
@@ -44,7 +51,7 @@ use crate::record::ExtendedRecord;
 use crate::storage::{no_targets, TargetStorage};
 use crate::stream::{for_each_packet, DataStream, MAX_PRINT_CHUNK};
 use crate::sysdata::{self, NoSystemInfo, SystemInfo, MAX_RELEASE_LEN};
-use crate::target::{MacSource, Target};
+use crate::target::{MacSource, Pending, Target};
 
 /// Why a console operation was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,13 +215,12 @@ impl<
 
     /// Takes the NIC back.
     pub fn detach(&self) -> Result<Option<Netpoll<D, W>>, ConsoleError> {
-        Ok(self.engine.try_lock().ok_or(ConsoleError::Busy)?.netpoll.take())
+        self.locked(|engine| Ok(engine.netpoll.take()))
     }
 
     /// Runs `f` on the NIC's engine (to inspect the driver, answer ARP, read its counters).
     pub fn with_nic<R>(&self, f: impl FnOnce(&mut Netpoll<D, W>) -> R) -> Result<R, ConsoleError> {
-        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        engine.netpoll.as_mut().map(f).ok_or(ConsoleError::NoNic)
+        self.locked(|engine| engine.netpoll.as_mut().map(f).ok_or(ConsoleError::NoNic))
     }
 
     /// Adds a target, disabled; returns its index.
@@ -222,17 +228,20 @@ impl<
         if target.release && !target.extended {
             return Err(ConsoleError::ReleaseWithoutExtended);
         }
-        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        let local_ip = target.endpoint.local_ip;
-        let slots = engine.targets.slots_mut();
-        let usable = slots.len().min(MAX_TARGETS);
-        let index =
-            slots[..usable].iter().position(Option::is_none).ok_or(ConsoleError::TooManyTargets)?;
-        slots[index] = Some(target);
-        if let (Some(np), IpAddr::V4(ip)) = (engine.netpoll.as_mut(), local_ip) {
-            np.add_local_ipv4(ip);
-        }
-        Ok(index)
+        self.locked(|engine| {
+            let local_ip = target.endpoint.local_ip;
+            let slots = engine.targets.slots_mut();
+            let usable = slots.len().min(MAX_TARGETS);
+            let index = slots[..usable]
+                .iter()
+                .position(Option::is_none)
+                .ok_or(ConsoleError::TooManyTargets)?;
+            slots[index] = Some(target);
+            if let (Some(np), IpAddr::V4(ip)) = (engine.netpoll.as_mut(), local_ip) {
+                np.add_local_ipv4(ip);
+            }
+            Ok(index)
+        })
     }
 
     /// Runs `f` on a target (to change its userdata or sysdata, as configfs allows while it is
@@ -242,31 +251,30 @@ impl<
         index: usize,
         f: impl FnOnce(&mut Target<U>) -> R,
     ) -> Result<R, ConsoleError> {
-        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        Self::slot(&mut engine.targets, index).map(f)
+        self.locked(|engine| Self::slot(&mut engine.targets, index).map(f))
     }
 
     /// Enables a target. Without a configured MAC, an IPv4 target's next hop is resolved by ARP
     /// within `resolve`'s bound; if that fails, or for IPv6, frames go to broadcast as in Linux.
     /// Says which happened.
     pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
-        let mut guard = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        let engine = &mut *guard;
-        let target = Self::slot(&mut engine.targets, index)?;
-        if target.release && !target.extended {
-            return Err(ConsoleError::ReleaseWithoutExtended);
-        }
-        let np = engine.netpoll.as_mut().ok_or(ConsoleError::NoNic)?;
-        let source = match target.endpoint.remote_mac {
-            Some(mac) => MacSource::Configured(mac),
-            None => match np.resolve(&mut target.endpoint, resolve) {
-                Ok(mac) => MacSource::Resolved(mac),
-                Err(_) => MacSource::Broadcast,
-            },
-        };
-        target.enabled = true;
-        target.msgid = 0;
-        Ok(source)
+        self.locked(|engine| {
+            let target = Self::slot(&mut engine.targets, index)?;
+            if target.release && !target.extended {
+                return Err(ConsoleError::ReleaseWithoutExtended);
+            }
+            let np = engine.netpoll.as_mut().ok_or(ConsoleError::NoNic)?;
+            let source = match target.endpoint.remote_mac {
+                Some(mac) => MacSource::Configured(mac),
+                None => match np.resolve(&mut target.endpoint, resolve) {
+                    Ok(mac) => MacSource::Resolved(mac),
+                    Err(_) => MacSource::Broadcast,
+                },
+            };
+            target.enabled = true;
+            target.msgid = 0;
+            Ok(source)
+        })
     }
 
     /// Disables a target; its messages stop at once.
@@ -335,11 +343,27 @@ impl<
 
     /// Removes a target and gives it back; messages still waiting for it are not sent to it.
     pub fn remove_target(&self, index: usize) -> Result<Target<U>, ConsoleError> {
+        self.locked(|engine| {
+            let slot =
+                engine.targets.slots_mut().get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
+            let target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
+            self.shared(|s| s.backlog.clear_target(index));
+            Ok(target)
+        })
+    }
+
+    /// Runs `f` with the NIC and targets taken; afterwards sends what writes nested in `f`
+    /// (from inside the driver, an interrupt) deferred meanwhile.
+    fn locked<R>(
+        &self,
+        f: impl FnOnce(&mut Engine<D, W, U, B, TS>) -> Result<R, ConsoleError>,
+    ) -> Result<R, ConsoleError> {
+        let before = self.shared(|s| s.backlog.entries());
         let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        let slot = engine.targets.slots_mut().get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
-        let target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
-        self.shared(|s| s.backlog.clear_target(index));
-        Ok(target)
+        let result = f(&mut engine);
+        drop(engine);
+        self.settle(before);
+        result
     }
 
     fn slot(targets: &mut TS, index: usize) -> Result<&mut Target<U>, ConsoleError> {
@@ -383,14 +407,25 @@ impl<
         })
     }
 
-    /// Keeps `message` for the targets in `mask`, whose TX ring stayed full; if there is no room
-    /// it is dropped and counted as `ring_stuck` for each of them.
+    /// Puts `message` back at the front of the backlog for the targets in `mask`, whose TX ring
+    /// stayed full partway: it was being sent, so whatever nested writes deferred meanwhile comes
+    /// after it, and each target's `pending` says where to resume. If there is no room it is
+    /// dropped and counted as `ring_stuck` for each of them.
     fn defer_stuck(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) {
-        if self.shared(|s| s.push_backlog(message, mask)) {
+        let kept = self.shared(|s| {
+            let kept = s.backlog.push_front(message, mask);
+            if kept {
+                s.counters.deferred += 1;
+                s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
+            }
+            kept
+        });
+        if kept {
             return;
         }
         for (i, slot) in engine.targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS) {
             if let (Some(target), true) = (slot, mask & (1 << i) != 0) {
+                target.pending = None;
                 target.counters.ring_stuck.add(message.text_len());
                 self.shared(|s| s.counters.targets.ring_stuck.add(message.text_len()));
             }
@@ -455,7 +490,11 @@ impl<
             };
             let failed = match backlog::decode(scratch) {
                 Some(message) => self.send(netpoll, targets, &message, mask),
-                None => 0, // Cannot happen: the backlog wrote it. Drop the entry, don't loop.
+                // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
+                None => {
+                    targets.slots_mut().iter_mut().flatten().for_each(|t| t.pending = None);
+                    0
+                }
             };
             if failed != 0 {
                 self.shared(|s| s.backlog.set_front_mask(failed));
@@ -478,41 +517,69 @@ impl<
         let Some(np) = netpoll.as_mut() else { return mask };
         let release_text = sysdata::cut(self.info.release(), MAX_RELEASE_LEN);
         let mut stuck = 0u32;
-        for (i, slot) in targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS) {
+        // Newest target first, as Linux walks its target list (each target is added at its
+        // head): the last `;` piece of an option string gets the first IPv4 ID.
+        for (i, slot) in targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS).rev() {
             let Some(target) = slot else { continue };
-            if mask & (1 << i) == 0 || !target.enabled {
+            if mask & (1 << i) == 0 {
                 continue;
             }
+            // Where an earlier try of this message stopped for this target, if it did.
+            let resume = target.pending.take();
+            if !target.enabled {
+                continue;
+            }
+            let skip = resume.as_ref().map_or(0, |p| p.sent);
             let endpoint = target.endpoint;
-            let mut frames = 0u64;
-            let mut bytes = 0u64;
+            let (mut index, mut frames, mut bytes) = (0u32, 0u64, 0u64);
             let mut send = |payload: &dyn Payload| -> Result<(), SendError> {
-                np.send_payload(&endpoint, payload)?;
-                frames += 1;
-                bytes += payload.len() as u64;
+                if index >= skip {
+                    np.send_payload(&endpoint, payload)?;
+                    frames += 1;
+                    bytes += payload.len() as u64;
+                }
+                index += 1;
                 Ok(())
             };
+            let mut sysdata = None;
             let result = match (target.extended, message) {
                 (false, Message::Basic(text)) => send_basic(text, &[], &mut send),
                 (false, Message::Record(r)) => send_basic(r.text, b"\n", &mut send),
                 (true, Message::Basic(_)) => continue,
                 (true, Message::Record(r)) => {
-                    if target.sysdata.msgid {
-                        target.msgid = target.msgid.wrapping_add(1);
-                    }
-                    let sysdata = sysdata::render(target.sysdata, &self.info, target.msgid);
+                    // The sysdata of a message is fixed at its first try (Linux builds it into
+                    // the skb once): msgid counts messages, not tries, and a resumed message
+                    // is cut into the same datagrams.
+                    let rendered = match resume {
+                        Some(p) => p.sysdata,
+                        None => {
+                            if target.sysdata.msgid {
+                                target.msgid = target.msgid.wrapping_add(1);
+                            }
+                            sysdata::render(target.sysdata, &self.info, target.msgid)
+                        }
+                    };
                     let data = DataStream::new(
                         r.text,
                         r.subsystem,
                         r.device,
                         target.userdata.entries(),
-                        &sysdata,
+                        &rendered,
                     );
                     let header = r.header();
                     let release = target.release.then_some(release_text);
-                    for_each_packet(release, header.as_bytes(), &data, &mut |packet| send(packet))
+                    let result =
+                        for_each_packet(release, header.as_bytes(), &data, &mut |p| send(p));
+                    sysdata = Some(rendered);
+                    result
                 }
             };
+            if result == Err(SendError::RingFull) {
+                stuck |= 1 << i;
+                // `index` counts the datagrams done: the skipped ones and those sent now.
+                target.pending =
+                    Some(Pending { sent: index, sysdata: sysdata.unwrap_or_default() });
+            }
             let text_len = message.text_len();
             let count = |c: &mut TargetCounters| {
                 c.frames += frames;
@@ -526,9 +593,6 @@ impl<
             };
             count(&mut target.counters);
             self.shared(|s| count(&mut s.counters.targets));
-            if result == Err(SendError::RingFull) {
-                stuck |= 1 << i;
-            }
         }
         stuck
     }

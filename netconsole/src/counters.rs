@@ -67,7 +67,7 @@ pub struct Counters {
     pub truncated: u64,
     /// Most bytes the backlog ever held.
     pub backlog_high_water: usize,
-    /// Sum over the targets.
+    /// Sum over every target the console has had, removed ones included.
     pub targets: TargetCounters,
 }
 

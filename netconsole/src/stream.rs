@@ -115,7 +115,7 @@ impl<'a> DataStream<'a> {
 }
 
 /// The separator after the header: `;`, or `,ncfrag=<offset>/<total>;` in a fragment.
-type Separator = heapless::String<48>;
+type Separator = heapless::String<50>;
 
 /// One datagram of an extended message: `[<release>,]<header><separator>` and a window of the
 /// data stream.

@@ -6,7 +6,7 @@ use core::net::IpAddr;
 use netpoll_core::{Endpoint, MacAddr};
 
 use crate::counters::TargetCounters;
-use crate::sysdata::Sysdata;
+use crate::sysdata::{self, Sysdata};
 use crate::userdata::Userdata;
 
 /// Where a target's destination MAC came from when it was enabled.
@@ -61,6 +61,17 @@ pub struct Target<const U: usize> {
     pub(crate) enabled: bool,
     pub(crate) msgid: u32,
     pub(crate) counters: TargetCounters,
+    /// How far the message at the front of the backlog got for this target, if it got partway.
+    pub(crate) pending: Option<Pending>,
+}
+
+/// A message that met a full TX ring partway: resumed from here, cut the same way.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    /// Datagrams of it already sent.
+    pub(crate) sent: u32,
+    /// Its sysdata as first rendered (msgid included).
+    pub(crate) sysdata: sysdata::Rendered,
 }
 
 impl<const U: usize> Target<U> {
@@ -75,6 +86,7 @@ impl<const U: usize> Target<U> {
             enabled: false,
             msgid: 0,
             counters: TargetCounters::ZERO,
+            pending: None,
         }
     }
 

@@ -44,7 +44,8 @@ fn basic_and_extended_side_by_side_byte_exact() {
     let frames = frames.unwrap();
     assert_eq!(frames.len(), 3);
 
-    // Whole frames, built independently with the wire builder: IDs 1 and 2 on IPv4.
+    // Whole frames, built independently with the wire builder. Newest target first, as Linux
+    // walks its list: IPv6 (no ID), then the extended target with ID 1, the basic one with 2.
     let v4 = |port, ident| UdpFrame {
         src_mac: OUR_MAC,
         dst_mac: PEER_MAC,
@@ -60,10 +61,10 @@ fn basic_and_extended_side_by_side_byte_exact() {
         buf.truncate(len.max(60));
         buf
     };
-    assert_eq!(frames[0], build(v4(6666, 1), b"disk \\ full\n!\n"), "basic: raw text + newline");
+    assert_eq!(frames[2], build(v4(6666, 2), b"disk \\ full\n!\n"), "basic: raw text + newline");
     assert_eq!(
         frames[1],
-        build(v4(6667, 2), b"4,0,0,-;disk \\x5c full\\x0a!\n"),
+        build(v4(6667, 1), b"4,0,0,-;disk \\x5c full\\x0a!\n"),
         "extended: printk escaping"
     );
     let v6 = UdpFrame {
@@ -74,7 +75,7 @@ fn basic_and_extended_side_by_side_byte_exact() {
         ipv4_ident: 0,
         ..v4(0, 0)
     };
-    assert_eq!(frames[2], build(v6, b"disk \\ full\n!\n"), "IPv6 basic, broadcast MAC");
+    assert_eq!(frames[0], build(v6, b"disk \\ full\n!\n"), "IPv6 basic, broadcast MAC");
 }
 
 #[test]

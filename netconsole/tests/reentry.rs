@@ -108,3 +108,25 @@ fn a_driver_that_logs_on_every_xmit_does_not_loop_forever() {
     assert_eq!(c.messages, c.targets.messages + EVERY.backlog_len() as u64 / 48, "{c:?}");
     assert_eq!(c.backlog_full.messages, 0);
 }
+
+static AROUND: Console = Console::new(NoSystemInfo);
+static AROUND_ON: AtomicU32 = AtomicU32::new(0);
+
+fn around_hook() {
+    if AROUND_ON.swap(0, Ordering::SeqCst) == 1 {
+        AROUND.log(6, b"from inside with_nic");
+    }
+}
+
+#[test]
+fn a_write_nested_in_with_nic_is_sent_when_it_returns() {
+    setup(&AROUND, around_hook);
+    AROUND_ON.store(1, Ordering::SeqCst);
+    // A datagram the firmware sends itself, through the console's NIC, fires the hook.
+    let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.9".parse().unwrap());
+    endpoint.remote_mac = Some(common::PEER_MAC);
+    AROUND.with_nic(|np| np.send_udp(&endpoint, &[b"direct"]).unwrap()).unwrap();
+    assert_eq!(AROUND.backlog_len(), 0, "settled when with_nic let go");
+    let texts = texts(&AROUND);
+    assert_eq!(texts.last().unwrap(), b"from inside with_nic\n");
+}

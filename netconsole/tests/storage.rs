@@ -34,7 +34,7 @@ fn a_borrowed_slice_holds_as_many_targets_as_it_has_slots() {
     console.log(6, b"to all three");
     let ports: Vec<u16> =
         console.with_nic(|np| drain(np.driver_mut())).unwrap().iter().map(|(p, _)| *p).collect();
-    assert_eq!(ports, [7001, 7002, 7003]);
+    assert_eq!(ports, [7003, 7002, 7001], "newest target first, as Linux");
 
     // Removing frees the slot for another target.
     let removed = console.remove_target(1).unwrap();

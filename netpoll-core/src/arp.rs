@@ -13,7 +13,7 @@ use crate::wire::{arp, ethernet, ArpOperation, ArpPacket, ArpRepr, EtherType, Et
 use crate::wire::{EthernetRepr, MacAddr};
 
 /// How many of our own IPv4 addresses the engine answers ARP for.
-pub const MAX_LOCAL_IPV4: usize = 4;
+pub const MAX_LOCAL_IPV4: usize = 8;
 /// Answers waiting to be sent after one poll; more requests in one poll go unanswered (the peer
 /// asks again).
 const MAX_PENDING_REPLIES: usize = 4;
@@ -110,12 +110,14 @@ fn emit_arp_frame(buf: &mut [u8], repr: &ArpRepr, eth_dst: MacAddr) {
 }
 
 impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
-    /// Sends the replies the last poll queued; one try each, since the peer will ask again.
+    /// Sends the replies the last poll queued, in the order the requests came; one try each,
+    /// since the peer will ask again.
     pub(crate) fn send_arp_replies(&mut self) {
-        while let Some(reply) = self.arp.pending_replies.pop() {
+        let replies = core::mem::take(&mut self.arp.pending_replies);
+        for reply in replies {
             let mut frame = [0u8; ARP_FRAME_LEN];
             emit_arp_frame(&mut frame, &reply, reply.target_mac);
-            if self.driver_mut().xmit_raw(&frame).is_ok() {
+            if self.xmit_once(&frame).is_ok() {
                 self.count_arp_reply();
             }
         }
@@ -145,7 +147,7 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         for i in 0..policy.polls.max(1) {
             if i % every == 0 && sent < requests {
                 sent += 1;
-                if self.driver_mut().xmit_raw(&frame).is_ok() {
+                if self.xmit_once(&frame).is_ok() {
                     self.count_arp_request();
                 }
             }

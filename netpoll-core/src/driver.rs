@@ -76,9 +76,14 @@ pub trait NetPoll {
     /// slice of exactly `len` bytes. `Err(Busy)` when no slot is free: nothing was queued.
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError>;
 
-    /// Queues a frame that is already built, by copying it into a TX slot.
+    /// Queues a frame that is already built, by copying it into a TX slot. (A slot of another
+    /// length than asked for, which breaks the contract, gets what fits and zeros.)
     fn xmit_raw(&mut self, frame: &[u8]) -> Result<(), XmitError> {
-        self.xmit_with(frame.len(), &mut |slot| slot.copy_from_slice(frame))
+        self.xmit_with(frame.len(), &mut |slot| {
+            let n = slot.len().min(frame.len());
+            slot[..n].copy_from_slice(&frame[..n]);
+            slot[n..].fill(0);
+        })
     }
 
     /// The longest frame (without FCS) the driver takes; [`MAX_FRAME_LEN`] unless it says less.

@@ -56,6 +56,14 @@ pub enum SendError {
     Build(BuildError),
     /// The driver refused the frame.
     Driver(XmitError),
+    /// The driver handed a TX slot of another length than asked for, breaking its contract: the
+    /// slot was zeroed rather than filled, and whatever it held went out.
+    SlotLength {
+        /// Bytes asked for.
+        expected: usize,
+        /// Bytes the driver's slot had.
+        got: usize,
+    },
 }
 
 impl fmt::Display for SendError {
@@ -65,6 +73,9 @@ impl fmt::Display for SendError {
             SendError::RingFull => f.write_str("TX ring full for the whole retry budget"),
             SendError::Build(e) => write!(f, "cannot build frame: {e}"),
             SendError::Driver(e) => write!(f, "driver refused frame: {e}"),
+            SendError::SlotLength { expected, got } => {
+                write!(f, "driver handed a {got}-byte TX slot for a {expected}-byte frame")
+            }
         }
     }
 }
@@ -239,9 +250,9 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
             self.ip_ident = self.ip_ident.wrapping_add(1);
             frame.ipv4_ident = self.ip_ident;
         }
+        // `transmit` hands this a slot of exactly `len` bytes, which the checks above make room
+        // for, so the frame always fits.
         let mut fill = |slot: &mut [u8]| {
-            // The length was checked above, so this cannot fail; a driver that hands a slice of
-            // another length gets nothing written rather than a panic.
             let _ = frame.emit_payload(slot, payload);
         };
         self.transmit(len, &mut fill)?;
@@ -257,32 +268,61 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
     }
 
+    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame.
+    pub(crate) fn xmit_once(&mut self, frame: &[u8]) -> Result<(), SendError> {
+        let mut wrong = None;
+        let result = self.driver.xmit_with(frame.len(), &mut |slot: &mut [u8]| {
+            fill_exact(slot, frame.len(), &mut wrong, &mut |s| s.copy_from_slice(frame))
+        });
+        self.account(result, frame.len(), wrong)
+    }
+
+    /// Counts one transmit attempt's outcome; a contract-breaking slot length is an error.
+    fn account(
+        &mut self,
+        result: Result<(), XmitError>,
+        len: usize,
+        wrong: Option<usize>,
+    ) -> Result<(), SendError> {
+        match (result, wrong) {
+            (Ok(()), None) => {
+                self.counters.frames_sent += 1;
+                self.counters.bytes_sent += len as u64;
+                Ok(())
+            }
+            (Ok(()), Some(got)) => {
+                self.counters.errors += 1;
+                Err(SendError::SlotLength { expected: len, got })
+            }
+            (Err(XmitError::LinkDown), _) => {
+                self.counters.link_down += 1;
+                Err(SendError::LinkDown)
+            }
+            (Err(XmitError::Busy), _) => Err(SendError::RingFull),
+            (Err(e), _) => {
+                self.counters.errors += 1;
+                Err(SendError::Driver(e))
+            }
+        }
+    }
+
     /// The bounded try → poll → wait loop.
     fn transmit(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), SendError> {
         let tries = self.policy.tries.max(1);
         for attempt in 0..tries {
-            match self.driver.xmit_with(len, fill) {
-                Ok(()) => {
-                    self.counters.frames_sent += 1;
-                    self.counters.bytes_sent += len as u64;
-                    return Ok(());
-                }
-                Err(XmitError::Busy) => {
-                    self.counters.busy_retries += 1;
-                    if attempt + 1 < tries {
-                        self.poll();
-                        if self.has_delay {
-                            self.delay.delay_us(self.policy.wait_us);
-                        }
-                    }
-                }
-                Err(XmitError::LinkDown) => {
-                    self.counters.link_down += 1;
-                    return Err(SendError::LinkDown);
-                }
-                Err(e) => {
-                    self.counters.errors += 1;
-                    return Err(SendError::Driver(e));
+            let mut wrong = None;
+            let result = self
+                .driver
+                .xmit_with(len, &mut |slot: &mut [u8]| fill_exact(slot, len, &mut wrong, fill));
+            match result {
+                Err(XmitError::Busy) => {}
+                other => return self.account(other, len, wrong),
+            }
+            self.counters.busy_retries += 1;
+            if attempt + 1 < tries {
+                self.poll();
+                if self.has_delay {
+                    self.delay.delay_us(self.policy.wait_us);
                 }
             }
         }
@@ -311,5 +351,22 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         if self.has_delay {
             self.delay.delay_us(us);
         }
+    }
+}
+
+/// Fills `slot` with `fill` if it is the `len` bytes the driver was asked for; otherwise zeroes
+/// it and notes its length in `wrong`, so a driver that breaks its contract sends zeros, not a
+/// stale frame, and never makes the engine slice out of bounds.
+fn fill_exact(
+    slot: &mut [u8],
+    len: usize,
+    wrong: &mut Option<usize>,
+    fill: &mut dyn FnMut(&mut [u8]),
+) {
+    if slot.len() == len {
+        fill(slot);
+    } else {
+        slot.fill(0);
+        *wrong = Some(slot.len());
     }
 }
