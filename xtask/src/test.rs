@@ -168,6 +168,19 @@ pub fn run(options: &Options) -> Result<(), String> {
         );
     }
 
+    report.step(
+        "cargo doc (warnings denied: broken links, undocumented items)",
+        minutes(10),
+        cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+            "doc",
+            "--quiet",
+            "--workspace",
+            "--no-deps",
+            "--features",
+            TEST_FEATURES,
+        ]),
+    );
+
     let targets = installed_targets();
     for target in NO_STD_TARGETS {
         if !targets.iter().any(|t| t == target) {
