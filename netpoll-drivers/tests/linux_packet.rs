@@ -7,18 +7,18 @@
 //! `NETCONSOLE_REQUIRE_ALL=1`), except the bad-input tests, which run anywhere.
 #![cfg(feature = "linux")]
 
-#[path = "linux_netns.rs"]
-mod netns;
+mod support;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
-use netns::{can_make_namespaces, payloads, skip, wait_for, Netns};
 use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll, XmitError};
 use netpoll_drivers::linux::{InterfaceInfo, PacketSocket};
 use nix::sys::socket::{setsockopt, sockopt};
+use support::netns::{can_make_namespaces, payloads, wait_for, Netns};
+use support::skip;
 
 const FRAMES: usize = 1000;
 
@@ -175,7 +175,7 @@ fn namespaces_are_deleted_even_when_a_test_panics() {
         panic!("on purpose");
     }));
     assert!(result.is_err());
-    let list = netns::ip(&["netns", "list"]);
+    let list = support::netns::ip(&["netns", "list"]);
     assert!(!list.lines().any(|l| l.split_whitespace().next() == Some(&name)), "{list}");
 }
 
@@ -218,7 +218,7 @@ fn without_cap_net_raw_the_error_says_so() {
     if !nix::unistd::geteuid().is_root() {
         return check_permission_error();
     }
-    match netns::run(Command::new("unshare").args(["--user", "true"]), Duration::from_secs(10)) {
+    match support::run(Command::new("unshare").args(["--user", "true"]), Duration::from_secs(10)) {
         Ok(out) if out.status.success() => {}
         Ok(out) => {
             let why = String::from_utf8_lossy(&out.stderr);
@@ -227,7 +227,7 @@ fn without_cap_net_raw_the_error_says_so() {
         Err(e) => return skip(&format!("cannot run `unshare --user` (util-linux): {e}")),
     }
     let exe = std::env::current_exe().expect("test binary");
-    let out = netns::run(
+    let out = support::run(
         Command::new("unshare")
             .arg("--user")
             .arg(exe)

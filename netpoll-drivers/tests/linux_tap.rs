@@ -7,17 +7,16 @@
 //! `NETCONSOLE_REQUIRE_ALL=1`).
 #![cfg(feature = "linux")]
 
-#[path = "linux_netns.rs"]
-mod netns;
+mod support;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use netns::{can_make_namespaces, payloads, wait_for, Netns};
 use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll, SendError};
 use netpoll_drivers::linux::{Tap, DEFAULT_TAP_MAC};
 use nix::sys::socket::{setsockopt, sockopt};
+use support::netns::{can_make_namespaces, payloads, wait_for, Netns};
 
 const FRAMES: usize = 1000;
 

@@ -7,15 +7,17 @@
 //! `NETCONSOLE_REQUIRE_ALL=1` is set (as `cargo xtask test --require-all` sets it): then it fails.
 #![cfg(feature = "pcap")]
 
-use std::io::Read;
+mod support;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-use std::{fs, io, thread};
+use std::process::Command;
+use std::time::Duration;
+use std::{fs, io};
 
 use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll};
 use netpoll_drivers::pcap::{self, PcapWriter};
+use support::{run, skip};
 
 /// A path in the temp directory, unique to this process and `name`, removed when dropped.
 struct TempPath(PathBuf);
@@ -30,46 +32,6 @@ impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
     }
-}
-
-/// Skips the calling test, saying why; fails it instead when `NETCONSOLE_REQUIRE_ALL=1`.
-fn skip(reason: &str) {
-    if std::env::var("NETCONSOLE_REQUIRE_ALL").is_ok_and(|v| v == "1") {
-        panic!("NETCONSOLE_REQUIRE_ALL=1 and a prerequisite is missing: {reason}");
-    }
-    println!("SKIPPED: {reason}");
-    eprintln!("SKIPPED: {reason}");
-}
-
-/// Runs `cmd` to completion, killing it after `limit`.
-fn run(cmd: &mut Command, limit: Duration) -> io::Result<Output> {
-    let mut child =
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(io::Error::new(io::ErrorKind::TimedOut, format!("{cmd:?} timed out")));
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    Ok(Output { status, stdout: out.join().expect("reader"), stderr: err.join().expect("reader") })
 }
 
 /// Deterministic bytes (xorshift), so a failure can be replayed.

@@ -1,30 +1,18 @@
-//! Test support shared by `linux_packet.rs` and `linux_tap.rs` (included in each with
-//! `#[path]`): network namespaces that are always deleted, a thread inside one, child processes
-//! under a timeout, and the skip rule. Built on its own it is a test target with no tests.
+//! Network namespaces that are always deleted, and a thread inside one, for `linux_packet.rs`
+//! and `linux_tap.rs`.
 //!
 //! Everything happens in namespaces the tests create: no traffic leaves them, and the host's
 //! own interfaces and sysctls are never touched.
-#![cfg(feature = "linux")]
-#![allow(dead_code)]
 
 use std::fs::File;
-use std::io::{self, Read};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
 
-/// Skips the calling test, saying why; fails it instead when `NETCONSOLE_REQUIRE_ALL=1` (as
-/// `cargo xtask test --require-all` sets it).
-pub fn skip(reason: &str) {
-    if std::env::var("NETCONSOLE_REQUIRE_ALL").is_ok_and(|v| v == "1") {
-        panic!("NETCONSOLE_REQUIRE_ALL=1 and a prerequisite is missing: {reason}");
-    }
-    println!("SKIPPED: {reason}");
-    eprintln!("SKIPPED: {reason}");
-}
+use super::{run, skip};
 
 /// Whether this process may create namespaces and interfaces; if not, the test is skipped (or
 /// failed, see [`skip`]) and `false` returned.
@@ -44,37 +32,6 @@ pub fn can_make_namespaces() -> bool {
             false
         }
     }
-}
-
-/// Runs `cmd` to completion, killing it after `limit`.
-pub fn run(cmd: &mut Command, limit: Duration) -> io::Result<Output> {
-    let mut child =
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(io::Error::new(io::ErrorKind::TimedOut, format!("{cmd:?} timed out")));
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    Ok(Output { status, stdout: out.join().expect("reader"), stderr: err.join().expect("reader") })
 }
 
 /// Runs `ip ARGS` (10 s at most) and panics with its stderr if it fails.
