@@ -2,6 +2,8 @@
 //! examples A to E, shuffled, duplicated, one fragment missing), two senders interleaved, basic
 //! lines, many senders, and bad input. Every child runs under a timeout.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -354,16 +356,8 @@ fn run(args: &[&str]) -> (ExitStatus, String) {
         .spawn()
         .unwrap();
     let stderr = lines(child.stderr.take().unwrap());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CHILD_TIMEOUT {
-            let _ = child.kill();
-            panic!("netconsole {args:?} did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let Some(status) = common::wait_timeout(&mut child, CHILD_TIMEOUT) else {
+        panic!("netconsole {args:?} did not exit");
     };
     (status, stderr.iter().collect::<Vec<_>>().join("\n"))
 }

@@ -9,6 +9,10 @@
 //! `ip netns exec` (test `receiver_helper`, steered by an environment variable): std cannot
 //! enter a namespace from a thread.
 
+mod common;
+
+use common::{skip, unhex, wait_timeout};
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
@@ -81,13 +85,6 @@ fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
-}
-
-fn skip(why: &str) {
-    if std::env::var("NETCONSOLE_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("NETCONSOLE_REQUIRE_ALL=1 but this test cannot run: {why}");
-    }
-    println!("SKIPPED: {why}");
 }
 
 /// Runs `ip ARGS`, panicking with its stderr on failure.
@@ -182,21 +179,6 @@ impl Drop for Reaper {
 }
 
 /// Waits for `child` at most `limit`; `None` when it had to be killed.
-fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// `LINES` random printable lines (space to `~`, 1 to 300 bytes), from a fixed seed.
 fn random_lines() -> Vec<Vec<u8>> {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -214,10 +196,6 @@ fn random_lines() -> Vec<Vec<u8>> {
             line
         })
         .collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 #[test]

@@ -5,11 +5,11 @@
 //!
 //! (`netconsole listen` on malformed datagrams is covered in `tests/listen.rs`.)
 
-use std::io::Read as _;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,39 +45,10 @@ impl Drop for TempDir {
 /// Runs `netconsole send <args>` with stdin closed at once; its exit code (`None` if killed by a
 /// signal), stdout and stderr.
 fn send(args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netconsole"))
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("netconsole runs");
-    let mut out = child.stdout.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let mut err = child.stderr.take().unwrap();
-    let err = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CHILD_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("netconsole send {args:?} still running after {CHILD_TIMEOUT:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    (status.code(), out.join().unwrap(), err.join().unwrap())
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_netconsole"));
+    cmd.arg("send").args(args);
+    let (status, out, err) = common::run(&mut cmd, Vec::new(), CHILD_TIMEOUT);
+    (status.code(), String::from_utf8_lossy(&out).into_owned(), err)
 }
 
 /// Asserts exit code `code`, nothing on stdout, and stderr exactly one line; returns the line.

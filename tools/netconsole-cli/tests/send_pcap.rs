@@ -8,8 +8,11 @@
 //! Without tshark the tests print `SKIPPED: <reason>` and pass, unless
 //! `NETCONSOLE_REQUIRE_ALL=1`, where they fail. Every child runs under a timeout.
 
+mod common;
+
+use common::{skip, unhex};
+
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
@@ -34,52 +37,9 @@ impl Drop for TempPath {
     }
 }
 
-fn skip(reason: &str) {
-    if std::env::var("NETCONSOLE_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("NETCONSOLE_REQUIRE_ALL=1 but this test cannot run: {reason}");
-    }
-    println!("SKIPPED: {reason}");
-}
-
-/// Runs `cmd` with `input` on stdin to its end, killing it after [`CHILD_TIMEOUT`]: status,
-/// stdout, stderr.
+/// Runs `cmd` with `input` on stdin to its end, under [`CHILD_TIMEOUT`].
 fn run(cmd: &mut Command, input: Vec<u8>) -> (ExitStatus, Vec<u8>, String) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let mut out = child.stdout.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let mut err = child.stderr.take().unwrap();
-    let err = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        String::from_utf8_lossy(&v).into_owned()
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CHILD_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still running after {CHILD_TIMEOUT:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    writer.join().unwrap();
-    (status, out.join().unwrap(), err.join().unwrap())
+    common::run(cmd, input, CHILD_TIMEOUT)
 }
 
 fn tshark_available() -> bool {
@@ -185,10 +145,6 @@ fn tshark(path: &Path, ports: &[u16]) -> Vec<Frame> {
             }
         })
         .collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 /// One target as the test expects it on the wire.
