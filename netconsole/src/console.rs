@@ -107,8 +107,12 @@ const ALL_TARGETS: u32 = u32::MAX;
 
 impl<const B: usize> Shared<B> {
     /// Appends to the backlog, keeping the deferral counters; `false` if there is no room.
-    fn push_backlog(&mut self, message: &Message<'_>, mask: u32) -> bool {
-        let kept = self.backlog.push(message, mask);
+    fn push_backlog(&mut self, message: &Message<'_>, mask: u32, front: bool) -> bool {
+        let kept = if front {
+            self.backlog.push_front(message, mask)
+        } else {
+            self.backlog.push(message, mask)
+        };
         if kept {
             self.counters.deferred += 1;
             self.counters.backlog_high_water =
@@ -399,7 +403,7 @@ impl<
     /// as `backlog_full`. `true` if it was kept.
     fn defer(&self, message: &Message<'_>, mask: u32) -> bool {
         self.shared(|s| {
-            let kept = s.push_backlog(message, mask);
+            let kept = s.push_backlog(message, mask, false);
             if !kept {
                 s.counters.backlog_full.add(message.text_len());
             }
@@ -412,15 +416,7 @@ impl<
     /// after it, and each target's `pending` says where to resume. If there is no room it is
     /// dropped and counted as `ring_stuck` for each of them.
     fn defer_stuck(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) {
-        let kept = self.shared(|s| {
-            let kept = s.backlog.push_front(message, mask);
-            if kept {
-                s.counters.deferred += 1;
-                s.counters.backlog_high_water = s.counters.backlog_high_water.max(s.backlog.used());
-            }
-            kept
-        });
-        if kept {
+        if self.shared(|s| s.push_backlog(message, mask, true)) {
             return;
         }
         for (i, slot) in engine.targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS) {
