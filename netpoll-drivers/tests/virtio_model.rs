@@ -8,8 +8,8 @@
 mod device;
 
 use device::{Model, Window, ANY_LAYOUT, DEVICE_MAC, MAC, RX, STATUS, TX, VERSION_1};
-use netpoll_core::Netpoll as NicEngine;
-use netpoll_core::{Endpoint, MacAddr, NetPoll, XmitError};
+
+use netpoll_core::{Endpoint, MacAddr, NetPoll, NicEngine, XmitError};
 use netpoll_drivers::sim::SimNic;
 use netpoll_drivers::virtio::regs::status;
 use netpoll_drivers::virtio::{Layout, NetMemory, ProbeError, VirtioNet};
@@ -351,5 +351,61 @@ fn a_misbehaving_device_is_counted_not_trusted() {
         assert_eq!(got, 0, "{layout}");
         assert_eq!(net.counters().bad_used, 3, "{layout}");
         assert_eq!(model.available(RX), 4, "{layout}: buffer reposted");
+    }
+}
+
+/// An ARP request from the user network's gateway (52:55:0a:00:02:02, 10.0.2.2) for `ip`,
+/// written out by hand (RFC 826), independent of the crate's own ARP code.
+fn arp_request_for(ip: [u8; 4]) -> Vec<u8> {
+    let gateway = [0x52, 0x55, 0x0a, 0x00, 0x02, 0x02];
+    let mut frame = vec![0xff; 6];
+    frame.extend_from_slice(&gateway);
+    frame.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+    frame.extend_from_slice(&gateway);
+    frame.extend_from_slice(&[10, 0, 2, 2]);
+    frame.extend_from_slice(&[0; 6]);
+    frame.extend_from_slice(&ip);
+    frame
+}
+
+#[test]
+fn the_engine_answers_arp_over_rx_and_hands_other_frames_to_the_handler() {
+    fn handler(_: &[u8]) {}
+    for (version, layout) in layouts() {
+        let (model, net) = up::<4, 4>(version);
+        let mut engine = NicEngine::new(net);
+        engine.add_local_ipv4("10.0.2.15".parse().unwrap());
+        assert!(model.deliver(&arp_request_for([10, 0, 2, 15])));
+        assert!(model.deliver(&numbered(7, 100)));
+        assert_eq!(engine.poll_rx(8), 2, "{layout}");
+        let counters = engine.counters();
+        assert_eq!((counters.rx_arp, counters.rx_unclaimed, counters.arp_replies_sent), (1, 1, 1));
+        let (_, reply) = model.take_tx_frame().expect("an ARP reply");
+        assert_eq!(&reply[12..14], &[0x08, 0x06], "{layout}: an ARP frame");
+        assert_eq!(&reply[20..22], &[0, 2], "{layout}: a reply");
+        engine.set_rx_handler(Some(handler));
+        assert!(model.deliver(&numbered(8, 100)));
+        engine.poll_rx(8);
+        assert_eq!(engine.counters().rx_passed, 1, "{layout}");
+        assert_no_violations(&model);
+    }
+}
+
+#[test]
+fn tx_drains_as_the_device_finishes_and_reclaim_is_the_engines_call() {
+    for (version, layout) in layouts() {
+        let (model, net) = up::<4, 4>(version);
+        let mut engine = NicEngine::new(net);
+        for n in 0..3 {
+            engine.send_udp(&target(), &[format!("frame {n}").as_bytes()]).unwrap();
+        }
+        assert_eq!(engine.wait_tx_drained(10, 0), 3, "{layout}: the device has not run");
+        let heads: Vec<u16> = (0..3).map(|_| model.take_tx_frame().unwrap().0).collect();
+        model.complete(TX, heads[1], 0);
+        engine.reclaim();
+        assert_eq!(engine.driver().tx_in_flight(), 2, "{layout}");
+        model.complete(TX, heads[2], 0);
+        model.complete(TX, heads[0], 0);
+        assert_eq!(engine.wait_tx_drained(10, 0), 0, "{layout}");
     }
 }

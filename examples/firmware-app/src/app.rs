@@ -3,7 +3,7 @@
 use core::fmt::Write as _;
 
 use netconsole::{Counters, MacSource, Netconsole, Target};
-use netpoll_core::{NetPoll, Netpoll as NicEngine, ResolvePolicy};
+use netpoll_core::{NetPoll, NicEngine, ResolvePolicy};
 
 use crate::clock::{spin_us, Clock, Delay};
 use crate::expected::{self, Banner, Numbered, Record, LONG_LINE_LEN, NUMBERED_LINES, TIMER_LINES};
@@ -31,7 +31,7 @@ pub struct DriverInfo {
 }
 
 /// Milliseconds to wait for carrier before giving up.
-const CARRIER_TIMEOUT_MS: u64 = 2000;
+const CARRIER_TIMEOUT_MS: u32 = 2000;
 /// ARP: 4 requests over 2000 polls, 500 µs apart: one second at most.
 const RESOLVE: ResolvePolicy = ResolvePolicy { polls: 2000, wait_us: 500, requests: 4 };
 /// Timer period: fast enough that ticks fall while the main loop logs.
@@ -137,16 +137,9 @@ fn log_fmt<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, args: core::fmt:
     console.log(6, line.as_bytes());
 }
 
-/// Polls the link, bounded in time.
+/// Waits for the link as Linux's netpoll waits for carrier, bounded.
 fn wait_for_carrier<D: NetPoll, P: Platform>(console: &AppConsole<D, P>) -> bool {
-    let start = P::now_us();
-    while P::now_us().wrapping_sub(start) < CARRIER_TIMEOUT_MS * 1000 {
-        if console.with_nic(|nic| nic.driver_mut().link_up()) == Ok(true) {
-            return true;
-        }
-        spin_us::<P>(1000);
-    }
-    false
+    console.with_nic(|nic| nic.wait_for_carrier(CARRIER_TIMEOUT_MS)) == Ok(true)
 }
 
 /// Flushes the backlog until it is empty, bounded in time.

@@ -20,8 +20,8 @@ static ERRORS: AtomicBool = AtomicBool::new(false);
 /// Set by the first panic: a panic inside the panic handler exits at once.
 static PANICKING: AtomicBool = AtomicBool::new(false);
 
-/// Time the panic handler gives the NIC to send the message before QEMU exits.
-const DRAIN_US: u64 = 100_000;
+/// Milliseconds the panic handler gives the NIC to send the message before QEMU exits.
+const DRAIN_POLLS: u32 = 100;
 
 pub(crate) fn note_errors() {
     ERRORS.store(true, Ordering::Release);
@@ -56,12 +56,14 @@ where
     }
     say!(P, "firmware-app: {text}");
     console.log_panic(0, text.as_bytes());
-    let start = P::now_us();
-    while P::now_us().wrapping_sub(start) < DRAIN_US {
-        // Reclaims TX slots and sends what the backlog still holds; a try-lock, so a panic
-        // inside a write does not deadlock here.
-        console.poll();
-        spin_us::<P>(1000);
+    // Sends what the backlog still holds, then waits, bounded, until the NIC has finished
+    // every frame, so that QEMU does not exit with the message still in the ring. Both take
+    // the console with a try-lock: a panic inside a write does not deadlock here.
+    console.flush();
+    let drained = console.with_nic(|nic| nic.wait_tx_drained(DRAIN_POLLS, 1000));
+    if drained != Ok(0) {
+        // The NIC could not be reached or did not drain: give it the time anyway.
+        spin_us::<P>(u64::from(DRAIN_POLLS) * 1000);
     }
     let code = match (DELIBERATE.load(Ordering::Acquire), ERRORS.load(Ordering::Acquire)) {
         (true, false) => ExitCode::Clean,

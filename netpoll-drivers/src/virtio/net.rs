@@ -278,14 +278,35 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
         &mut self.transport
     }
 
+    fn notify(&mut self, queue: u16) {
+        self.transport.notify(queue);
+        self.counters.notifies += 1;
+    }
+
+    fn tx_buffer(&self, id: usize) -> *mut PacketBuffer {
+        self.tx_buffers.as_ptr().wrapping_add(id % TX)
+    }
+
+    fn rx_buffer(&self, id: usize) -> *mut PacketBuffer {
+        self.rx_buffers.as_ptr().wrapping_add(id % RX)
+    }
+}
+
+impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> NetPoll
+    for VirtioNet<R, TX, RX, A>
+{
+    fn mac_address(&self) -> MacAddr {
+        self.mac
+    }
+
     /// Whether the link is up, as last read: no register access.
-    pub fn link_up(&self) -> bool {
+    fn link_up(&self) -> bool {
         self.link
     }
 
     /// Reads the link state from the configuration space (always up if the device has no
     /// status field) and caches it.
-    pub fn refresh_link(&mut self) -> bool {
+    fn refresh_link(&mut self) -> bool {
         self.link = if self.has_status {
             let mut bytes = [0; 2];
             self.transport.read_config(CONFIG_STATUS, &mut bytes);
@@ -297,13 +318,13 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
     }
 
     /// TX slots queued and not yet taken back by [`reclaim_tx`](Self::reclaim_tx).
-    pub fn tx_in_flight(&self) -> usize {
+    fn tx_in_flight(&self) -> usize {
         TX - self.free_len
     }
 
     /// Takes back the TX slots the device has finished, in the order it finished them. At most
     /// one pass over the used ring.
-    pub fn reclaim_tx(&mut self) {
+    fn reclaim_tx(&mut self) {
         self.transport.ack_interrupts();
         for _ in 0..TX {
             let Some(elem) = self.tx.pop_used() else { break };
@@ -321,7 +342,7 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
 
     /// Hands at most `budget` received frames to `rx`, oldest first, and gives their buffers
     /// back to the device. Returns how many were handed over.
-    pub fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
         let mut handed = 0;
         let mut reposted = false;
         for _ in 0..budget.min(RX) {
@@ -360,11 +381,7 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
     }
 
     /// Builds a frame of `len` bytes in a free TX slot with `fill` and queues it.
-    pub fn xmit_with(
-        &mut self,
-        len: usize,
-        fill: &mut dyn FnMut(&mut [u8]),
-    ) -> Result<(), XmitError> {
+    fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
         let max = self.max_frame_len();
         if len > max {
             return Err(XmitError::TooLong { len, max });
@@ -402,45 +419,7 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
     }
 
     /// The longest frame the buffers take: 1514 bytes.
-    pub fn max_frame_len(&self) -> usize {
-        MAX_FRAME_LEN.min(BUFFER_LEN - self.header_len)
-    }
-
-    fn notify(&mut self, queue: u16) {
-        self.transport.notify(queue);
-        self.counters.notifies += 1;
-    }
-
-    fn tx_buffer(&self, id: usize) -> *mut PacketBuffer {
-        self.tx_buffers.as_ptr().wrapping_add(id % TX)
-    }
-
-    fn rx_buffer(&self, id: usize) -> *mut PacketBuffer {
-        self.rx_buffers.as_ptr().wrapping_add(id % RX)
-    }
-}
-
-impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> NetPoll
-    for VirtioNet<R, TX, RX, A>
-{
-    fn mac_address(&self) -> MacAddr {
-        self.mac
-    }
-
-    fn link_up(&mut self) -> bool {
-        VirtioNet::link_up(self)
-    }
-
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8])) {
-        self.reclaim_tx();
-        self.receive(RX, rx);
-    }
-
-    fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
-        VirtioNet::xmit_with(self, len, fill)
-    }
-
     fn max_frame_len(&self) -> usize {
-        VirtioNet::max_frame_len(self)
+        MAX_FRAME_LEN.min(BUFFER_LEN - self.header_len)
     }
 }
