@@ -17,12 +17,13 @@ const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-core", &["", "defmt"]),
     ("netconsole-options", &["", "defmt"]),
     ("netconsole", &["", "log", "defmt", "log,defmt"]),
-    ("netpoll-drivers", &[""]),
+    ("netpoll-drivers", &["", "virtio"]),
 ];
 
 /// Features for the host test run: every std and optional feature but `defmt`, whose test
 /// binaries would need a global logger to link (the no_std builds below cover it).
-const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netconsole/log";
+const TEST_FEATURES: &str =
+    "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/virtio,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
@@ -207,6 +208,8 @@ pub fn run(options: &Options) -> Result<(), String> {
         }
     }
 
+    examples(&mut report, &targets, options.quick);
+
     if options.quick {
         report.skip("fuzz smoke runs", "--quick");
     } else {
@@ -234,6 +237,73 @@ pub fn run(options: &Options) -> Result<(), String> {
         return Err(format!("{} step(s) skipped under --require-all", report.skipped.len()));
     }
     Ok(())
+}
+
+/// The bare-metal examples: fmt and clippy in their own workspaces, then every QEMU run
+/// (both architectures, both virtio-mmio register layouts) through `cargo xtask qemu`.
+fn examples(report: &mut Report, targets: &[String], quick: bool) {
+    const RISCV64: &str = "riscv64gc-unknown-none-elf";
+    const AARCH64: &str = "aarch64-unknown-none";
+    let lints = [
+        ("examples/firmware-app", RISCV64),
+        ("examples/qemu-virtio", RISCV64),
+        ("examples/qemu-virtio", AARCH64),
+    ];
+    for (dir, target) in lints {
+        let name = format!("cargo fmt --check, clippy -D warnings: {dir} for {target}");
+        if !targets.iter().any(|t| t == target) {
+            report
+                .skip(&name, &format!("rustup target not installed (rustup target add {target})"));
+            continue;
+        }
+        let mut fmt = cargo();
+        fmt.current_dir(root().join(dir)).args(["fmt", "--", "--check"]);
+        report.step(&format!("cargo fmt --check: {dir}"), minutes(2), &mut fmt);
+        let mut clippy = cargo();
+        clippy.current_dir(root().join(dir)).env_remove("RUSTFLAGS").args([
+            "clippy",
+            "--release",
+            "--target",
+            target,
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        report.step(
+            &format!("cargo clippy -D warnings: {dir} for {target}"),
+            minutes(10),
+            &mut clippy,
+        );
+    }
+    let runs =
+        [("riscv64", RISCV64, "qemu-system-riscv64"), ("aarch64", AARCH64, "qemu-system-aarch64")];
+    for (arch, target, qemu) in runs {
+        for modern in [false, true] {
+            let layout = if modern { "modern" } else { "legacy" };
+            let name = format!("cargo xtask qemu virtio --arch {arch} ({layout} virtio-mmio)");
+            if quick {
+                report.skip(&name, "--quick");
+            } else if !targets.iter().any(|t| t == target) {
+                report.skip(
+                    &name,
+                    &format!("rustup target not installed (rustup target add {target})"),
+                );
+            } else if !available(qemu, &["--version"]) {
+                report.skip(&name, &format!("{qemu} not installed (../shared/QEMU.md, section 1)"));
+            } else {
+                let Ok(xtask) = std::env::current_exe() else {
+                    report.skip(&name, "cannot find the xtask binary itself");
+                    continue;
+                };
+                let mut cmd = Command::new(xtask);
+                cmd.current_dir(root()).args(["qemu", "virtio", "--arch", arch]);
+                if modern {
+                    cmd.arg("--modern");
+                }
+                report.step(&name, minutes(20), &mut cmd);
+            }
+        }
+    }
 }
 
 /// The cargo-fuzz smoke runs: each target from its seeds for a fixed time; any crash fails.

@@ -18,8 +18,7 @@ pub const BACKLOG: usize = 8192;
 
 /// The console every example puts in a `static`: two targets, no userdata, the platform's
 /// clock and delay.
-pub type AppConsole<D, P> =
-    Netconsole<D, Delay<P>, Clock<P>, 0, BACKLOG, [Option<Target<0>>; 2]>;
+pub type AppConsole<D, P> = Netconsole<D, Delay<P>, Clock<P>, 0, BACKLOG, [Option<Target<0>>; 2]>;
 
 /// What the banner says about the NIC.
 #[derive(Debug, Clone, Copy)]
@@ -169,7 +168,9 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
 /// Whether the counters say a message was lost.
 fn lost(c: &Counters) -> bool {
     let t = &c.targets;
-    c.backlog_full.messages + c.stranded + c.truncated
+    c.backlog_full.messages
+        + c.stranded
+        + c.truncated
         + t.link_down.messages
         + t.ring_stuck.messages
         + t.errors.messages
