@@ -242,10 +242,10 @@ fn is_root() -> bool {
 /// The `netconsole` binary to run: `NETCONSOLE_BIN`, or the one cargo builds now.
 pub(crate) fn netconsole_binary() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("NETCONSOLE_BIN") {
-        eprintln!("xtask demo: using NETCONSOLE_BIN={}", Path::new(&bin).display());
+        eprintln!("xtask: using NETCONSOLE_BIN={}", Path::new(&bin).display());
         return Ok(bin.into());
     }
-    eprintln!("xtask demo: building the netconsole command");
+    eprintln!("xtask: building the netconsole command");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build.current_dir(crate::test::root()).args(["build", "-p", "netconsole-cli"]);

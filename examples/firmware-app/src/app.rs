@@ -83,7 +83,12 @@ where
                 say!(P, "firmware-app: target {index}: ARP unanswered, broadcasting");
                 note_errors();
             }
-            Ok(source) => say!(P, "firmware-app: target {index} enabled: {source:?}"),
+            Ok(MacSource::Resolved(mac)) => {
+                say!(P, "firmware-app: target {index} enabled, next hop {mac} (ARP)");
+            }
+            Ok(MacSource::Configured(mac)) => {
+                say!(P, "firmware-app: target {index} enabled, next hop {mac} (configured)");
+            }
             Err(e) => {
                 say!(P, "firmware-app: target {index}: {e}");
                 bring_up_failed::<P>("target not enabled");
