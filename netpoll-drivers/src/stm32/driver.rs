@@ -120,7 +120,9 @@ pub struct DmaState {
 /// The STM32F4/F7 Ethernet MAC with `TX` transmit and `RX` receive descriptors.
 pub struct Stm32Eth<'a, R: EthRegisters, const TX: usize, const RX: usize> {
     regs: R,
-    rings: &'a DmaRings<TX, RX>,
+    // Held `&mut` (not `&`) so that the driver is `Send` (the rings are not `Sync`) and no other
+    // software can reach the rings while the DMA uses them.
+    rings: &'a mut DmaRings<TX, RX>,
     tx: TxCursor,
     rx_next: usize,
     mac: MacAddr,
@@ -145,7 +147,6 @@ impl<'a, R: EthRegisters, const TX: usize, const RX: usize> Stm32Eth<'a, R, TX, 
         config: Config,
     ) -> Result<Self, InitError> {
         const { assert!(TX > 0 && RX > 0, "rings need at least one descriptor each") };
-        let rings: &'a DmaRings<TX, RX> = rings;
         let clock_range =
             clock_range(config.hclk_hz).ok_or(InitError::HclkOutOfRange { hz: config.hclk_hz })?;
         check_reachable(rings)?;
@@ -225,7 +226,7 @@ impl<'a, R: EthRegisters, const TX: usize, const RX: usize> Stm32Eth<'a, R, TX, 
     }
 
     /// The rings the DMA works on: what the descriptor model reads and writes, as the DMA would.
-    pub fn rings(&self) -> &'a DmaRings<TX, RX> {
+    pub fn rings(&self) -> &DmaRings<TX, RX> {
         self.rings
     }
 

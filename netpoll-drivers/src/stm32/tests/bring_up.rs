@@ -120,3 +120,11 @@ fn ccm_ram_is_not_dma_reachable() {
     assert!(dma_reachable(0x2002_FFF0));
     assert!(dma_reachable(0x1001_0000));
 }
+
+#[test]
+fn the_driver_on_real_registers_can_live_in_a_static_console() {
+    // A global console needs its NIC to be `Send`; the rings are not `Sync`, so the driver
+    // must hold them by `&mut`.
+    fn send<T: Send>() {}
+    send::<Stm32Eth<'static, super::super::EthMmio, 4, 4>>();
+}

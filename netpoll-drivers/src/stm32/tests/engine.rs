@@ -24,6 +24,7 @@ fn target() -> Endpoint {
 fn udp_frames_are_byte_exact_with_the_reference_nic() {
     let (eth, model) = up::<4, 4>();
     let mut engine = NicEngine::new(eth);
+    assert!(engine.wait_for_carrier(0), "the model's PHY has a link");
     let sim: SimNic = SimNic::new(MAC);
     let mut reference = NicEngine::new(sim);
     let long = pattern(7, 1400);
@@ -73,6 +74,7 @@ fn a_stuck_dma_ends_a_send_within_the_retry_budget() {
     let (eth, model) = up::<2, 2>();
     model.state().tx_stuck = true;
     let mut engine = NicEngine::new(eth);
+    assert!(engine.refresh_link());
     let policy = RetryPolicy { tries: 5, wait_us: 50 };
     engine.set_retry_policy(policy);
     engine.send_udp(&target(), &[b"one"]).unwrap();
