@@ -29,16 +29,18 @@
 //! to one (a `static`, or `cortex_m::singleton!`).
 //!
 //! - **STM32F4**: anywhere in SRAM1/SRAM2/SRAM3 (from `0x2000_0000`), **not in the 64 KiB CCM
-//!   data RAM** at `0x1000_0000`, which only the CPU reaches. The driver refuses rings there
-//!   ([`InitError::NotDmaReachable`]). A linker script that puts `.bss` in CCM must move the
-//!   rings out.
+//!   data RAM** at `0x1000_0000`: it is not on the bus matrix, only the CPU reaches it (RM0090,
+//!   "System architecture"). The driver refuses rings there ([`InitError::NotDmaReachable`]).
+//!   A linker script that puts `.bss` in CCM must move the rings out.
 //! - **STM32F7**: the Cortex-M7's data cache makes the rings incoherent: the CPU would read
-//!   stale descriptors from the cache and the DMA would read frames still sitting in it. This
-//!   driver does no cache maintenance; the rings must be in memory the cache does not hold:
-//!   either an MPU region covering them as normal, non-cacheable (TEX=1, C=0, B=0; embassy-stm32
-//!   and ST's own HAL examples do this for their Ethernet buffers) or DTCM RAM (`0x2000_0000`,
-//!   never cached, and reachable by the Ethernet DMA through the core's AHB slave port). Place the
-//!   `static` in that section with `#[link_section]`.
+//!   stale descriptors from the cache, and the DMA would read frames still sitting in it. This
+//!   driver does no cache maintenance, so the rings must be in memory the cache does not hold:
+//!   an MPU region covering them as normal, non-cacheable memory (TEX=0b001, C=0, B=0), as ST's
+//!   own Ethernet examples configure; or DTCM RAM (from `0x2000_0000`), which the cache never
+//!   holds and the Ethernet DMA reaches through the core's AHBS port (RM0385, figure 1). Mind
+//!   that the usual F7 `memory.x` runs one RAM region from DTCM on into SRAM1, which *is*
+//!   cached: put the `static` in a section of its own with `#[link_section]` and place that
+//!   section in the MPU region or in DTCM.
 //!
 //! # Before `Stm32Eth::new`
 //!

@@ -85,3 +85,18 @@ fn a_stuck_dma_ends_a_send_within_the_retry_budget() {
     assert!(engine.driver().tx_stalls_in_a_row() >= 4, "reclaim between tries saw the stall");
     assert!(model.state().sent.is_empty());
 }
+
+#[test]
+fn frames_that_are_not_arp_for_us_reach_the_firmwares_handler_byte_exact() {
+    let (eth, model) = up::<2, 4>();
+    let mut engine = NicEngine::new(eth);
+    engine.add_local_ipv4(OUR_IP);
+    let other = pattern(3, 200);
+    model.receive(engine.driver().rings(), &arp_request(OUR_IP), 0);
+    model.receive(engine.driver().rings(), &other, 0);
+    let mut passed = Vec::new();
+    assert_eq!(engine.poll_rx_with(8, &mut |f| passed.push(f.to_vec())), 2);
+    assert_eq!(passed, [other], "ARP for us answered, not passed on; FCS removed");
+    let c = engine.counters();
+    assert_eq!((c.rx_arp, c.rx_passed), (1, 1));
+}

@@ -103,3 +103,18 @@ fn receive_never_reclaims_tx() {
     take(&mut eth, 8);
     assert_eq!(eth.tx_in_flight(), 1, "only reclaim_tx takes TX slots back");
 }
+
+#[test]
+fn a_frame_spanning_descriptors_is_dropped_and_counted() {
+    // One buffer holds any Ethernet frame, so the DMA splits only what is too long for it (a
+    // jumbo frame): first part without LS, the rest without FS.
+    let (mut eth, model) = up::<2, 4>();
+    model.receive(eth.rings(), &pattern(1, 100), 0);
+    model.receive(eth.rings(), &pattern(2, 100), 0);
+    model.receive(eth.rings(), &pattern(3, 100), 0);
+    let r = eth.rings();
+    r.rx[0].write(0, r.rx[0].read(0) & !rdes0::LS);
+    r.rx[1].write(0, r.rx[1].read(0) & !rdes0::FS);
+    assert_eq!(take(&mut eth, 8), (1, vec![pattern(3, 100)]));
+    assert_eq!(eth.counters().rx_errors, 2);
+}
