@@ -9,15 +9,23 @@ use std::time::{Duration, Instant};
 
 use crate::process::{available, output_of, run_with_timeout, Outcome};
 
-/// The targets every library crate must build for, with each of its no_std feature sets.
-const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "riscv64gc-unknown-none-elf"];
+/// The targets every library crate must build for, with each of its no_std feature sets:
+/// Cortex-M0+ (no compare-and-swap), Cortex-M4F, RISC-V 32 and 64, aarch64 and x86_64.
+const NO_STD_TARGETS: &[&str] = &[
+    "thumbv6m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "riscv32imac-unknown-none-elf",
+    "riscv64gc-unknown-none-elf",
+    "aarch64-unknown-none",
+    "x86_64-unknown-none",
+];
 
 /// (crate, feature sets) built for the no_std targets; "" is the default set.
 const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-core", &["", "defmt"]),
     ("netconsole-options", &["", "defmt"]),
     ("netconsole", &["", "log", "defmt", "log,defmt"]),
-    ("netpoll-drivers", &["", "stm32"]),
+    ("netpoll-drivers", &["", "smoltcp", "embassy", "stm32"]),
 ];
 
 /// Firmware examples built (formatted, linted, linked in release) for `thumbv7em-none-eabihf`
@@ -27,8 +35,8 @@ const FIRMWARE_BUILDS: &[&str] = &["examples/stm32f4-eth"];
 
 /// Features for the host test run: every std and optional feature but `defmt`, whose test
 /// binaries would need a global logger to link (the no_std builds below cover it).
-const TEST_FEATURES: &str =
-    "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/stm32,netconsole/log";
+const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/smoltcp,\
+     netpoll-drivers/embassy,netpoll-drivers/stm32,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
