@@ -9,21 +9,34 @@ use std::time::{Duration, Instant};
 
 use crate::process::{available, output_of, run_with_timeout, Outcome};
 
-/// The targets every library crate must build for, with each of its no_std feature sets.
-const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "riscv64gc-unknown-none-elf"];
+/// The targets every library crate must build for, with each of its no_std feature sets:
+/// Cortex-M0+ (no compare-and-swap), Cortex-M4F, RISC-V 32 and 64, aarch64 and x86_64.
+const NO_STD_TARGETS: &[&str] = &[
+    "thumbv6m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "riscv32imac-unknown-none-elf",
+    "riscv64gc-unknown-none-elf",
+    "aarch64-unknown-none",
+    "x86_64-unknown-none",
+];
 
 /// (crate, feature sets) built for the no_std targets; "" is the default set.
 const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-core", &["", "defmt"]),
     ("netconsole-options", &["", "defmt"]),
     ("netconsole", &["", "log", "defmt", "log,defmt"]),
-    ("netpoll-drivers", &["", "virtio"]),
+    ("netpoll-drivers", &["", "smoltcp", "embassy", "stm32", "virtio"]),
 ];
+
+/// Firmware examples built (formatted, linted, linked in release) for `thumbv7em-none-eabihf`
+/// but not run: no emulator has their NIC. Each is its own workspace, built from its directory
+/// so that its `.cargo/config.toml` (target, linker script) applies.
+const FIRMWARE_BUILDS: &[&str] = &["examples/stm32f4-eth"];
 
 /// Features for the host test run: every std and optional feature but `defmt`, whose test
 /// binaries would need a global logger to link (the no_std builds below cover it).
-const TEST_FEATURES: &str =
-    "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/virtio,netconsole/log";
+const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/smoltcp,\
+     netpoll-drivers/embassy,netpoll-drivers/stm32,netpoll-drivers/virtio,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
@@ -208,6 +221,15 @@ pub fn run(options: &Options) -> Result<(), String> {
         }
     }
 
+    if targets.iter().any(|t| t == "thumbv7em-none-eabihf") {
+        firmware(&mut report);
+    } else {
+        report.skip(
+            "firmware builds",
+            "rustup target not installed (rustup target add thumbv7em-none-eabihf)",
+        );
+    }
+
     examples(&mut report, &targets, options.quick);
 
     if options.quick {
@@ -239,6 +261,22 @@ pub fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo fmt --check`, `clippy -D warnings` and a release build of each firmware example.
+fn firmware(report: &mut Report) {
+    for dir in FIRMWARE_BUILDS {
+        let steps: [(&str, &[&str]); 3] = [
+            ("fmt --check", &["fmt", "--", "--check"]),
+            ("clippy -D warnings", &["clippy", "--release", "--quiet", "--", "-D", "warnings"]),
+            ("build --release", &["build", "--release", "--quiet"]),
+        ];
+        for (what, args) in steps {
+            let mut cmd = cargo();
+            cmd.current_dir(root().join(dir)).args(args);
+            report.step(&format!("{dir}: cargo {what}"), minutes(15), &mut cmd);
+        }
+    }
+}
+
 /// The bare-metal examples: fmt and clippy in their own workspaces, then every QEMU run
 /// (both architectures, both virtio-mmio register layouts) through `cargo xtask qemu`.
 fn examples(report: &mut Report, targets: &[String], quick: bool) {
@@ -249,16 +287,18 @@ fn examples(report: &mut Report, targets: &[String], quick: bool) {
         ("examples/qemu-virtio", RISCV64),
         ("examples/qemu-virtio", AARCH64),
     ];
+    for dir in ["examples/firmware-app", "examples/qemu-virtio"] {
+        let mut fmt = cargo();
+        fmt.current_dir(root().join(dir)).args(["fmt", "--", "--check"]);
+        report.step(&format!("{dir}: cargo fmt --check"), minutes(2), &mut fmt);
+    }
     for (dir, target) in lints {
-        let name = format!("cargo fmt --check, clippy -D warnings: {dir} for {target}");
+        let name = format!("{dir}: cargo clippy -D warnings for {target}");
         if !targets.iter().any(|t| t == target) {
             report
                 .skip(&name, &format!("rustup target not installed (rustup target add {target})"));
             continue;
         }
-        let mut fmt = cargo();
-        fmt.current_dir(root().join(dir)).args(["fmt", "--", "--check"]);
-        report.step(&format!("cargo fmt --check: {dir}"), minutes(2), &mut fmt);
         let mut clippy = cargo();
         clippy.current_dir(root().join(dir)).env_remove("RUSTFLAGS").args([
             "clippy",
@@ -269,11 +309,7 @@ fn examples(report: &mut Report, targets: &[String], quick: bool) {
             "-D",
             "warnings",
         ]);
-        report.step(
-            &format!("cargo clippy -D warnings: {dir} for {target}"),
-            minutes(10),
-            &mut clippy,
-        );
+        report.step(&name, minutes(10), &mut clippy);
     }
     let runs =
         [("riscv64", RISCV64, "qemu-system-riscv64"), ("aarch64", AARCH64, "qemu-system-aarch64")];
