@@ -3,16 +3,19 @@
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
 //! - `cargo xtask qemu virtio [...]`: a bare-metal example under QEMU, checked end to end.
+//! - `cargo xtask size`: the footprint of the bare-metal examples.
 //! - `cargo xtask bench`: the criterion benchmarks.
 
 mod demo;
 mod process;
 mod qemu;
+mod size;
 mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | qemu ... | bench>
+const USAGE: &str =
+    "usage: cargo xtask <test [--require-all] [--quick] | demo | qemu ... | size | bench>
 
   test           fmt, clippy, tests, no_std cross builds, fuzz smoke runs, end-to-end tests
     --require-all  a step whose prerequisite is missing fails instead of being skipped (CI)
@@ -20,6 +23,7 @@ const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo |
   demo           send a log through a real network stack and show what arrived
   qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
                  boot examples/qemu-virtio under QEMU and check that every line arrived
+  size           text, rodata, data and bss of each bare-metal example (needs llvm-tools)
   bench          run the criterion benchmarks (benches/)";
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         },
         "demo" => demo::run(),
         "qemu" => qemu::main(rest),
+        "size" => size::run(),
         "bench" => test::bench(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
