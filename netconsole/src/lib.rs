@@ -16,6 +16,8 @@
 //!
 //! [`critical-section`]: https://docs.rs/critical-section
 #![cfg_attr(not(test), no_std)]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -9,6 +9,8 @@
 //!   ring is full, one IPv4 ID counter per NIC, ARP answers and resolution.
 //! - [`Endpoint`]: one target's addresses and ports.
 #![cfg_attr(not(test), no_std)]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
