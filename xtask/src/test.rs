@@ -207,6 +207,9 @@ pub fn run(options: &Options) -> Result<(), String> {
         }
     }
 
+    msrv_check(&mut report);
+    package_check(&mut report);
+
     if options.quick {
         report.skip("fuzz smoke runs", "--quick");
     } else {
@@ -289,6 +292,92 @@ fn fuzz(report: &mut Report) {
             println!("    {target}: {done}");
         }
     }
+}
+
+/// The library crates: what `cargo package` must accept and what the MSRV must build.
+const LIBRARY_CRATES: &[&str] =
+    &["netpoll-core", "netpoll-drivers", "netconsole", "netconsole-options"];
+
+/// The bare-metal target the MSRV check builds for (the host is checked too).
+const MSRV_NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
+
+/// The workspace's `rust-version`: one place says the MSRV, and CI checks that place.
+fn msrv() -> Option<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).ok()?;
+    let line = manifest.lines().find(|l| l.trim_start().starts_with("rust-version"))?;
+    Some(line.split('"').nth(1)?.to_owned())
+}
+
+/// `cargo check` of every library crate under the MSRV toolchain: on the host with its std
+/// features, and for a bare-metal target with each no_std feature set. A dependency update
+/// that needs a newer Rust fails here, before a user on the promised version finds it.
+fn msrv_check(report: &mut Report) {
+    let Some(msrv) = msrv() else {
+        report.failed.push("MSRV check: no rust-version = \"...\" in Cargo.toml".into());
+        return;
+    };
+    let has_toolchain = output_of("rustup", &["toolchain", "list"])
+        .is_some_and(|list| list.lines().any(|l| l.starts_with(&format!("{msrv}-"))));
+    if !has_toolchain {
+        let why = format!(
+            "toolchain {msrv} not installed (rustup toolchain install {msrv} --profile minimal)"
+        );
+        report.skip(&format!("MSRV {msrv} check"), &why);
+        return;
+    }
+    let has_target = output_of("rustup", &["target", "list", "--installed", "--toolchain", &msrv])
+        .is_some_and(|list| list.lines().any(|l| l == MSRV_NO_STD_TARGET));
+    // Through rustup, so the child's cargo and rustc are the MSRV ones, not ours.
+    let msrv_cargo = |args: &[&str]| {
+        let mut cmd = Command::new("rustup");
+        cmd.current_dir(root())
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC");
+        cmd.args(["run", &msrv, "cargo", "check", "--quiet"]).args(args);
+        cmd
+    };
+    let mut host_args: Vec<&str> = LIBRARY_CRATES.iter().flat_map(|k| ["-p", k]).collect();
+    host_args.push("--all-features");
+    report.step(
+        &format!("MSRV {msrv}: check the library crates on the host, every feature"),
+        minutes(10),
+        &mut msrv_cargo(&host_args),
+    );
+    if !has_target {
+        let why = format!(
+            "target not installed (rustup target add --toolchain {msrv} {MSRV_NO_STD_TARGET})"
+        );
+        report.skip(&format!("MSRV {msrv} check for {MSRV_NO_STD_TARGET}"), &why);
+        return;
+    }
+    for (krate, feature_sets) in NO_STD_CRATES {
+        for features in *feature_sets {
+            let label = if features.is_empty() { "default" } else { features };
+            let mut args = vec!["-p", krate, "--target", MSRV_NO_STD_TARGET];
+            if !features.is_empty() {
+                args.extend(["--features", features]);
+            }
+            report.step(
+                &format!("MSRV {msrv}: check {krate} [{label}] for {MSRV_NO_STD_TARGET}"),
+                minutes(10),
+                &mut msrv_cargo(&args),
+            );
+        }
+    }
+}
+
+/// `cargo package` of the library crates, in dependency order against each other's packaged
+/// manifests: catches a dependency crates.io could not resolve at publish time (a versioned
+/// dev-dependency cycle). `--no-verify`: the test run builds them already.
+/// `--allow-dirty`: the check is of the manifests, not of whether the tree is committed.
+fn package_check(report: &mut Report) {
+    let mut cmd = cargo();
+    cmd.args(["package", "--workspace", "--no-verify", "--allow-dirty"]);
+    for krate in ["netconsole-cli", "xtask", "netpoll-benches"] {
+        cmd.args(["--exclude", krate]);
+    }
+    report.step(&format!("cargo package {}", LIBRARY_CRATES.join(", ")), minutes(5), &mut cmd);
 }
 
 /// `cargo xtask bench`: the criterion benchmarks, which the test run never builds.
