@@ -209,6 +209,7 @@ pub fn run(options: &Options) -> Result<(), String> {
 
     msrv_check(&mut report);
     package_check(&mut report);
+    docs_rs_check(&mut report);
 
     if options.quick {
         report.skip("fuzz smoke runs", "--quick");
@@ -380,6 +381,78 @@ fn package_check(report: &mut Report) {
     report.step(&format!("cargo package {}", LIBRARY_CRATES.join(", ")), minutes(5), &mut cmd);
 }
 
+/// The features and the first target of a crate's `[package.metadata.docs.rs]`, read from its
+/// manifest so that the check builds what docs.rs will build.
+fn docs_rs_metadata(krate: &str) -> Option<(String, String)> {
+    let manifest = std::fs::read_to_string(root().join(krate).join("Cargo.toml")).ok()?;
+    let section = manifest.split("[package.metadata.docs.rs]").nth(1)?;
+    let section = section.split("\n[").next()?;
+    let list = |key: &str| -> Option<Vec<String>> {
+        let line = section.lines().find(|l| l.trim_start().starts_with(key))?;
+        let inside = line.split_once('[')?.1.split_once(']')?.0;
+        Some(
+            inside
+                .split(',')
+                .map(|s| s.trim().trim_matches('"').to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    };
+    let features = list("features").unwrap_or_default().join(",");
+    let target = list("targets")?.into_iter().next()?;
+    Some((features, target))
+}
+
+/// Each library crate's docs as docs.rs builds them: nightly, `--cfg docsrs` (the feature
+/// marks), its features, its first target (bare metal where it applies), warnings denied so a
+/// broken link or an undocumented public item fails.
+fn docs_rs_check(report: &mut Report) {
+    let nightly_targets =
+        output_of("rustup", &["target", "list", "--installed", "--toolchain", "nightly"]);
+    let Some(nightly_targets) = nightly_targets else {
+        report.skip("docs.rs builds", "no nightly toolchain (rustup toolchain install nightly)");
+        return;
+    };
+    for krate in LIBRARY_CRATES {
+        let name = format!("docs.rs build of {krate}");
+        let Some((features, target)) = docs_rs_metadata(krate) else {
+            report
+                .failed
+                .push(format!("{name}: no [package.metadata.docs.rs] targets in its Cargo.toml"));
+            continue;
+        };
+        if !nightly_targets.lines().any(|t| t == target) {
+            report.skip(&name, &format!("rustup target add --toolchain nightly {target}"));
+            continue;
+        }
+        let mut cmd = Command::new("rustup");
+        cmd.current_dir(root())
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .env("RUSTDOCFLAGS", "-D warnings --cfg docsrs")
+            // Its own directory: the docsrs-flavoured docs neither overwrite the stable step's
+            // output nor make it rebuild.
+            .env("CARGO_TARGET_DIR", root().join("target").join("docsrs"))
+            .args([
+                "run",
+                "nightly",
+                "cargo",
+                "doc",
+                "--quiet",
+                "--no-deps",
+                "-p",
+                krate,
+                "--target",
+                &target,
+            ]);
+        if !features.is_empty() {
+            cmd.args(["--features", &features]);
+        }
+        report.step(&format!("{name} [{features}] for {target}"), minutes(10), &mut cmd);
+    }
+}
+
 /// `cargo xtask bench`: the criterion benchmarks, which the test run never builds.
 pub fn bench() -> Result<(), String> {
     let status = cargo()
@@ -390,5 +463,30 @@ pub fn bench() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("cargo bench failed: {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_rs_metadata_is_read_from_each_library_manifest() {
+        for krate in LIBRARY_CRATES {
+            let (features, target) = docs_rs_metadata(krate).expect(krate);
+            assert!(!target.is_empty() && !target.contains('"'), "{krate}: target {target:?}");
+            assert!(!features.contains('"') && !features.contains(' '), "{krate}: {features:?}");
+        }
+        let (features, target) = docs_rs_metadata("netconsole").unwrap();
+        assert_eq!(features, "log,defmt");
+        assert_eq!(target, "thumbv7em-none-eabihf");
+    }
+
+    #[test]
+    fn msrv_is_the_workspace_rust_version() {
+        let msrv = msrv().expect("rust-version in the workspace Cargo.toml");
+        let parts: Vec<&str> = msrv.split('.').collect();
+        assert!((2..=3).contains(&parts.len()), "{msrv}");
+        assert!(parts.iter().all(|p| p.parse::<u32>().is_ok()), "{msrv}");
     }
 }
