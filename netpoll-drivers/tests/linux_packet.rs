@@ -1,5 +1,5 @@
 //! `linux::PacketSocket` against the kernel: two network namespaces joined by a veth pair, the
-//! driver in one, a plain `UdpSocket` in the other; 1000 frames built by `Netpoll::send_udp`
+//! driver in one, a plain `UdpSocket` in the other; 1000 frames built by `NicEngine::send_udp`
 //! must all arrive, byte-exact and in order, over IPv4 and over IPv6. Also what `poll` reads,
 //! the link state, and the errors for a bad interface.
 //!
@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
-use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll, XmitError};
+use netpoll_core::{Endpoint, MacAddr, NetPoll, NicEngine, XmitError};
 use netpoll_drivers::linux::{InterfaceInfo, PacketSocket};
 use nix::sys::socket::{setsockopt, sockopt};
 use support::netns::{can_make_namespaces, payloads, wait_for, Netns};
@@ -72,7 +72,7 @@ fn send_and_check(local: IpAddr, remote: IpAddr, max_payload: usize) {
     assert_ne!(info.mac, MacAddr::ZERO);
     assert_eq!(nic.mtu(), 1500);
 
-    let mut netpoll = Netpoll::new(nic);
+    let mut netpoll = NicEngine::new(nic);
     wait_for("va to be up", || netpoll.driver_mut().link_up());
     let mut to = Endpoint::new(local, remote);
     to.remote_mac = Some(peer.mac);
@@ -126,7 +126,7 @@ fn poll_reads_what_the_interface_receives_but_not_what_it_sends() {
     nic.xmit_raw(&[0xff; 60]).expect("our own frame");
     let mut frames: Vec<Vec<u8>> = Vec::new();
     wait_for("the marker datagram", || {
-        nic.poll(&mut |f| frames.push(f.to_vec()));
+        nic.receive(64, &mut |f| frames.push(f.to_vec()));
         frames.iter().any(|f| f.windows(marker.len()).any(|w| w == marker))
     });
     for f in &frames {
@@ -158,7 +158,7 @@ fn link_down_is_reported_and_refused() {
     wait_for("va to be down", || !nic.link_up());
     assert_eq!(nic.xmit_raw(&[0xff; 60]), Err(XmitError::LinkDown));
     assert_eq!(nic.counters().link_down, 1);
-    let mut netpoll = Netpoll::new(nic);
+    let mut netpoll = NicEngine::new(nic);
     let to = Endpoint::new("10.200.0.1".parse().unwrap(), "10.200.0.2".parse().unwrap());
     assert_eq!(netpoll.send_udp(&to, &[b"x"]), Err(netpoll_core::SendError::LinkDown));
 }
