@@ -1,8 +1,10 @@
-//! NIC drivers for netpoll-core, one module per NIC, each behind its own feature.
+#![doc = include_str!("../README.md")]
 //!
-//! - [`sim`] (always built): a simulated NIC with fault injection, for every crate's tests.
-//! - `linux` (feature `linux`, std): an AF_PACKET socket on one interface and a TAP device.
-//! - `pcap` (feature `pcap`, std): a capture file that Wireshark and tshark read.
+//! # Map
+//!
+//! - [`sim`]: [`sim::SimNic`], its faults and counters.
+//! - `linux` (feature `linux`): `PacketSocket`, `Tap`, `InterfaceInfo`.
+//! - `pcap` (feature `pcap`): `PcapWriter`.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 // docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
 #![cfg_attr(docsrs, feature(doc_cfg))]
