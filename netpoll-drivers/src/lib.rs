@@ -3,6 +3,9 @@
 //! # Map
 //!
 //! - [`sim`]: [`sim::SimNic`], its faults and counters.
+//! - [`shared`]: [`shared::SharedNic`], one NIC for the console and the firmware's stack.
+//! - `smoltcp` (feature `smoltcp`), `embassy` (feature `embassy`): the adapters.
+//! - `stm32` (feature `stm32`): the STM32F4/F7 Ethernet MAC driver.
 //! - `linux` (feature `linux`): `PacketSocket`, `Tap`, `InterfaceInfo`.
 //! - `pcap` (feature `pcap`): `PcapWriter`.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
@@ -10,7 +13,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+pub mod shared;
 pub mod sim;
+
+#[cfg(feature = "embassy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy")))]
+pub mod embassy;
+#[cfg(feature = "smoltcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smoltcp")))]
+pub mod smoltcp;
 
 #[cfg(feature = "linux")]
 #[cfg_attr(docsrs, doc(cfg(feature = "linux")))]
@@ -18,3 +29,6 @@ pub mod linux;
 #[cfg(feature = "pcap")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pcap")))]
 pub mod pcap;
+#[cfg(feature = "stm32")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stm32")))]
+pub mod stm32;

@@ -9,20 +9,34 @@ use std::time::{Duration, Instant};
 
 use crate::process::{available, output_of, run_with_timeout, Outcome};
 
-/// The targets every library crate must build for, with each of its no_std feature sets.
-const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "riscv64gc-unknown-none-elf"];
+/// The targets every library crate must build for, with each of its no_std feature sets:
+/// Cortex-M0+ (no compare-and-swap), Cortex-M4F, RISC-V 32 and 64, aarch64 and x86_64.
+const NO_STD_TARGETS: &[&str] = &[
+    "thumbv6m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "riscv32imac-unknown-none-elf",
+    "riscv64gc-unknown-none-elf",
+    "aarch64-unknown-none",
+    "x86_64-unknown-none",
+];
 
 /// (crate, feature sets) built for the no_std targets; "" is the default set.
 const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-core", &["", "defmt"]),
     ("netconsole-options", &["", "defmt"]),
     ("netconsole", &["", "log", "defmt", "log,defmt"]),
-    ("netpoll-drivers", &[""]),
+    ("netpoll-drivers", &["", "smoltcp", "embassy", "stm32"]),
 ];
+
+/// Firmware examples built (formatted, linted, linked in release) for `thumbv7em-none-eabihf`
+/// but not run: no emulator has their NIC. Each is its own workspace, built from its directory
+/// so that its `.cargo/config.toml` (target, linker script) applies.
+const FIRMWARE_BUILDS: &[&str] = &["examples/stm32f4-eth"];
 
 /// Features for the host test run: every std and optional feature but `defmt`, whose test
 /// binaries would need a global logger to link (the no_std builds below cover it).
-const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netconsole/log";
+const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/smoltcp,\
+     netpoll-drivers/embassy,netpoll-drivers/stm32,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
@@ -207,6 +221,15 @@ pub fn run(options: &Options) -> Result<(), String> {
         }
     }
 
+    if targets.iter().any(|t| t == "thumbv7em-none-eabihf") {
+        firmware(&mut report);
+    } else {
+        report.skip(
+            "firmware builds",
+            "rustup target not installed (rustup target add thumbv7em-none-eabihf)",
+        );
+    }
+
     msrv_check(&mut report);
     package_check(&mut report);
     docs_rs_check(&mut report);
@@ -238,6 +261,22 @@ pub fn run(options: &Options) -> Result<(), String> {
         return Err(format!("{} step(s) skipped under --require-all", report.skipped.len()));
     }
     Ok(())
+}
+
+/// `cargo fmt --check`, `clippy -D warnings` and a release build of each firmware example.
+fn firmware(report: &mut Report) {
+    for dir in FIRMWARE_BUILDS {
+        let steps: [(&str, &[&str]); 3] = [
+            ("fmt --check", &["fmt", "--", "--check"]),
+            ("clippy -D warnings", &["clippy", "--release", "--quiet", "--", "-D", "warnings"]),
+            ("build --release", &["build", "--release", "--quiet"]),
+        ];
+        for (what, args) in steps {
+            let mut cmd = cargo();
+            cmd.current_dir(root().join(dir)).args(args);
+            report.step(&format!("{dir}: cargo {what}"), minutes(15), &mut cmd);
+        }
+    }
 }
 
 /// The cargo-fuzz smoke runs: each target from its seeds for a fixed time; any crash fails.
