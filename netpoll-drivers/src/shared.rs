@@ -93,7 +93,7 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
         let (mac, link) = self
             .try_with(|s| (s.nic.mac_address(), s.nic.link_up()))
             .unwrap_or((MacAddr([0; 6]), false));
-        ConsoleSide { shared: self, mac, link }
+        ConsoleSide { shared: self, mac, link, in_flight: 0 }
     }
 
     /// The stack's side: a smoltcp `phy::Device`.
@@ -163,6 +163,9 @@ pub struct ConsoleSide<'a, D, const Q: usize> {
     shared: &'a SharedNic<D, Q>,
     mac: MacAddr,
     link: bool,
+    /// Frames in flight as last seen: what [`tx_in_flight`](NetPoll::tx_in_flight) says while
+    /// the stack holds the NIC, rather than a 0 that would tell a panic handler "drained".
+    in_flight: usize,
 }
 
 impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
@@ -182,11 +185,15 @@ impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
     }
 
     fn reclaim_tx(&mut self) {
-        self.shared.with_counted(|s| s.nic.reclaim_tx());
+        let seen = self.shared.with_counted(|s| {
+            s.nic.reclaim_tx();
+            s.nic.tx_in_flight()
+        });
+        self.in_flight = seen.unwrap_or(self.in_flight);
     }
 
     fn tx_in_flight(&self) -> usize {
-        self.shared.try_with(|s| s.nic.tx_in_flight()).unwrap_or(0)
+        self.shared.try_with(|s| s.nic.tx_in_flight()).unwrap_or(self.in_flight)
     }
 
     /// ARP the stack's side received, then the NIC's own frames: ARP to the engine (and a copy
@@ -213,7 +220,10 @@ impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
     }
 
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
-        self.shared.with_counted(|s| s.nic.xmit_with(len, fill)).unwrap_or(Err(XmitError::Busy))
+        let sent = self.shared.with_counted(|s| (s.nic.xmit_with(len, fill), s.nic.tx_in_flight()));
+        let (result, in_flight) = sent.unwrap_or((Err(XmitError::Busy), self.in_flight));
+        self.in_flight = in_flight;
+        result
     }
 
     fn max_frame_len(&self) -> usize {

@@ -26,6 +26,20 @@ fn a_console_refused_because_the_nic_is_held_is_counted() {
     assert_eq!(CONSOLE_REENTERED.with_nic(|nic| nic.counters().frames), Some(1));
 }
 
+static HELD: SharedNic<SimNic<4, 16>> = SharedNic::new(SimNic::new(MAC));
+
+#[test]
+fn frames_in_flight_are_not_reported_drained_while_the_nic_is_held() {
+    HELD.with_nic(|nic| nic.never_drain());
+    let mut side = HELD.console();
+    side.reclaim_tx();
+    assert_eq!(side.tx_in_flight(), 4);
+    // A panic (or NMI) that comes while the stack holds the NIC: the console cannot ask it, and
+    // must not tell a panic handler that the ring is drained.
+    let seen_while_held = HELD.with_nic(|_| side.tx_in_flight());
+    assert_eq!(seen_while_held, Some(4));
+}
+
 #[cfg(feature = "smoltcp")]
 mod stack {
     use smoltcp::phy::{Device, TxToken};
