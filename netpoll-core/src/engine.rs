@@ -97,7 +97,7 @@ pub struct Counters {
     pub bytes_sent: u64,
     /// Transmit attempts that found the ring full.
     pub busy_retries: u64,
-    /// Frames given up after the whole retry budget.
+    /// Frames given up after the whole retry budget (one try for an ARP frame).
     pub gave_up: u64,
     /// Sends refused because the link was down.
     pub link_down: u64,
@@ -308,12 +308,17 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
     }
 
-    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame.
+    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame: a full ring
+    /// is a busy try and, the budget being that one try, a frame given up.
     pub(crate) fn xmit_once(&mut self, frame: &[u8]) -> Result<(), SendError> {
         let mut wrong = None;
         let result = self.driver.xmit_with(frame.len(), &mut |slot: &mut [u8]| {
             fill_exact(slot, frame.len(), &mut wrong, &mut |s| s.copy_from_slice(frame))
         });
+        if result == Err(XmitError::Busy) {
+            self.counters.busy_retries += 1;
+            self.counters.gave_up += 1;
+        }
         self.account(result, frame.len(), wrong)
     }
 

@@ -117,3 +117,22 @@ fn ipv6_endpoints_are_not_resolved() {
     assert_eq!(np.resolve(&mut ep, ResolvePolicy::default()), Err(ResolveError::NotIpv4));
     assert_eq!(np.driver().counters().xmit_calls, 0);
 }
+
+#[test]
+fn an_arp_frame_the_full_ring_refuses_is_counted_not_lost_silently() {
+    let mut np = engine();
+    np.driver_mut().never_drain();
+    let request = ArpRepr::request(PEER.mac, PEER.ip, OUR_IP);
+    assert!(np.driver_mut().inject_rx(&arp_frame(&request, MacAddr::BROADCAST)));
+    np.poll();
+    assert_eq!(np.driver().counters().busy, 1, "the reply found the ring full");
+    let c = np.counters();
+    assert_eq!(c.arp_replies_sent, 0);
+    assert_eq!((c.busy_retries, c.gave_up), (1, 1), "the reply, given up after its one try");
+
+    let ep = Endpoint::new(IpAddr::V4(OUR_IP), IpAddr::V4(PEER.ip));
+    np.request_mac(&ep).unwrap();
+    let c = np.counters();
+    assert_eq!(c.arp_requests_sent, 0);
+    assert_eq!((c.busy_retries, c.gave_up), (2, 2), "and the request likewise");
+}
