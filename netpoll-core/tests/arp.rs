@@ -136,3 +136,22 @@ fn an_arp_frame_the_full_ring_refuses_is_counted_not_lost_silently() {
     assert_eq!(c.arp_requests_sent, 0);
     assert_eq!((c.busy_retries, c.gave_up), (2, 2), "and the request likewise");
 }
+
+#[test]
+fn group_targets_are_not_asked_for_and_no_answer_can_claim_them() {
+    let mut np = engine();
+    let spoofer = MacAddr([0x02, 0, 0, 0, 0, 0x66]);
+    for group in [Ipv4Addr::BROADCAST, Ipv4Addr::new(239, 1, 2, 3)] {
+        // A station that answers for the group address, which no station owns.
+        np.driver_mut().set_peer(Some(SimPeer { mac: spoofer, ip: group }));
+        let mut ep = Endpoint::new(IpAddr::V4(OUR_IP), IpAddr::V4(group));
+        assert_eq!(np.resolve(&mut ep, ResolvePolicy::default()), Ok(MacAddr::BROADCAST));
+        assert_eq!(ep.remote_mac, Some(MacAddr::BROADCAST), "{group}: broadcast, as Linux sends");
+        ep.remote_mac = None;
+        np.request_mac(&ep).unwrap();
+        np.poll();
+        assert_eq!(np.learned_mac(&mut ep), Some(MacAddr::BROADCAST));
+    }
+    assert_eq!(np.driver().counters().xmit_calls, 0, "no ARP request for a group address");
+    assert_eq!(np.counters().arp_requests_sent, 0);
+}
