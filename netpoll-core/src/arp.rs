@@ -111,7 +111,10 @@ impl ArpState {
         }
         let Ok(packet) = ArpPacket::new_checked(eth.payload()) else { return false };
         let Ok(repr) = ArpRepr::parse(&packet) else { return false };
-        if !repr.source_mac.is_unicast() {
+        // Not a station's (a group address), or our own frame come back (a loop, an echoing
+        // TAP): answering it would answer ourselves, learning from it would send our frames to
+        // ourselves.
+        if !repr.source_mac.is_unicast() || repr.source_mac == our_mac {
             return false;
         }
         let watched = self.watched.iter_mut().find(|(w, _)| *w == repr.source_ip);

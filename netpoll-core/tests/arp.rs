@@ -155,3 +155,28 @@ fn group_targets_are_not_asked_for_and_no_answer_can_claim_them() {
     assert_eq!(np.driver().counters().xmit_calls, 0, "no ARP request for a group address");
     assert_eq!(np.counters().arp_requests_sent, 0);
 }
+
+#[test]
+fn arp_from_our_own_mac_is_neither_answered_nor_learned() {
+    let mut np = engine();
+    // Our own announcement, looped back (a hub, a bridge in a loop, a TAP that echoes).
+    let ours = ArpRepr::request(OUR_MAC, OUR_IP, OUR_IP);
+    assert!(np.driver_mut().inject_rx(&arp_frame(&ours, MacAddr::BROADCAST)));
+    let mut ep = Endpoint::new(IpAddr::V4(OUR_IP), IpAddr::V4(PEER.ip));
+    np.request_mac(&ep).unwrap();
+    np.driver_mut().clear_sent();
+    // A reply that puts the peer at our own MAC: every log line would go to ourselves.
+    let poison = ArpRepr {
+        operation: netpoll_core::wire::ArpOperation::Reply,
+        source_mac: OUR_MAC,
+        source_ip: PEER.ip,
+        target_mac: OUR_MAC,
+        target_ip: OUR_IP,
+    };
+    assert!(np.driver_mut().inject_rx(&arp_frame(&poison, OUR_MAC)));
+    np.poll();
+    assert_eq!(np.driver().sent().count(), 0, "no reply to ourselves");
+    assert_eq!(np.counters().arp_replies_sent, 0);
+    assert_eq!(np.learned_mac(&mut ep), None);
+    assert_eq!(ep.remote_mac, None);
+}
