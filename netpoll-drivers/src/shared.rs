@@ -42,6 +42,9 @@ pub struct SharedCounters {
     pub busy: u64,
     /// Frames of the stack that the NIC would not take (its ring stayed full).
     pub stack_tx_dropped: u64,
+    /// Received frames longer than [`MAX_FRAME_LEN`] (a VLAN tag, a jumbo frame): neither side
+    /// keeps room for one, so it is dropped whole rather than handed on cut.
+    pub rx_too_long: u64,
 }
 
 struct State<D, const Q: usize> {
@@ -84,6 +87,7 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
                 queue_full: 0,
                 busy: 0,
                 stack_tx_dropped: 0,
+                rx_too_long: 0,
             })),
         }
     }
@@ -124,7 +128,9 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
         frame: &[u8],
         kept: fn(&mut SharedCounters) -> &mut u64,
     ) {
-        if self::queue(queue, frame) {
+        if frame.len() > MAX_FRAME_LEN {
+            self.count(|c| c.rx_too_long += 1);
+        } else if self::queue(queue, frame) {
             self.count(|c| *kept(c) += 1);
         } else {
             self.count(|c| c.queue_full += 1);
@@ -260,9 +266,12 @@ impl<D: NetPoll, const Q: usize> StackSide<'_, D, Q> {
                 let State { nic, for_console, .. } = s;
                 let mut len = None;
                 nic.receive(1, &mut |frame| {
-                    let n = frame.len().min(buf.len());
-                    buf[..n].copy_from_slice(&frame[..n]);
-                    len = Some(n);
+                    let Some(room) = buf.get_mut(..frame.len()) else {
+                        shared.count(|c| c.rx_too_long += 1);
+                        return;
+                    };
+                    room.copy_from_slice(frame);
+                    len = Some(frame.len());
                     if is_arp(frame) {
                         shared.keep(for_console, frame, |c| &mut c.queued_for_console);
                     }
