@@ -12,10 +12,13 @@
 //!   console, so a resolution the console started is finished by whichever side received the
 //!   answer.
 //!
-//! Each call holds the critical section for one NIC operation (building one frame, or one
-//! receive budget), so interrupts wait at most that long. A side that finds the NIC taken (an
-//! interrupt handler logging while the stack was mid-call, or an NMI) gets
-//! [`XmitError::Busy`] or receives nothing, counted in [`SharedCounters::busy`]; it never waits.
+//! Each call holds the critical section for one NIC operation (building one frame, one receive
+//! budget, or one frame of the stack's with up to 20 reclaims of a full ring), so interrupts wait
+//! at most that long; on a multi-core chip the other core waits as long for the section. An
+//! interrupt cannot come mid-call (the section masks it), so a side finds the NIC taken only
+//! when it is entered again from inside a call: from a callback (the engine's receive handler,
+//! a driver's hook), an NMI or a fault. It then gets [`XmitError::Busy`] or receives nothing,
+//! counted in [`SharedCounters::busy`]; it never waits.
 //! A queue that is full drops the frame and counts it. The counters live beside the NIC, not
 //! with it, so that a refusal is counted while the other side still holds the NIC.
 
