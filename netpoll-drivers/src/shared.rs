@@ -216,9 +216,12 @@ impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
                     rx(&frame);
                     taken += 1;
                 }
+                // No more than the stack's queue has room for: the rest wait in the NIC's ring,
+                // where the stack's side reads them, rather than be dropped here.
                 let State { nic, for_stack, .. } = s;
+                let room = Q - for_stack.len();
                 taken
-                    + nic.receive(budget - taken, &mut |frame| {
+                    + nic.receive((budget - taken).min(room), &mut |frame| {
                         if is_arp(frame) {
                             rx(frame);
                         }
