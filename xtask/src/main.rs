@@ -3,20 +3,23 @@
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
 //! - `cargo xtask bench`: the criterion benchmarks.
+//! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
 
 mod demo;
 mod process;
+mod size;
 mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | bench>
+const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | bench | size>
 
   test           fmt, clippy, tests, no_std cross builds, fuzz smoke runs, end-to-end tests
     --require-all  a step whose prerequisite is missing fails instead of being skipped (CI)
     --quick        skip the fuzz smoke runs and end-to-end tests
   demo           send a log through a real network stack and show what arrived
-  bench          run the criterion benchmarks (benches/)";
+  bench          run the criterion benchmarks (benches/)
+  size           text/rodata/data/bss of every example firmware (release) and the netconsole stack's share";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         },
         "demo" => demo::run(),
         "bench" => test::bench(),
+        "size" => size::run(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
