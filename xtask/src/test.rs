@@ -17,12 +17,13 @@ const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-core", &["", "defmt"]),
     ("netconsole-options", &["", "defmt"]),
     ("netconsole", &["", "log", "defmt", "log,defmt"]),
-    ("netpoll-drivers", &[""]),
+    ("netpoll-drivers", &["", "lan9118"]),
 ];
 
 /// Features for the host test run: every std and optional feature but `defmt`, whose test
 /// binaries would need a global logger to link (the no_std builds below cover it).
-const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netconsole/log";
+const TEST_FEATURES: &str =
+    "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/lan9118,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
