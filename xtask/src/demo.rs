@@ -237,7 +237,7 @@ fn is_root() -> bool {
 }
 
 /// The `netconsole` binary to run: `NETCONSOLE_BIN`, or the one cargo builds now.
-fn netconsole_binary() -> Result<PathBuf, String> {
+pub(crate) fn netconsole_binary() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("NETCONSOLE_BIN") {
         eprintln!("xtask demo: using NETCONSOLE_BIN={}", Path::new(&bin).display());
         return Ok(bin.into());

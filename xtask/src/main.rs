@@ -2,22 +2,26 @@
 //!
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
+//! - `cargo xtask qemu virtio [...]`: a bare-metal example under QEMU, checked end to end.
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
 
 mod demo;
 mod process;
+mod qemu;
 mod size;
 mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | bench | size>
+const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | qemu ... | bench | size>
 
   test           fmt, clippy, tests, no_std cross builds, fuzz smoke runs, end-to-end tests
     --require-all  a step whose prerequisite is missing fails instead of being skipped (CI)
     --quick        skip the fuzz smoke runs and end-to-end tests
   demo           send a log through a real network stack and show what arrived
+  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
+                 boot examples/qemu-virtio under QEMU and check that every line arrived
   bench          run the criterion benchmarks (benches/)
   size           text/rodata/data/bss of every example firmware (release) and the netconsole stack's share";
 
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
             }
         },
         "demo" => demo::run(),
+        "qemu" => qemu::main(rest),
         "bench" => test::bench(),
         "size" => size::run(),
         "-h" | "--help" | "help" => {
