@@ -2,7 +2,7 @@
 //!
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
-//! - `cargo xtask qemu virtio [...]`: a bare-metal example under QEMU, checked end to end.
+//! - `cargo xtask qemu virtio|lan9118 [...]`: a bare-metal example under QEMU, checked end to end.
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
 
@@ -22,6 +22,8 @@ const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo |
   demo           send a log through a real network stack and show what arrived
   qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
                  boot examples/qemu-virtio under QEMU and check that every line arrived
+  qemu lan9118 [--pcap FILE] [--records N]
+                 the same for examples/qemu-lan9118 (Cortex-M4 mps2-an386, LAN9118)
   bench          run the criterion benchmarks (benches/)
   size           text/rodata/data/bss of every example firmware (release) and the netconsole stack's share";
 
