@@ -25,6 +25,10 @@ const NO_STD_CRATES: &[(&str, &[&str])] = &[
 const TEST_FEATURES: &str =
     "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/lan9118,netconsole/log";
 
+/// Bare-metal examples run end to end (`cargo xtask qemu <name>`): name, QEMU program, target.
+const QEMU_EXAMPLES: &[(&str, &str, &str)] =
+    &[("lan9118", "qemu-system-arm", "thumbv7em-none-eabihf")];
+
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
     &[("wire_parse", 30), ("options", 60), ("listen", 60), ("console", 30)];
@@ -210,8 +214,10 @@ pub fn run(options: &Options) -> Result<(), String> {
 
     if options.quick {
         report.skip("fuzz smoke runs", "--quick");
+        report.skip("bare-metal examples under QEMU", "--quick");
     } else {
         fuzz(&mut report);
+        qemu_examples(&mut report, &targets);
     }
 
     println!("\n==> summary");
@@ -235,6 +241,21 @@ pub fn run(options: &Options) -> Result<(), String> {
         return Err(format!("{} step(s) skipped under --require-all", report.skipped.len()));
     }
     Ok(())
+}
+
+/// Each example firmware built, booted under QEMU and checked line by line at the host.
+fn qemu_examples(report: &mut Report, targets: &[String]) {
+    for (name, qemu, target) in QEMU_EXAMPLES {
+        let step = format!("cargo xtask qemu {name}");
+        if !available(qemu, &["--version"]) {
+            report.skip(&step, &format!("{qemu} not installed (../shared/QEMU.md, section 1)"));
+        } else if !targets.iter().any(|t| t == target) {
+            report.skip(&step, &format!("rustup target add {target}"));
+        } else {
+            // A cold build of the firmware, then a run that ends by itself in under a second.
+            report.step(&step, minutes(15), cargo().args(["xtask", "qemu", name]));
+        }
+    }
 }
 
 /// The cargo-fuzz smoke runs: each target from its seeds for a fixed time; any crash fails.
