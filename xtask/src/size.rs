@@ -18,6 +18,10 @@ use crate::test::root;
 const STACK_CRATES: &[&str] =
     &["netconsole", "netconsole_options", "netpoll_core", "netpoll_drivers"];
 
+/// The pseudo-crate that sums every symbol of the formatting machinery: `core::fmt` itself and
+/// the `Display`/`Debug`/`fmt::Write` impls of every crate (also counted under their crate).
+const FMT: &str = "(core::fmt, all crates)";
+
 /// Firmware with a budget for text + rodata, in bytes: the run fails when one is over.
 const BUDGETS: &[(&str, u64)] = &[("qemu-lan9118", 16 * 1024)];
 
@@ -106,12 +110,13 @@ pub fn run() -> Result<(), String> {
         "bss",
         "text+rodata",
         "stack code",
-        "stack rodata"
+        "fmt code"
     );
     for (name, bin, s, crates) in &rows {
         let stack = stack_total(crates);
+        let fmt = crates.get(FMT).copied().unwrap_or_default();
         println!(
-            "{:<18} {:<16} {:>7} {:>7} {:>6} {:>7} {:>12} | {:>10} {:>12}",
+            "{:<18} {:<16} {:>7} {:>7} {:>6} {:>7} {:>12} | {:>10} {:>9}",
             name,
             bin,
             s.text,
@@ -120,12 +125,17 @@ pub fn run() -> Result<(), String> {
             s.bss,
             s.text + s.rodata,
             stack.code,
-            stack.rodata
+            fmt.code
         );
     }
-    println!("\n(bytes; \"stack\" = symbols of {}; by crate:)", STACK_CRATES.join(", "));
+    println!(
+        "\n(bytes; \"stack code\" = code symbols of {}; \"fmt code\" = core::fmt and every \
+         Display/Debug/fmt::Write impl; text includes the vector table; code and rodata by crate:)",
+        STACK_CRATES.join(", ")
+    );
     for (name, _, _, crates) in &rows {
         let mut by_size: Vec<(&String, &CrateSize)> = crates.iter().collect();
+        by_size.retain(|(k, _)| k.as_str() != FMT);
         by_size.sort_by_key(|(_, c)| std::cmp::Reverse(c.code + c.rodata));
         let list: Vec<String> =
             by_size.iter().take(8).map(|(k, c)| format!("{k} {}", c.code + c.rodata)).collect();
@@ -221,15 +231,38 @@ pub fn parse_symbols(text: &str) -> BTreeMap<String, CrateSize> {
             continue;
         };
         let Ok(size) = u64::from_str_radix(size, 16) else { continue };
-        let entry = crates.entry(crate_of(name).to_owned()).or_default();
-        match kind {
-            "t" | "T" | "w" | "W" => entry.code += size,
-            "r" | "R" => entry.rodata += size,
-            "d" | "D" | "b" | "B" => entry.ram += size,
-            _ => {}
+        let name = unescape(name);
+        let mut keys = vec![crate_of(&name).to_owned()];
+        if name.contains("core::fmt") {
+            keys.push(FMT.to_owned());
+        }
+        for key in keys {
+            let entry = crates.entry(key).or_default();
+            match kind {
+                "t" | "T" | "w" | "W" => entry.code += size,
+                "r" | "R" => entry.rodata += size,
+                "d" | "D" | "b" | "B" => entry.ram += size,
+                _ => {}
+            }
         }
     }
     crates
+}
+
+/// Undoes the `$LT$`-style escapes that llvm-nm leaves in some legacy-mangled Rust names
+/// (`_$LT$heapless..string..String$GT$::write_char`).
+pub fn unescape(name: &str) -> String {
+    let name = name.strip_prefix('_').filter(|n| n.starts_with('$')).unwrap_or(name);
+    if !name.contains('$') {
+        return name.to_owned();
+    }
+    let mut out = name.to_owned();
+    for (from, to) in
+        [("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$C$", ","), ("$RF$", "&"), ("..", "::")]
+    {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 /// The crate a demangled symbol belongs to: the first path segment of its name, or of the
@@ -271,6 +304,10 @@ mod tests {
         assert_eq!(crate_of("core::fmt::write::h0123456789abcdef"), "core");
         assert_eq!(crate_of("main"), "(other)");
         assert_eq!(crate_of("__aeabi_memcpy"), "(other)");
+        let escaped = "_$LT$heapless..string..StringInner$LT$LenT$C$S$GT$$u20$as$u20$core..fmt..\
+                       Write$GT$::write_char::h834635fa3bcfe3ff";
+        assert_eq!(crate_of(&unescape(escaped)), "heapless");
+        assert_eq!(unescape("netconsole::send"), "netconsole::send");
     }
 
     #[test]
@@ -287,10 +324,12 @@ mod tests {
                     00000500 00000020 t netpoll_core::wire::checksum\n\
                     00002000 00000008 r netconsole::TABLE\n\
                     20000000 00000004 b netconsole::STATE\n\
-                    00000600 00000030 T main\n";
+                    00000600 00000030 T main\n\
+                    00000700 00000040 t <u32 as core::fmt::Display>::fmt\n";
         let crates = parse_symbols(text);
         assert_eq!(crates["netpoll_core"], CrateSize { code: 0x30, rodata: 0, ram: 0 });
         assert_eq!(crates["netconsole"], CrateSize { code: 0, rodata: 8, ram: 4 });
         assert_eq!(stack_total(&crates), CrateSize { code: 0x30, rodata: 8, ram: 4 });
+        assert_eq!(crates[FMT].code, 0x40);
     }
 }

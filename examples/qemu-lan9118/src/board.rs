@@ -8,7 +8,7 @@ use firmware_app::{ExitCode, Platform};
 
 /// System (and SysTick, and APB timer) clock.
 const CLOCK_HZ: u32 = 25_000_000;
-const TICKS_PER_US: u64 = (CLOCK_HZ / 1_000_000) as u64;
+const TICKS_PER_US: u32 = CLOCK_HZ / 1_000_000;
 
 /// CMSDK APB timer 0: CTRL, VALUE (counts down), RELOAD.
 const TIMER0: usize = 0x4000_0000;
@@ -26,9 +26,13 @@ const UART_BAUDDIV: usize = 0x10;
 const UART_TX_FULL: u32 = 1 << 0;
 const UART_TX_ENABLE: u32 = 1 << 0;
 
-/// The last timer reading and the number of times it wrapped, extending it to 64 bits.
+/// The clock's state: the last timer reading, the ticks not yet counted as a whole
+/// microsecond, and the microseconds since `init`. Kept so that `now_us` needs no 64-bit
+/// division (a software routine on Cortex-M, about 900 bytes): one 32-bit divide per call.
 static LAST_TICKS: AtomicU32 = AtomicU32::new(0);
-static WRAPS: AtomicU32 = AtomicU32::new(0);
+static SPARE_TICKS: AtomicU32 = AtomicU32::new(0);
+static MICROS_LOW: AtomicU32 = AtomicU32::new(0);
+static MICROS_HIGH: AtomicU32 = AtomicU32::new(0);
 
 fn write(addr: usize, value: u32) {
     // SAFETY: `addr` is a register of the CMSDK timer or UART on MPS2 (device memory, always
@@ -55,17 +59,23 @@ pub struct Board;
 
 impl Platform for Board {
     fn now_us() -> u64 {
-        // Interrupts off for the read-compare-update, so the timer interrupt's reading cannot
-        // interleave; the section is a handful of instructions.
-        let ticks = cortex_m::interrupt::free(|_| {
+        // Interrupts off for the read-update, so that SysTick's reading cannot interleave; a
+        // handful of instructions. The counter wraps every 171 s; the program reads it far
+        // more often than that.
+        cortex_m::interrupt::free(|_| {
             let now = u32::MAX - read(TIMER0 + TIMER_VALUE);
-            if now < LAST_TICKS.load(Ordering::Relaxed) {
-                WRAPS.store(WRAPS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
-            }
+            let elapsed = now.wrapping_sub(LAST_TICKS.load(Ordering::Relaxed));
             LAST_TICKS.store(now, Ordering::Relaxed);
-            (u64::from(WRAPS.load(Ordering::Relaxed)) << 32) | u64::from(now)
-        });
-        ticks / TICKS_PER_US
+            let ticks = SPARE_TICKS.load(Ordering::Relaxed) + elapsed % TICKS_PER_US;
+            let micros = elapsed / TICKS_PER_US + ticks / TICKS_PER_US;
+            SPARE_TICKS.store(ticks % TICKS_PER_US, Ordering::Relaxed);
+            let total = (u64::from(MICROS_HIGH.load(Ordering::Relaxed)) << 32
+                | u64::from(MICROS_LOW.load(Ordering::Relaxed)))
+                + u64::from(micros);
+            MICROS_LOW.store(total as u32, Ordering::Relaxed);
+            MICROS_HIGH.store((total >> 32) as u32, Ordering::Relaxed);
+            total
+        })
     }
 
     fn serial_write(bytes: &[u8]) {
