@@ -92,7 +92,7 @@ pub fn run() -> Result<(), String> {
             if let Some((_, budget)) = BUDGETS.iter().find(|(n, _)| *n == name) {
                 let used = sections.text + sections.rodata;
                 if used > *budget {
-                    over_budget.push(format!("{name}: text+rodata {used} B > {budget} B"));
+                    over_budget.push(format!("{name}/{bin}: text+rodata {used} B > {budget} B"));
                 }
             }
             rows.push((name.clone(), bin, sections, crates));
@@ -133,13 +133,13 @@ pub fn run() -> Result<(), String> {
          Display/Debug/fmt::Write impl; text includes the vector table; code and rodata by crate:)",
         STACK_CRATES.join(", ")
     );
-    for (name, _, _, crates) in &rows {
+    for (name, bin, _, crates) in &rows {
         let mut by_size: Vec<(&String, &CrateSize)> = crates.iter().collect();
         by_size.retain(|(k, _)| k.as_str() != FMT);
         by_size.sort_by_key(|(_, c)| std::cmp::Reverse(c.code + c.rodata));
         let list: Vec<String> =
             by_size.iter().take(8).map(|(k, c)| format!("{k} {}", c.code + c.rodata)).collect();
-        println!("  {name}: {}", list.join(", "));
+        println!("  {name}/{bin}: {}", list.join(", "));
     }
     if over_budget.is_empty() {
         Ok(())
