@@ -92,7 +92,8 @@ pub struct Counters {
     pub tx_queued: u32,
     /// TX statuses without the error bit: frames on the wire.
     pub tx_done: u32,
-    /// TX statuses with the error bit: frames the chip could not send.
+    /// TX statuses with the error bit: frames the chip could not send (in full duplex, a
+    /// status whose only errors are the carrier bits counts as sent).
     pub tx_errors: u32,
     /// The last TX status with the error bit, for diagnosis (carrier, collisions...).
     pub last_tx_error: u32,
@@ -299,7 +300,8 @@ impl<R: Registers, const BUF: usize> NetPoll for Lan9118<R, BUF> {
         let ready = tx_fifo_inf::statuses_used(self.regs.read(Reg::TxFifoInf));
         for _ in 0..ready {
             let status = self.regs.read(Reg::TxStatus);
-            if status & tx_status::ES != 0 {
+            let carrier_only = status & tx_status::FATAL_IN_FULL_DUPLEX == 0;
+            if status & tx_status::ES != 0 && !(self.full_duplex && carrier_only) {
                 self.counters.tx_errors = self.counters.tx_errors.wrapping_add(1);
                 self.counters.last_tx_error = status;
             } else {

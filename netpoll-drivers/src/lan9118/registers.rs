@@ -115,8 +115,16 @@ pub mod tx_cmd {
 
 /// TX status word bits.
 pub mod tx_status {
-    /// Error summary: the frame was not sent (carrier loss, collisions, underrun...).
+    /// Error summary: set with any of the error bits below.
     pub const ES: u32 = 1 << 15;
+    /// Loss of carrier during the frame.
+    pub const LOSS_OF_CARRIER: u32 = 1 << 11;
+    /// No carrier at all.
+    pub const NO_CARRIER: u32 = 1 << 10;
+    /// The errors that mean the frame did not go out in full duplex too: late collision,
+    /// excessive collisions, excessive deferral, underrun. The carrier bits are also reported
+    /// in full duplex, where carrier sense does not apply and the frame was sent.
+    pub const FATAL_IN_FULL_DUPLEX: u32 = (1 << 9) | (1 << 8) | (1 << 2) | (1 << 1);
 }
 
 /// RX status word bits.

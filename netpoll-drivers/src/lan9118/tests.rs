@@ -7,6 +7,7 @@ use netpoll_core::{MacAddr, NetPoll, XmitError};
 use proptest::prelude::*;
 
 use super::model::{Chip, SentFrame, EEPROM_MAC, FCS, TX_STATUS_ENTRIES};
+use super::registers::tx_status;
 use super::{Config, InitError, Lan9118, TX_STATUS_DEPTH};
 
 type Nic = Lan9118<Chip>;
@@ -142,7 +143,7 @@ fn a_frame_longer_than_the_limit_is_refused_without_touching_the_fifo() {
 fn reclaim_pops_statuses_and_counts_tx_errors() {
     let mut c = Chip::default();
     c.tx_errors_next = 2;
-    c.tx_error_bits = 1 << 15 | 1 << 10; // error summary, no carrier
+    c.tx_error_bits = 1 << 15 | 1 << 8; // error summary, excessive collisions
     let mut nic = up(c);
     for i in 0..5 {
         nic.xmit_raw(&frame(64, i)).unwrap();
@@ -153,8 +154,33 @@ fn reclaim_pops_statuses_and_counts_tx_errors() {
     assert_eq!(chip(&mut nic).tx_status_pending(), 0);
     let counters = nic.counters();
     assert_eq!((counters.tx_queued, counters.tx_done, counters.tx_errors), (5, 3, 2));
-    assert_eq!(counters.last_tx_error & 0xFFFF, 1 << 15 | 1 << 10);
+    assert_eq!(counters.last_tx_error & 0xFFFF, 1 << 15 | 1 << 8);
     assert_clean(&mut nic);
+}
+
+#[test]
+fn carrier_bits_alone_are_no_tx_error_in_full_duplex_but_are_in_half_duplex() {
+    // The MAC reports loss of carrier / no carrier in full duplex too, where carrier sense has
+    // no meaning: the frame went out.
+    let carrier_only = tx_status::ES | tx_status::LOSS_OF_CARRIER | tx_status::NO_CARRIER;
+    let mut c = Chip::default();
+    c.tx_errors_next = 1;
+    c.tx_error_bits = carrier_only;
+    let mut full = up(c);
+    assert!(full.full_duplex());
+    full.xmit_raw(&frame(60, 0)).unwrap();
+    full.reclaim_tx();
+    assert_eq!((full.counters().tx_done, full.counters().tx_errors), (1, 0));
+
+    let mut c = Chip::default();
+    c.link_partner = 0x40A1; // half duplex only
+    c.tx_errors_next = 1;
+    c.tx_error_bits = carrier_only;
+    let mut half = up(c);
+    assert!(!half.full_duplex());
+    half.xmit_raw(&frame(60, 0)).unwrap();
+    half.reclaim_tx();
+    assert_eq!((half.counters().tx_done, half.counters().tx_errors), (0, 1));
 }
 
 #[test]
