@@ -8,6 +8,7 @@
 
 mod board;
 mod semihosting;
+mod vectors;
 
 use cortex_m_rt::{entry, exception};
 use firmware_app::{AppConsole, DriverInfo, Platform as _};

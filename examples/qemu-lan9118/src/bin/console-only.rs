@@ -9,6 +9,8 @@
 
 #[path = "../semihosting.rs"]
 mod semihosting;
+#[path = "../vectors.rs"]
+mod vectors;
 
 use core::net::{IpAddr, Ipv4Addr};
 
