@@ -22,6 +22,11 @@ const STACK_CRATES: &[&str] =
 /// the `Display`/`Debug`/`fmt::Write` impls of every crate (also counted under their crate).
 const FMT: &str = "(core::fmt, all crates)";
 
+/// Examples built for more than their default target (the one their `.cargo/config.toml`
+/// names): each target is a row of its own.
+const EXTRA_TARGETS: &[(&str, &[&str])] =
+    &[("qemu-virtio", &["riscv64gc-unknown-none-elf", "aarch64-unknown-none"])];
+
 /// Firmware with a budget for text + rodata, in bytes: the run fails when one is over.
 const BUDGETS: &[(&str, u64)] = &[("qemu-lan9118", 16 * 1024)];
 
@@ -77,18 +82,25 @@ pub fn run() -> Result<(), String> {
             println!("{name}: a library, no firmware image (skipped)");
             continue;
         }
-        println!("==> cargo build --release ({name})");
-        let elves = match build(dir) {
-            Ok(elves) => elves,
-            Err(e) => {
-                println!("{name}: SKIPPED, build failed: {e}");
-                continue;
-            }
+        let targets: Vec<Option<&str>> = match EXTRA_TARGETS.iter().find(|(n, _)| *n == name) {
+            Some((_, list)) => list.iter().map(|t| Some(*t)).collect(),
+            None => vec![None],
         };
-        for elf in elves {
+        let mut elves = Vec::new();
+        for target in targets {
+            println!("==> cargo build --release ({name}, {})", target.unwrap_or("default target"));
+            match build(dir, target) {
+                Ok(built) => elves.extend(built.into_iter().map(|elf| (target, elf))),
+                Err(e) => println!("{name}: SKIPPED, build failed: {e}"),
+            }
+        }
+        for (target, elf) in elves {
             let sections = sections_of(&llvm_size, &elf)?;
             let crates = crates_of(&llvm_nm, &elf)?;
-            let bin = elf.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let mut bin = elf.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            if let Some(target) = target {
+                bin = format!("{bin} ({})", target.split('-').next().unwrap_or(target));
+            }
             if let Some((_, budget)) = BUDGETS.iter().find(|(n, _)| *n == name) {
                 let used = sections.text + sections.rodata;
                 if used > *budget {
@@ -148,16 +160,25 @@ pub fn run() -> Result<(), String> {
     }
 }
 
-/// Builds one example in release and returns the executables cargo reports.
-fn build(dir: &Path) -> Result<Vec<PathBuf>, String> {
+/// Builds one example in release (for `target`, else its default one) with the default
+/// option string, and returns the executables cargo reports.
+fn build(dir: &Path, target: Option<&str>) -> Result<Vec<PathBuf>, String> {
     let log = std::env::temp_dir().join(format!("xtask-size-{}.json", std::process::id()));
     let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut cmd = Command::new("cargo");
     cmd.current_dir(dir)
         .env_remove("CARGO_TARGET_DIR")
+        // The example's .cargo/config.toml gives the linker script; a run's settings are not
+        // the firmware's default build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("NETCONSOLE_OPTIONS")
+        .env_remove("NETCONSOLE_RECORDS")
         .args(["build", "--release", "--message-format=json-render-diagnostics"])
         .stdin(Stdio::null())
         .stdout(file);
+    if let Some(target) = target {
+        cmd.args(["--target", target]);
+    }
     let outcome = run_with_timeout(&mut cmd, Duration::from_secs(900));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);

@@ -18,8 +18,7 @@ pub const BACKLOG: usize = 8192;
 
 /// The console every example puts in a `static`: two targets, no userdata, the platform's
 /// clock and delay.
-pub type AppConsole<D, P> =
-    Netconsole<D, Delay<P>, Clock<P>, 0, BACKLOG, [Option<Target<0>>; 2]>;
+pub type AppConsole<D, P> = Netconsole<D, Delay<P>, Clock<P>, 0, BACKLOG, [Option<Target<0>>; 2]>;
 
 /// What the banner says about the NIC.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +83,12 @@ where
                 say!(P, "firmware-app: target {index}: ARP unanswered, broadcasting");
                 note_errors();
             }
-            Ok(source) => say!(P, "firmware-app: target {index} enabled: {source:?}"),
+            Ok(MacSource::Resolved(mac)) => {
+                say!(P, "firmware-app: target {index} enabled, next hop {mac} (ARP)");
+            }
+            Ok(MacSource::Configured(mac)) => {
+                say!(P, "firmware-app: target {index} enabled, next hop {mac} (configured)");
+            }
             Err(e) => {
                 say!(P, "firmware-app: target {index}: {e}");
                 bring_up_failed::<P>("target not enabled");
@@ -169,7 +173,9 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
 /// Whether the counters say a message was lost.
 fn lost(c: &Counters) -> bool {
     let t = &c.targets;
-    c.backlog_full.messages + c.stranded + c.truncated
+    c.backlog_full.messages
+        + c.stranded
+        + c.truncated
         + t.link_down.messages
         + t.ring_stuck.messages
         + t.errors.messages

@@ -48,7 +48,8 @@ where
     let mut text: heapless::String<256> = heapless::String::new();
     match info.location() {
         Some(at) => {
-            let _ = write!(text, "panicked at {}:{}: {}", at.file(), at.line(), info.message());
+            let _ =
+                write!(text, "panicked at {}:{}: {}", short(at.file()), at.line(), info.message());
         }
         None => {
             let _ = write!(text, "panicked: {}", info.message());
@@ -72,4 +73,12 @@ where
     };
     say!(P, "firmware-app: exit {}", code as u8);
     P::exit(code)
+}
+
+/// A source path from the crate's directory on (`firmware-app/src/panic.rs`): the build
+/// machine's directories say nothing to the reader of a log.
+fn short(path: &str) -> &str {
+    let Some(src) = path.rfind("/src/") else { return path };
+    let crate_start = path[..src].rfind('/').map_or(0, |i| i + 1);
+    &path[crate_start..]
 }

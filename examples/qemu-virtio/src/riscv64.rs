@@ -7,7 +7,13 @@ use riscv::register::{mie, mstatus};
 
 /// The eight virtio-mmio transports; a `-device` lands in the last one.
 pub const VIRTIO_SLOTS: &[usize] = &[
-    0x1000_8000, 0x1000_7000, 0x1000_6000, 0x1000_5000, 0x1000_4000, 0x1000_3000, 0x1000_2000,
+    0x1000_8000,
+    0x1000_7000,
+    0x1000_6000,
+    0x1000_5000,
+    0x1000_4000,
+    0x1000_3000,
+    0x1000_2000,
     0x1000_1000,
 ];
 

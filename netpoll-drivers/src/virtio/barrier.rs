@@ -16,7 +16,7 @@ use core::sync::atomic::{compiler_fence, Ordering};
 #[inline(always)]
 pub(crate) fn dma_write() {
     compiler_fence(Ordering::SeqCst);
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     // SAFETY: a fence instruction: orders memory writes, touches no memory or register.
     unsafe {
         core::arch::asm!("fence w,w", options(nostack, preserves_flags))
@@ -26,7 +26,7 @@ pub(crate) fn dma_write() {
     unsafe {
         core::arch::asm!("dmb oshst", options(nostack, preserves_flags))
     };
-    #[cfg(not(any(target_arch = "riscv64", target_arch = "aarch64")))]
+    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
     core::sync::atomic::fence(Ordering::SeqCst);
 }
 
@@ -35,7 +35,7 @@ pub(crate) fn dma_write() {
 #[inline(always)]
 pub(crate) fn dma_read() {
     compiler_fence(Ordering::SeqCst);
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     // SAFETY: a fence instruction: orders memory reads, touches no memory or register.
     unsafe {
         core::arch::asm!("fence r,r", options(nostack, preserves_flags))
@@ -45,7 +45,7 @@ pub(crate) fn dma_read() {
     unsafe {
         core::arch::asm!("dmb oshld", options(nostack, preserves_flags))
     };
-    #[cfg(not(any(target_arch = "riscv64", target_arch = "aarch64")))]
+    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
     core::sync::atomic::fence(Ordering::SeqCst);
 }
 
@@ -54,7 +54,7 @@ pub(crate) fn dma_read() {
 #[inline(always)]
 pub(crate) fn full() {
     compiler_fence(Ordering::SeqCst);
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     // SAFETY: a fence instruction: orders all memory accesses, touches no memory or register.
     unsafe {
         core::arch::asm!("fence rw,rw", options(nostack, preserves_flags))
@@ -64,7 +64,7 @@ pub(crate) fn full() {
     unsafe {
         core::arch::asm!("dmb osh", options(nostack, preserves_flags))
     };
-    #[cfg(not(any(target_arch = "riscv64", target_arch = "aarch64")))]
+    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
     core::sync::atomic::fence(Ordering::SeqCst);
 }
 
@@ -72,7 +72,7 @@ pub(crate) fn full() {
 #[inline(always)]
 pub(crate) fn io_write() {
     compiler_fence(Ordering::SeqCst);
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     // SAFETY: a fence instruction: orders memory writes before device output; no side effect.
     unsafe {
         core::arch::asm!("fence w,o", options(nostack, preserves_flags))
@@ -82,7 +82,7 @@ pub(crate) fn io_write() {
     unsafe {
         core::arch::asm!("dmb oshst", options(nostack, preserves_flags))
     };
-    #[cfg(not(any(target_arch = "riscv64", target_arch = "aarch64")))]
+    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
     core::sync::atomic::fence(Ordering::SeqCst);
 }
 
@@ -91,7 +91,7 @@ pub(crate) fn io_write() {
 #[inline(always)]
 pub(crate) fn io_read() {
     compiler_fence(Ordering::SeqCst);
-    #[cfg(target_arch = "riscv64")]
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     // SAFETY: a fence instruction: orders device input before later memory reads; no side effect.
     unsafe {
         core::arch::asm!("fence i,r", options(nostack, preserves_flags))
@@ -101,6 +101,6 @@ pub(crate) fn io_read() {
     unsafe {
         core::arch::asm!("dmb oshld", options(nostack, preserves_flags))
     };
-    #[cfg(not(any(target_arch = "riscv64", target_arch = "aarch64")))]
+    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
     core::sync::atomic::fence(Ordering::SeqCst);
 }

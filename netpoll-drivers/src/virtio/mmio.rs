@@ -243,7 +243,10 @@ impl<R: RegisterBlock> Transport<R> {
                 // One page number must locate all three parts, the used ring on the next
                 // `QueueAlign` boundary (2.7, legacy interfaces).
                 let expected_used = (at.avail + 6 + 2 * u64::from(size)).div_ceil(page) * page;
-                if at.desc % page != 0 || pfn > u64::from(u32::MAX) || at.used != expected_used {
+                if !at.desc.is_multiple_of(page)
+                    || pfn > u64::from(u32::MAX)
+                    || at.used != expected_used
+                {
                     return Err(ProbeError::QueueAddress(at.desc));
                 }
                 self.regs.write32(offset::LEGACY_QUEUE_ALIGN, PAGE_SIZE as u32);

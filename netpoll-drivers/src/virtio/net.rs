@@ -307,6 +307,10 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
     /// Reads the link state from the configuration space (always up if the device has no
     /// status field) and caches it.
     fn refresh_link(&mut self) -> bool {
+        // A configuration change (the link) raises an interrupt cause even when the driver
+        // polls; taking it here keeps a shared interrupt line quiet. Not in the TX path: a
+        // register read there would cost a trap per frame under a hypervisor.
+        self.transport.ack_interrupts();
         self.link = if self.has_status {
             let mut bytes = [0; 2];
             self.transport.read_config(CONFIG_STATUS, &mut bytes);
@@ -325,7 +329,6 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
     /// Takes back the TX slots the device has finished, in the order it finished them. At most
     /// one pass over the used ring.
     fn reclaim_tx(&mut self) {
-        self.transport.ack_interrupts();
         for _ in 0..TX {
             let Some(elem) = self.tx.pop_used() else { break };
             let id = elem.id as usize;

@@ -122,7 +122,7 @@ impl MmioRegisters {
     /// The register at `offset`, for a `T`-sized access; `None` outside the block or
     /// misaligned, so a bad offset is refused rather than touching other memory.
     fn register<T>(&self, offset: usize) -> Option<NonNull<T>> {
-        let aligned = offset % core::mem::size_of::<T>() == 0;
+        let aligned = offset.is_multiple_of(core::mem::size_of::<T>());
         (aligned && offset + core::mem::size_of::<T>() <= BLOCK_LEN)
             // SAFETY: `offset` is inside the block `base` points to (checked above).
             .then(|| unsafe { self.base.add(offset) }.cast::<T>())

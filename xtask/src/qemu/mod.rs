@@ -110,6 +110,21 @@ fn parse_virtio(args: &[String]) -> Result<(virtio::Arch, bool, RunOptions), Str
     Ok((arch, modern, options))
 }
 
+/// The QEMU part of `cargo xtask demo`: the riscv64 virtio example when QEMU is installed.
+pub fn demo() -> Result<(), String> {
+    let example = virtio::example(virtio::Arch::Riscv64, false);
+    if !process::available(example.qemu, &["--version"]) {
+        println!(
+            "\nxtask demo: {} not found, so the bare-metal virtio example is not booted \
+             (install QEMU as ../shared/QEMU.md says, then `cargo xtask qemu virtio`)",
+            example.qemu
+        );
+        return Ok(());
+    }
+    println!("\nxtask demo: {} found: booting the riscv64 virtio-net example", example.qemu);
+    run(&example, &RunOptions::default())
+}
+
 /// Cargo-style step messages.
 fn step(what: &str) {
     println!("xtask qemu: {what}");
