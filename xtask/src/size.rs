@@ -113,7 +113,7 @@ pub fn run() -> Result<(), String> {
 
     println!();
     println!(
-        "{:<18} {:<16} {:>7} {:>7} {:>6} {:>7} {:>12} | {:>10} {:>9}",
+        "{:<14} {:<24} {:>7} {:>7} {:>6} {:>7} {:>12} | {:>10} {:>9}",
         "example",
         "binary",
         "text",
@@ -128,7 +128,7 @@ pub fn run() -> Result<(), String> {
         let stack = stack_total(crates);
         let fmt = crates.get(FMT).copied().unwrap_or_default();
         println!(
-            "{:<18} {:<16} {:>7} {:>7} {:>6} {:>7} {:>12} | {:>10} {:>9}",
+            "{:<14} {:<24} {:>7} {:>7} {:>6} {:>7} {:>12} | {:>10} {:>9}",
             name,
             bin,
             s.text,
