@@ -111,7 +111,10 @@ impl ArpState {
         }
         let Ok(packet) = ArpPacket::new_checked(eth.payload()) else { return false };
         let Ok(repr) = ArpRepr::parse(&packet) else { return false };
-        if !repr.source_mac.is_unicast() {
+        // Not a station's (a group address), or our own frame come back (a loop, an echoing
+        // TAP): answering it would answer ourselves, learning from it would send our frames to
+        // ourselves.
+        if !repr.source_mac.is_unicast() || repr.source_mac == our_mac {
             return false;
         }
         let watched = self.watched.iter_mut().find(|(w, _)| *w == repr.source_ip);
@@ -132,6 +135,18 @@ impl ArpState {
             }
             _ => false,
         }
+    }
+}
+
+/// The MAC address of a target that is a group (the limited broadcast or a multicast address):
+/// no station owns such an address, so none may answer for it, and its frames go to broadcast,
+/// as Linux sends every target without a configured MAC. `None` for an address to ask for.
+fn group_mac(to: &Endpoint) -> Option<MacAddr> {
+    match (to.local_ip, to.remote_ip) {
+        (IpAddr::V4(_), IpAddr::V4(ip)) if ip.is_broadcast() || ip.is_multicast() => {
+            Some(MacAddr::BROADCAST)
+        }
+        _ => None,
     }
 }
 
@@ -161,11 +176,17 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     /// `policy`'s bound on polls, and stores it in `to.remote_mac`. On time-out `to` is left
     /// unchanged (its frames keep going to the configured MAC, or to broadcast) and the engine
     /// keeps listening: an answer that comes later is kept for [`learned_mac`](Self::learned_mac).
+    /// A broadcast or multicast target is not asked for (no station owns it, so an answer could
+    /// only be a spoof): it gets the broadcast MAC at once.
     pub fn resolve(
         &mut self,
         to: &mut Endpoint,
         policy: ResolvePolicy,
     ) -> Result<MacAddr, ResolveError> {
+        if let Some(mac) = group_mac(to) {
+            to.remote_mac = Some(mac);
+            return Ok(mac);
+        }
         let requests = policy.requests.max(1);
         let every = (policy.polls / requests).max(1);
         let mut sent = 0;
@@ -191,6 +212,10 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         let (Some(next_hop), IpAddr::V4(local_ip)) = (to.next_hop_ipv4(), to.local_ip) else {
             return Err(ResolveError::NotIpv4);
         };
+        if group_mac(to).is_some() {
+            // Nothing to ask: `learned_mac` gives its MAC.
+            return Ok(());
+        }
         self.arp.watch(next_hop);
         let request = ArpRepr::request(self.driver().mac_address(), local_ip, next_hop);
         let mut frame = [0u8; ARP_FRAME_LEN];
@@ -202,9 +227,13 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     }
 
     /// The MAC address of `to`'s next hop, if an answer to [`request_mac`](Self::request_mac)
-    /// has been received: stores it in `to.remote_mac` and stops listening for it.
+    /// has been received (at once for a broadcast or multicast target, which is not asked for):
+    /// stores it in `to.remote_mac` and stops listening for it.
     pub fn learned_mac(&mut self, to: &mut Endpoint) -> Option<MacAddr> {
-        let mac = self.arp.take_heard(to.next_hop_ipv4()?)?;
+        let mac = match group_mac(to) {
+            Some(mac) => mac,
+            None => self.arp.take_heard(to.next_hop_ipv4()?)?,
+        };
         to.remote_mac = Some(mac);
         Some(mac)
     }

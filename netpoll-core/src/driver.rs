@@ -108,7 +108,9 @@ pub trait NetPoll {
     fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize;
 
     /// Builds one frame of `len` bytes in place in a free TX slot and queues it: `fill` gets a
-    /// slice of exactly `len` bytes. `Err(Busy)` when no slot is free: nothing was queued.
+    /// slice of exactly `len` bytes, and `Ok` means it was called (the engine reports a frame
+    /// queued without it as an error, not as sent). `Err(Busy)` when no slot is free: nothing
+    /// was queued.
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError>;
 
     /// Queues a frame that is already built, by copying it into a TX slot. (A slot of another

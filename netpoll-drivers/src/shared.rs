@@ -12,13 +12,17 @@
 //!   console, so a resolution the console started is finished by whichever side received the
 //!   answer.
 //!
-//! Each call holds the critical section for one NIC operation (building one frame, or one
-//! receive budget), so interrupts wait at most that long. A side that finds the NIC taken (an
-//! interrupt handler logging while the stack was mid-call, or an NMI) gets
-//! [`XmitError::Busy`] or receives nothing, counted in [`SharedCounters::busy`]; it never waits.
-//! A queue that is full drops the frame and counts it.
+//! Each call holds the critical section for one NIC operation (building one frame, one receive
+//! budget, or one frame of the stack's with up to 20 reclaims of a full ring), so interrupts wait
+//! at most that long; on a multi-core chip the other core waits as long for the section. An
+//! interrupt cannot come mid-call (the section masks it), so a side finds the NIC taken only
+//! when it is entered again from inside a call: from a callback (the engine's receive handler,
+//! a driver's hook), an NMI or a fault. It then gets [`XmitError::Busy`] or receives nothing,
+//! counted in [`SharedCounters::busy`]; it never waits.
+//! A queue that is full drops the frame and counts it. The counters live beside the NIC, not
+//! with it, so that a refusal is counted while the other side still holds the NIC.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use critical_section::Mutex;
 use heapless::{Deque, Vec};
@@ -41,23 +45,20 @@ pub struct SharedCounters {
     pub busy: u64,
     /// Frames of the stack that the NIC would not take (its ring stayed full).
     pub stack_tx_dropped: u64,
+    /// Received frames longer than [`MAX_FRAME_LEN`] (a VLAN tag, a jumbo frame): neither side
+    /// keeps room for one, so it is dropped whole rather than handed on cut.
+    pub rx_too_long: u64,
 }
 
 struct State<D, const Q: usize> {
     nic: D,
     for_stack: Deque<Frame, Q>,
     for_console: Deque<Frame, Q>,
-    counters: SharedCounters,
 }
 
-impl<D, const Q: usize> State<D, Q> {
-    fn queue(queue: &mut Deque<Frame, Q>, frame: &[u8], counters: &mut SharedCounters) -> bool {
-        let kept = Frame::from_slice(frame).ok().is_some_and(|f| queue.push_back(f).is_ok());
-        if !kept {
-            counters.queue_full += 1;
-        }
-        kept
-    }
+/// Keeps a copy of `frame` in `queue`; `false` if it does not fit.
+fn queue<const Q: usize>(queue: &mut Deque<Frame, Q>, frame: &[u8]) -> bool {
+    Frame::from_slice(frame).ok().is_some_and(|f| queue.push_back(f).is_ok())
 }
 
 /// Whether `frame` is an Ethernet II frame carrying ARP.
@@ -69,6 +70,9 @@ fn is_arp(frame: &[u8]) -> bool {
 /// each side.
 pub struct SharedNic<D, const Q: usize = 4> {
     state: Mutex<RefCell<State<D, Q>>>,
+    /// Outside the `RefCell`: a side refused because the other holds the state must still be
+    /// able to count it (the holder has not returned, so the state stays held).
+    counters: Mutex<Cell<SharedCounters>>,
 }
 
 impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
@@ -79,13 +83,14 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
                 nic,
                 for_stack: Deque::new(),
                 for_console: Deque::new(),
-                counters: SharedCounters {
-                    queued_for_stack: 0,
-                    queued_for_console: 0,
-                    queue_full: 0,
-                    busy: 0,
-                    stack_tx_dropped: 0,
-                },
+            })),
+            counters: Mutex::new(Cell::new(SharedCounters {
+                queued_for_stack: 0,
+                queued_for_console: 0,
+                queue_full: 0,
+                busy: 0,
+                stack_tx_dropped: 0,
+                rx_too_long: 0,
             })),
         }
     }
@@ -95,7 +100,7 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
         let (mac, link) = self
             .try_with(|s| (s.nic.mac_address(), s.nic.link_up()))
             .unwrap_or((MacAddr([0; 6]), false));
-        ConsoleSide { shared: self, mac, link }
+        ConsoleSide { shared: self, mac, link, in_flight: 0 }
     }
 
     /// The stack's side: a smoltcp `phy::Device`.
@@ -104,9 +109,35 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
         StackSide { shared: self, rx: [0; MAX_FRAME_LEN], tx: [0; MAX_FRAME_LEN] }
     }
 
-    /// A snapshot of the counters (zeros if the NIC is held right now).
+    /// A snapshot of the counters.
     pub fn counters(&self) -> SharedCounters {
-        self.try_with(|s| s.counters).unwrap_or_default()
+        critical_section::with(|cs| self.counters.borrow(cs).get())
+    }
+
+    /// Counts something; never refused, even while a side holds the NIC.
+    fn count(&self, f: impl FnOnce(&mut SharedCounters)) {
+        critical_section::with(|cs| {
+            let cell = self.counters.borrow(cs);
+            let mut counters = cell.get();
+            f(&mut counters);
+            cell.set(counters);
+        })
+    }
+
+    /// Keeps a copy of `frame` in `queue`, counting it in `kept` or as dropped.
+    fn keep(
+        &self,
+        queue: &mut Deque<Frame, Q>,
+        frame: &[u8],
+        kept: fn(&mut SharedCounters) -> &mut u64,
+    ) {
+        if frame.len() > MAX_FRAME_LEN {
+            self.count(|c| c.rx_too_long += 1);
+        } else if self::queue(queue, frame) {
+            self.count(|c| *kept(c) += 1);
+        } else {
+            self.count(|c| c.queue_full += 1);
+        }
     }
 
     /// Runs `f` on the NIC itself, unless a side holds it.
@@ -130,8 +161,7 @@ impl<D: NetPoll, const Q: usize> SharedNic<D, Q> {
     fn with_counted<R>(&self, f: impl FnOnce(&mut State<D, Q>) -> R) -> Option<R> {
         let result = self.try_with(f);
         if result.is_none() {
-            // Cannot be held now: the holder was the interrupted code, and it has not resumed.
-            let _ = self.try_with(|s| s.counters.busy += 1);
+            self.count(|c| c.busy += 1);
         }
         result
     }
@@ -142,6 +172,9 @@ pub struct ConsoleSide<'a, D, const Q: usize> {
     shared: &'a SharedNic<D, Q>,
     mac: MacAddr,
     link: bool,
+    /// Frames in flight as last seen: what [`tx_in_flight`](NetPoll::tx_in_flight) says while
+    /// the stack holds the NIC, rather than a 0 that would tell a panic handler "drained".
+    in_flight: usize,
 }
 
 impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
@@ -161,11 +194,15 @@ impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
     }
 
     fn reclaim_tx(&mut self) {
-        self.shared.with_counted(|s| s.nic.reclaim_tx());
+        let seen = self.shared.with_counted(|s| {
+            s.nic.reclaim_tx();
+            s.nic.tx_in_flight()
+        });
+        self.in_flight = seen.unwrap_or(self.in_flight);
     }
 
     fn tx_in_flight(&self) -> usize {
-        self.shared.try_with(|s| s.nic.tx_in_flight()).unwrap_or(0)
+        self.shared.try_with(|s| s.nic.tx_in_flight()).unwrap_or(self.in_flight)
     }
 
     /// ARP the stack's side received, then the NIC's own frames: ARP to the engine (and a copy
@@ -179,22 +216,23 @@ impl<D: NetPoll, const Q: usize> NetPoll for ConsoleSide<'_, D, Q> {
                     rx(&frame);
                     taken += 1;
                 }
-                let State { nic, for_stack, counters, .. } = s;
+                let State { nic, for_stack, .. } = s;
                 taken
                     + nic.receive(budget - taken, &mut |frame| {
                         if is_arp(frame) {
                             rx(frame);
                         }
-                        if State::<D, Q>::queue(for_stack, frame, counters) {
-                            counters.queued_for_stack += 1;
-                        }
+                        self.shared.keep(for_stack, frame, |c| &mut c.queued_for_stack);
                     })
             })
             .unwrap_or(0)
     }
 
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
-        self.shared.with_counted(|s| s.nic.xmit_with(len, fill)).unwrap_or(Err(XmitError::Busy))
+        let sent = self.shared.with_counted(|s| (s.nic.xmit_with(len, fill), s.nic.tx_in_flight()));
+        let (result, in_flight) = sent.unwrap_or((Err(XmitError::Busy), self.in_flight));
+        self.in_flight = in_flight;
+        result
     }
 
     fn max_frame_len(&self) -> usize {
@@ -221,21 +259,24 @@ impl<D: NetPoll, const Q: usize> StackSide<'_, D, Q> {
     /// Copies the next frame for the stack into `rx`: one the console's side queued, else one
     /// from the NIC (whose ARP is queued for the console too). Returns its length.
     fn next_frame(&mut self) -> Option<usize> {
-        let buf = &mut self.rx;
-        self.shared
+        let (buf, shared) = (&mut self.rx, self.shared);
+        shared
             .with_counted(|s| {
                 if let Some(frame) = s.for_stack.pop_front() {
                     buf[..frame.len()].copy_from_slice(&frame);
                     return Some(frame.len());
                 }
-                let State { nic, for_console, counters, .. } = s;
+                let State { nic, for_console, .. } = s;
                 let mut len = None;
                 nic.receive(1, &mut |frame| {
-                    let n = frame.len().min(buf.len());
-                    buf[..n].copy_from_slice(&frame[..n]);
-                    len = Some(n);
-                    if is_arp(frame) && State::<D, Q>::queue(for_console, frame, counters) {
-                        counters.queued_for_console += 1;
+                    let Some(room) = buf.get_mut(..frame.len()) else {
+                        shared.count(|c| c.rx_too_long += 1);
+                        return;
+                    };
+                    room.copy_from_slice(frame);
+                    len = Some(frame.len());
+                    if is_arp(frame) {
+                        shared.keep(for_console, frame, |c| &mut c.queued_for_console);
                     }
                 });
                 len
@@ -258,7 +299,7 @@ fn send_for_stack<D: NetPoll, const Q: usize>(shared: &SharedNic<D, Q>, frame: &
         false
     });
     if sent != Some(true) {
-        let _ = shared.try_with(|s| s.counters.stack_tx_dropped += 1);
+        shared.count(|c| c.stack_tx_dropped += 1);
     }
 }
 
