@@ -5,6 +5,7 @@
 //! - [`sim`]: [`sim::SimNic`], its faults and counters.
 //! - [`shared`]: [`shared::SharedNic`], one NIC for the console and the firmware's stack.
 //! - `smoltcp` (feature `smoltcp`), `embassy` (feature `embassy`): the adapters.
+//! - `lan9118` (feature `lan9118`): the SMSC LAN9118/LAN9220 of Arm MPS2 boards and QEMU `mps2-*`.
 //! - `stm32` (feature `stm32`): the STM32F4/F7 Ethernet MAC driver.
 //! - `virtio` (feature `virtio`): virtio-net over virtio-mmio, legacy and modern register layouts.
 //! - `linux` (feature `linux`): `PacketSocket`, `Tap`, `InterfaceInfo`.
@@ -24,6 +25,9 @@ pub mod embassy;
 #[cfg_attr(docsrs, doc(cfg(feature = "smoltcp")))]
 pub mod smoltcp;
 
+#[cfg(feature = "lan9118")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lan9118")))]
+pub mod lan9118;
 #[cfg(feature = "linux")]
 #[cfg_attr(docsrs, doc(cfg(feature = "linux")))]
 pub mod linux;

@@ -2,8 +2,8 @@
 //!
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
-//! - `cargo xtask qemu virtio [...]`: a bare-metal example under QEMU, checked end to end.
-//! - `cargo xtask size`: the footprint of the bare-metal examples.
+//! - `cargo xtask qemu virtio|lan9118 [...]`: a bare-metal example under QEMU, checked end to end.
+//! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
 //! - `cargo xtask bench`: the criterion benchmarks.
 
 mod demo;
@@ -23,7 +23,10 @@ const USAGE: &str =
   demo           send a log through a real network stack and show what arrived
   qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
                  boot examples/qemu-virtio under QEMU and check that every line arrived
-  size           text, rodata, data and bss of each bare-metal example (needs llvm-tools)
+  qemu lan9118 [--pcap FILE] [--records N]
+                 the same for examples/qemu-lan9118 (Cortex-M4 mps2-an386, LAN9118)
+  size           text, rodata, data and bss of every example firmware (release), the netconsole
+                 stack's and core::fmt's share, the LAN9118 budget (needs llvm-tools)
   bench          run the criterion benchmarks (benches/)";
 
 fn main() -> ExitCode {

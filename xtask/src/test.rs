@@ -25,7 +25,7 @@ const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-core", &["", "defmt"]),
     ("netconsole-options", &["", "defmt"]),
     ("netconsole", &["", "log", "defmt", "log,defmt"]),
-    ("netpoll-drivers", &["", "smoltcp", "embassy", "stm32", "virtio"]),
+    ("netpoll-drivers", &["", "smoltcp", "embassy", "lan9118", "stm32", "virtio"]),
 ];
 
 /// Firmware examples built (formatted, linted, linked in release) for `thumbv7em-none-eabihf`
@@ -36,7 +36,8 @@ const FIRMWARE_BUILDS: &[&str] = &["examples/stm32f4-eth"];
 /// Features for the host test run: every std and optional feature but `defmt`, whose test
 /// binaries would need a global logger to link (the no_std builds below cover it).
 const TEST_FEATURES: &str = "netpoll-drivers/linux,netpoll-drivers/pcap,netpoll-drivers/smoltcp,\
-     netpoll-drivers/embassy,netpoll-drivers/stm32,netpoll-drivers/virtio,netconsole/log";
+     netpoll-drivers/embassy,netpoll-drivers/lan9118,netpoll-drivers/stm32,\
+     netpoll-drivers/virtio,netconsole/log";
 
 /// cargo-fuzz targets and how long each smoke run lasts.
 const FUZZ_RUNS: &[(&str, u32)] =
@@ -285,12 +286,14 @@ fn firmware(report: &mut Report) {
 fn examples(report: &mut Report, targets: &[String], quick: bool) {
     const RISCV64: &str = "riscv64gc-unknown-none-elf";
     const AARCH64: &str = "aarch64-unknown-none";
+    const THUMBV7EM: &str = "thumbv7em-none-eabihf";
     let lints = [
         ("examples/firmware-app", RISCV64),
         ("examples/qemu-virtio", RISCV64),
         ("examples/qemu-virtio", AARCH64),
+        ("examples/qemu-lan9118", THUMBV7EM),
     ];
-    for dir in ["examples/firmware-app", "examples/qemu-virtio"] {
+    for dir in ["examples/firmware-app", "examples/qemu-virtio", "examples/qemu-lan9118"] {
         let mut fmt = cargo();
         fmt.current_dir(root().join(dir)).args(["fmt", "--", "--check"]);
         report.step(&format!("{dir}: cargo fmt --check"), minutes(2), &mut fmt);
@@ -342,6 +345,32 @@ fn examples(report: &mut Report, targets: &[String], quick: bool) {
                 report.step(&name, minutes(20), &mut cmd);
             }
         }
+    }
+    qemu_run(report, targets, quick, "lan9118", THUMBV7EM, "qemu-system-arm");
+}
+
+/// `cargo xtask qemu <example>` as a step, or the reason it is skipped.
+fn qemu_run(
+    report: &mut Report,
+    targets: &[String],
+    quick: bool,
+    example: &str,
+    target: &str,
+    qemu: &str,
+) {
+    let name = format!("cargo xtask qemu {example}");
+    if quick {
+        report.skip(&name, "--quick");
+    } else if !targets.iter().any(|t| t == target) {
+        report.skip(&name, &format!("rustup target not installed (rustup target add {target})"));
+    } else if !available(qemu, &["--version"]) {
+        report.skip(&name, &format!("{qemu} not installed (../shared/QEMU.md, section 1)"));
+    } else if let Ok(xtask) = std::env::current_exe() {
+        let mut cmd = Command::new(xtask);
+        cmd.current_dir(root()).args(["qemu", example]);
+        report.step(&name, minutes(20), &mut cmd);
+    } else {
+        report.skip(&name, "cannot find the xtask binary itself");
     }
 }
 

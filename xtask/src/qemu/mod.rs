@@ -9,6 +9,7 @@
 
 mod check;
 mod json;
+mod lan9118;
 mod virtio;
 
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -26,7 +27,9 @@ use check::{Expectation, Kind, Message};
 pub const USAGE: &str =
     "  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
                  boot examples/qemu-virtio under QEMU, check every line arrived at
-                 `netconsole listen`; --records N: throughput run, records/s at the host";
+                 `netconsole listen`; --records N: throughput run, records/s at the host
+  qemu lan9118 [--pcap FILE] [--records N]
+                 the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386";
 
 /// A bare-metal example and how QEMU boots it.
 pub struct Example {
@@ -73,6 +76,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             let (arch, modern, options) = parse_virtio(rest)?;
             run(&virtio::example(arch, modern), &options)
         }
+        "lan9118" => run(&lan9118::example(), &lan9118::parse(rest)?),
         other => Err(format!("unknown example `{other}`\n{USAGE}")),
     }
 }
@@ -141,9 +145,10 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     let elf = build(example, basic_port, extended_port, options.records)?;
     let pcap = options.pcap.as_deref();
     step(&format!(
-        "booting {} on {} ({} virtio-mmio){}",
+        "booting {} on {} ({}, {}){}",
         example.name,
         example.qemu,
+        example.driver,
         example.layout,
         pcap.map(|p| format!(", capture in {}", p.display())).unwrap_or_default()
     ));
