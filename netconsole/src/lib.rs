@@ -18,6 +18,7 @@
 mod backlog;
 mod console;
 mod counters;
+pub mod decimal;
 pub mod global;
 #[cfg(feature = "log")]
 mod log_impl;

@@ -2,10 +2,9 @@
 //! (escaped as it is read), its dictionary, the target's userdata and sysdata, and the packets
 //! cut from them. Nothing is copied until the frame builder copies it into the TX slot.
 
-use core::fmt::Write as _;
-
 use netpoll_core::wire::Payload;
 
+use crate::decimal::Decimal;
 use crate::record::{escaped_len, walk_escaped};
 use crate::userdata::Entry;
 
@@ -115,7 +114,7 @@ impl<'a> DataStream<'a> {
 }
 
 /// The separator after the header: `;`, or `,ncfrag=<offset>/<total>;` in a fragment.
-type Separator = heapless::String<50>;
+type Separator = heapless::Vec<u8, 50>;
 
 /// One datagram of an extended message: `[<release>,]<header><separator>` and a window of the
 /// data stream.
@@ -142,7 +141,7 @@ impl Payload for Packet<'_> {
             f(b",");
         }
         f(self.header);
-        f(self.separator.as_bytes());
+        f(&self.separator);
         self.data.walk(self.from, self.to, f);
     }
 }
@@ -164,14 +163,23 @@ pub fn for_each_packet<E>(
     let total = data.len();
     if prefix_len + 1 + total <= MAX_PRINT_CHUNK {
         let mut separator = Separator::new();
-        let _ = separator.push(';');
+        let _ = separator.push(b';');
         return send(&Packet { release, header, separator, data, from: 0, to: total });
     }
     let mut sent = 0;
     while sent < total {
         let mut separator = Separator::new();
         // At most 8 + 20 + 1 + 20 + 1 bytes: fits.
-        let _ = write!(separator, ",ncfrag={sent}/{total};");
+        // Digits by hand, not `write!`: see the `decimal` module.
+        for part in [
+            b",ncfrag=".as_slice(),
+            Decimal::new(sent as u64).as_bytes(),
+            b"/",
+            Decimal::new(total as u64).as_bytes(),
+            b";",
+        ] {
+            let _ = separator.extend_from_slice(part);
+        }
         // The release is capped at 64 bytes and the header at 80, so the room is never 0;
         // max(1) keeps the loop finite whatever changes.
         let room = MAX_PRINT_CHUNK.saturating_sub(prefix_len + separator.len()).max(1);
