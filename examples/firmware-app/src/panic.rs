@@ -119,7 +119,9 @@ where
 /// would bring in the char-boundary panic and its Unicode tables.
 fn short(path: &[u8]) -> &[u8] {
     const SRC: &[u8] = b"/src/";
-    let Some(src) = path.windows(SRC.len()).rposition(|w| w == SRC) else { return path };
+    // Compared byte by byte: `w == SRC` would link a `memcmp` for this one call.
+    let is_src = |w: &[u8]| w.iter().zip(SRC).all(|(a, b)| a == b);
+    let Some(src) = path.windows(SRC.len()).rposition(is_src) else { return path };
     let crate_start = path[..src].iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
     &path[crate_start..]
 }
