@@ -115,17 +115,25 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 ///   the data stream `S ≤ 4·n + 1 + 4·d + 21 + X` (every byte may be escaped to four: text `n`
 ///   and dictionary `d` bytes; 21 bytes of `SUBSYSTEM=`/`DEVICE=` keys and newlines; `X` the
 ///   target's userdata and sysdata, at most `U × 255 + 134` bytes) and the prefix of each
-///   datagram `P ≤ 65 + 73 + 22 = 160` bytes (release and comma, header, `,ncfrag=<o>/<t>;`).
+///   datagram `P ≤ 65 + 73 + 10 + 2·digits(S)` bytes (release and comma, header,
+///   `,ncfrag=<offset>/<total>;`): `P ≤ 160` while `S` has at most 6 digits.
 ///
 /// The messages a write sends are its own (of any length) and backlog entries, in which each
 /// message takes 34 bytes of header plus its text and dictionary (plus, for a message stopped
-/// partway, 8 bytes and its extras per target): the entries sent add up to at most what waited
-/// when the write began plus `B` bytes (nested writes add to the backlog, not to this budget),
-/// so at most `2·B` bytes, `2·B / 34` messages. The bound is the same for
-/// [`flush`](Self::flush) and [`poll`](Self::poll) without an own message. Bound it by choosing
-/// `B`, the retry policy and the message size; `tests/worst_case.rs` drives adversarial input
-/// (every byte escaped, a full backlog, a nested write on every transmit, a ring that frees a slot
-/// only on the last try) and checks the count against this formula.
+/// partway, 8 bytes and its extras per target). The entries one write sends add up to at most
+/// `Q` = the bytes waiting when it began plus `B` (nested writes add to the backlog, not to this
+/// budget), so `Q ≤ 2·B`, at most `Q / 34` messages. Summed over them, per target:
+///
+/// ```text
+/// basic:    ≤ ⌈Q / 34⌉ + ⌈Q / 1000⌉
+/// extended: ≤ ⌈Q · (862 + X) / (34 · 840)⌉ + ⌈4·Q / 840⌉
+/// ```
+///
+/// The bound is the same for [`flush`](Self::flush) and [`poll`](Self::poll), without an own
+/// message. Bound it by choosing `B`, the retry policy and the message size.
+/// `tests/worst_case.rs` drives adversarial input (every byte escaped, a full backlog, a nested
+/// write on every transmit, a ring that takes a datagram only on its last try, then one that
+/// takes none) and checks the transmit calls of one write against this formula.
 ///
 /// A message stopped partway resumes where it stopped, with the same datagrams (its sysdata,
 /// msgid included, and its userdata are fixed at its first try, as Linux fixes them in the skb)
