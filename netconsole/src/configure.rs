@@ -137,10 +137,11 @@ where
     /// there is no way to tell time), then, without a configured MAC, resolves an IPv4 target's
     /// next hop by ARP within `resolve`'s bound. Says where the MAC came from; a target left on
     /// broadcast (no carrier, no answer) is enabled all the same, and [`poll`](Self::poll)
-    /// retries its resolution. Refused if it is enabled already.
+    /// retries its resolution. A configured MAC is used whatever the carrier wait found. Refused
+    /// if it is enabled already.
     pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
         self.locked(|engine| {
-            let Engine { nic, targets, carrier_timeout_ms, .. } = engine;
+            let Engine { nic, targets, order, carrier_timeout_ms, .. } = engine;
             let target = Self::slot(targets, index)?;
             if target.enabled {
                 return Err(ConsoleError::AlreadyEnabled);
@@ -152,6 +153,10 @@ where
             let source = crate::link::resolve(np, target, *carrier_timeout_ms, resolve);
             target.enabled = true;
             target.msgid = 0;
+            if !order.contains(&(index as u8)) {
+                // A target the storage held from the start (never added): newest.
+                let _ = order.insert(0, index as u8);
+            }
             let basic = !target.extended;
             self.shared.route(|r| {
                 r.enabled |= 1 << index;

@@ -16,10 +16,11 @@ use embedded_hal::delay::DelayNs;
 use netpoll_core::{NetPoll, NicEngine, SendError};
 
 use crate::backlog::{self, Extras, Resume, Resumes};
-use crate::console::{Engine, Netconsole, MAX_TARGETS};
+use crate::console::{Engine, Netconsole, DEFAULT_LEVEL, MAX_TARGETS};
 use crate::counters::TargetCounters;
 use crate::framing;
 use crate::message::Message;
+use crate::record::ExtendedRecord;
 use crate::storage::TargetStorage;
 use crate::sysdata::{self, SystemInfo, MAX_RELEASE_LEN};
 
@@ -109,6 +110,32 @@ where
         engine.nic.is_some() && self.shared.routing().ever_enabled
     }
 
+    /// `message` as the targets owed it get it: console text whose owed targets are all
+    /// extended (console text written before they were enabled, say) becomes a record at the
+    /// default level, numbered now, as [`write`](Self::write) makes it when it can tell.
+    fn for_targets<'m>(&self, targets: &TS, message: &Message<'m>, mask: u32) -> Message<'m> {
+        let Message::Basic(text) = *message else { return *message };
+        let mut extended = false;
+        for (i, slot) in targets.slots().iter().enumerate().take(MAX_TARGETS) {
+            match slot {
+                Some(t) if t.enabled && mask & bit(i) != 0 => {
+                    if !t.extended {
+                        return *message;
+                    }
+                    extended = true;
+                }
+                _ => {}
+            }
+        }
+        if !extended {
+            return *message;
+        }
+        let text = text.strip_suffix(b"\n").unwrap_or(text);
+        let seq = self.shared.next_seq();
+        let record = ExtendedRecord::new(DEFAULT_LEVEL, seq, self.info.timestamp_us(), text);
+        Message::Record(record)
+    }
+
     /// With the console let go: takes it again and sends while messages wait and the run may.
     pub(crate) fn settle(&self, run: &mut Run) {
         while !run.stop && self.shared.waiting() > 0 {
@@ -136,6 +163,7 @@ where
             let Some((message, mask)) = own.take() else { return };
             let Engine { nic, targets, order, .. } = engine;
             let Some(np) = nic.as_mut() else { return };
+            let message = self.for_targets(targets, &message, mask);
             let result = self.deliver(np, targets, order, &message, mask, Resumes::NONE);
             if let Delivered::Stuck(stuck) = result {
                 self.keep_stuck(targets, &message, &stuck, Resumes::NONE, false);
@@ -167,6 +195,7 @@ where
             self.shared.backlog(|b| b.pop_front());
             return true;
         };
+        let message = self.for_targets(targets, &message, mask);
         match self.deliver(np, targets, order, &message, mask, resumes) {
             Delivered::Done => {
                 self.shared.backlog(|b| b.pop_front());

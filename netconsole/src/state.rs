@@ -4,7 +4,8 @@
 //! Nothing here waits or panics. The counters are plain values in `Cell`s, read and written
 //! whole, so reading them never fails. The backlog is borrowed with a try-borrow: a fault handler
 //! (HardFault, NMI: what a single-core critical section does not mask) that writes while it is
-//! being changed is refused and counted, never a panic.
+//! being changed is refused and counted, never a panic. (A count such a handler makes while the
+//! code it interrupted is between reading and writing the same counters is lost: counts only.)
 
 use core::cell::{Cell, RefCell};
 

@@ -162,6 +162,18 @@ fn console_text_reaches_extended_only_targets_as_a_record_at_the_default_level()
     assert_eq!(c.counters().targets.messages, 1);
 }
 
+#[test]
+fn console_text_written_before_an_extended_target_is_enabled_reaches_it_as_a_record() {
+    let c = Console::new(NoSystemInfo);
+    c.write(b"early console text\n");
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let i = c.add_target(target(6666, true)).unwrap();
+    c.enable(i, ResolvePolicy::default()).unwrap();
+    assert!(c.flush());
+    let sent = texts(c.with_nic(|np| drain(np.driver_mut())).unwrap());
+    assert_eq!(sent, ["4,0,0,-;early console text\n"]);
+}
+
 // 5. One call, one record.
 
 #[test]

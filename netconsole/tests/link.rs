@@ -132,6 +132,40 @@ fn a_target_on_broadcast_switches_to_the_peer_once_it_answers() {
     assert_eq!(c.counters().targets.mac_switches, 1);
 }
 
+static PASSED: AtomicU64 = AtomicU64::new(0);
+
+fn firmware_stack(frame: &[u8]) {
+    assert_eq!(&frame[12..14], [0x08, 0x00], "the IPv4 frame");
+    PASSED.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn writes_never_touch_received_frames_and_poll_hands_them_to_the_stack() {
+    let c = Console::new(NoSystemInfo);
+    let mut np = NicEngine::new(SimNic::new(OUR_MAC));
+    np.set_rx_handler(Some(firmware_stack));
+    assert!(c.attach(np).is_ok());
+    let i = c.add_target(basic(true)).unwrap();
+    c.enable(i, QUICK).unwrap();
+    let mut frame = [0u8; 60];
+    frame[12..14].copy_from_slice(&[0x08, 0x00]);
+    c.with_nic(|np| {
+        assert!(np.driver_mut().inject_rx(&frame));
+        np.driver_mut().fill_ring_for(100);
+    })
+    .unwrap();
+    // The ring is full: every write retries, reclaiming TX slots only.
+    for _ in 0..3 {
+        c.log(6, b"while the ring is full");
+    }
+    c.flush();
+    assert_eq!(PASSED.load(Ordering::SeqCst), 0, "no write took a received frame");
+    c.poll();
+    assert_eq!(PASSED.load(Ordering::SeqCst), 1, "the idle-loop poll handed it over, once");
+    c.poll();
+    assert_eq!(PASSED.load(Ordering::SeqCst), 1);
+}
+
 #[test]
 fn the_panic_flush_sends_the_backlog_then_waits_for_the_ring_to_drain() {
     let c = Console::new(NoSystemInfo);
