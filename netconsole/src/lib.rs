@@ -2,12 +2,15 @@
 //!
 //! - [`Netconsole`]: one NIC, several targets (basic and extended side by side), Linux's formats
 //!   byte for byte, fragmentation at 1000 bytes with `ncfrag`, release prefix, userdata and
-//!   sysdata; writes from any context through a try-lock and a bounded backlog.
-//! - [`MessageWriter`]: `core::fmt::Write` for one message.
+//!   sysdata; writes from any context through a try-lock and a bounded backlog. The aliases
+//!   [`ConsoleWith`], [`SmallConsole`] and [`LentConsole`] name the common shapes.
+//! - [`PanicTakeover`]: a panic handler's opt-in takeover of a console a panic interrupted.
+//! - [`MessageWriter`]: `core::fmt::Write` for one message, one record.
 //! - [`global`]: one console for the whole firmware, for `log`, panic handlers and interrupts.
 //! - [`receive`]: the bounded, `no_std` receiver that `netconsole listen` and its fuzz target use.
 //!
-//! The backlog's short critical sections go through the [`critical-section`] crate, so the
+//! The try-lock's state and the backlog's short critical sections go through the
+//! [`critical-section`] crate (no compare-and-swap needed: it builds for Cortex-M0), so the
 //! final program links one implementation: on a single-core Cortex-M, `cortex-m`'s
 //! `critical-section-single-core` feature; on a host, `critical-section`'s `std` feature.
 //!

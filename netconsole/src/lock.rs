@@ -31,9 +31,12 @@
 //! - [`TryLock::take_over`] makes the second, coexisting access. It needs a `PanicTakeover`,
 //!   whose maker promises that the interrupted holder never runs again (one core and the code
 //!   runs in a panic or fault handler that does not return; or every other core is stopped).
-//!   The interrupted holder's `&mut` then is never used again, so no two live uses overlap. What
-//!   the interrupted code had not yet written back may be missing from the data (a driver
-//!   mid-transmit may have a half-built slot): the takeover is a last resort, as in Linux.
+//!   Strictly, Rust's aliasing rules still count the interrupted frame's `&mut` as live (the
+//!   handler runs on top of it), so this step is outside what the language guarantees, as every
+//!   console takeover is (Linux's `nbcon` calls it "unsafe takeover"). What makes it hold is that
+//!   the frame never resumes: nothing it cached, or would have written later, is ever used; the
+//!   handler sees memory as the interrupted code last wrote it. That may be mid-update (a driver
+//!   halfway through queueing a frame), which is why the takeover is a last resort, opted into.
 
 #![allow(unsafe_code)]
 
