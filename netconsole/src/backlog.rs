@@ -76,7 +76,7 @@ impl<'a> Resumes<'a> {
     pub(crate) const NONE: Resumes<'static> = Resumes(&[]);
 
     /// Every record, in the order they were written.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Resume<'a>> + 'a {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Resume<'a>> + Clone + 'a {
         let mut rest = self.0.get(1..).unwrap_or_default();
         core::iter::from_fn(move || {
             let (head, tail) = rest.split_at_checked(RECORD)?;
@@ -94,12 +94,19 @@ impl<'a> Resumes<'a> {
     }
 }
 
-fn trailer_len(resumes: &[Resume<'_>]) -> usize {
-    if resumes.is_empty() {
-        0
-    } else {
-        1 + resumes.iter().map(|r| RECORD + r.extras.len()).sum::<usize>()
-    }
+/// The records of an entry put back at the front: where it stopped now (`stopped`), then the
+/// older records (`carried`) of the other targets still in `mask`. Made on the fly rather than
+/// collected, so that no array of 32 records sits on the stack of an interrupt handler.
+fn records<'r>(
+    stopped: Option<Resume<'r>>,
+    carried: Resumes<'r>,
+    mask: u32,
+) -> impl Iterator<Item = Resume<'r>> + Clone {
+    let stopped_index = stopped.map(|r| r.index);
+    stopped.into_iter().chain(carried.iter().filter(move |r| {
+        Some(r.index) != stopped_index
+            && mask & 1u32.checked_shl(u32::from(r.index)).unwrap_or(0) != 0
+    }))
 }
 
 /// A FIFO of messages in `B` bytes.
@@ -134,32 +141,38 @@ impl<const B: usize> Backlog<B> {
 
     /// Appends `message` for the targets in `mask`; `false` if it does not fit.
     pub(crate) fn push(&mut self, message: &Message<'_>, mask: u32) -> bool {
-        self.insert(message, mask, false, &[])
+        self.insert(message, mask, false, records(None, Resumes::NONE, 0))
     }
 
     /// Puts `message` in front of every other entry (a message that was being sent when the
-    /// ring filled goes before what was deferred meanwhile), with where it stopped for the
-    /// targets in `resumes`; `false` if it does not fit.
+    /// ring filled goes before what was deferred meanwhile), for the targets in `mask`, with
+    /// where it stopped now (`stopped`) and the older records (`carried`, from the entry it was
+    /// sent from) of the other targets in `mask`; `false` if it does not fit.
     pub(crate) fn push_front(
         &mut self,
         message: &Message<'_>,
         mask: u32,
-        resumes: &[Resume<'_>],
+        stopped: Option<Resume<'_>>,
+        carried: Resumes<'_>,
     ) -> bool {
-        self.insert(message, mask, true, resumes)
+        self.insert(message, mask, true, records(stopped, carried, mask))
     }
 
-    fn insert(
+    fn insert<'r>(
         &mut self,
         message: &Message<'_>,
         mask: u32,
         front: bool,
-        resumes: &[Resume<'_>],
+        records: impl Iterator<Item = Resume<'r>> + Clone,
     ) -> bool {
-        let trailer = trailer_len(resumes);
+        let count = records.clone().count();
+        let trailer = match count {
+            0 => 0,
+            _ => 1 + records.clone().map(|r| RECORD + r.extras.len()).sum::<usize>(),
+        };
         let len = Self::entry_len(message) + trailer;
         let Some(mut header) = encode_header(message, mask) else { return false };
-        if self.bytes.len() + len > B || resumes.len() > usize::from(u8::MAX) {
+        if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
             return false;
         }
         if trailer > 0 {
@@ -179,9 +192,9 @@ impl<const B: usize> Backlog<B> {
         if trailer > 0 {
             // At most 255 records (checked above); each extras fits u16 (userdata and sysdata
             // are bounded far below it).
-            self.bytes[w] = resumes.len() as u8;
+            self.bytes[w] = count as u8;
             w += 1;
-            for r in resumes {
+            for r in records {
                 let extras = r.extras.len();
                 self.bytes[w] = r.index;
                 self.bytes[w + 1..w + 5].copy_from_slice(&r.offset.to_le_bytes());
@@ -357,7 +370,7 @@ mod test {
         let mut b: Backlog<256> = Backlog::new();
         assert!(b.push(&Message::Basic(b"second"), 1));
         assert!(b.push(&Message::Basic(b"third"), 1));
-        assert!(b.push_front(&Message::Basic(b"first"), 2, &[]));
+        assert!(b.push_front(&Message::Basic(b"first"), 2, None, Resumes::NONE));
         let mut scratch: heapless::Vec<u8, 256> = heapless::Vec::new();
         let mut order = std::vec::Vec::new();
         while let Some(mask) = b.copy_front(&mut scratch) {
@@ -373,12 +386,25 @@ mod test {
     fn resume_records_round_trip_and_move_with_their_entry() {
         let mut b: Backlog<512> = Backlog::new();
         assert!(b.push(&Message::Basic(b"later"), 0b10));
-        let resumes = [
-            Resume { index: 3, offset: 1970, extras: Extras::Frozen(b" k=v\n msgid=7\n") },
-            Resume { index: 0, offset: 1000, extras: Extras::Frozen(b"") },
-        ];
         let record = ExtendedRecord::new(6, 1, 2, b"stuck");
-        assert!(b.push_front(&Message::Record(record), 0b1001, &resumes));
+        let message = Message::Record(record);
+        // Stopped for slot 0 first, then (resent from the backlog) for slot 3: slot 0's record
+        // is carried, one for slot 5 (no longer in the mask) is not.
+        let first = Resume { index: 0, offset: 1000, extras: Extras::Frozen(b"") };
+        assert!(b.push_front(&message, 0b10_1001, Some(first), Resumes::NONE));
+        let mut copy: heapless::Vec<u8, 512> = heapless::Vec::new();
+        b.copy_front(&mut copy).unwrap();
+        b.pop_front();
+        let (_, carried) = decode(&copy).unwrap();
+        let other = Resume { index: 5, offset: 7, extras: Extras::Frozen(b"") };
+        let mut with_five: heapless::Vec<u8, 512> = heapless::Vec::new();
+        let mut scratch_backlog: Backlog<512> = Backlog::new();
+        assert!(scratch_backlog.push_front(&message, 0b10_0001, Some(other), carried));
+        scratch_backlog.copy_front(&mut with_five).unwrap();
+        let (_, carried) = decode(&with_five).unwrap();
+        assert_eq!(carried.iter().count(), 2);
+        let now = Resume { index: 3, offset: 1970, extras: Extras::Frozen(b" k=v\n msgid=7\n") };
+        assert!(b.push_front(&message, 0b1001, Some(now), carried));
         let mut scratch: heapless::Vec<u8, 512> = heapless::Vec::new();
         assert_eq!(b.copy_front(&mut scratch), Some(0b1001));
         let (message, found) = decode(&scratch).unwrap();
@@ -388,6 +414,7 @@ mod test {
         assert!(matches!(r.extras, Extras::Frozen(b" k=v\n msgid=7\n")));
         assert_eq!(found.find(0).unwrap().offset, 1000);
         assert!(found.find(1).is_none());
+        assert!(found.find(5).is_none(), "not carried: slot 5 is out of the mask");
         b.clear_target(0);
         b.clear_target(3);
         assert_eq!(b.entries(), 1, "the entry for no target is gone, its records with it");

@@ -226,24 +226,16 @@ where
             }
             _ => old.find(stuck.index).map(|r| r.extras),
         };
-        let mut records = heapless::Vec::<Resume<'_>, MAX_TARGETS>::new();
-        if stuck.offset > 0 || extras.is_some() {
-            let extras = extras.unwrap_or(Extras::Frozen(&[]));
-            let index = stuck.index as u8;
-            let _ = records.push(Resume { index, offset: stuck.offset, extras });
-        }
-        for r in old.iter() {
-            let index = usize::from(r.index);
-            if index != stuck.index && stuck.mask & bit(index) != 0 {
-                // At most one record per slot, and at most MAX_TARGETS slots.
-                let _ = records.push(r);
-            }
-        }
+        let stopped = (stuck.offset > 0 || extras.is_some()).then(|| Resume {
+            index: stuck.index as u8,
+            offset: stuck.offset,
+            extras: extras.unwrap_or(Extras::Frozen(&[])),
+        });
         let kept = self.shared.backlog(|b| {
             if replace {
                 b.pop_front();
             }
-            (b.push_front(message, stuck.mask, &records), b.used())
+            (b.push_front(message, stuck.mask, stopped, old), b.used())
         });
         match kept {
             Some((true, used)) if !replace => self.shared.count_deferred(used),
