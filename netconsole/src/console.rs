@@ -225,8 +225,10 @@ where
     }
 
     /// Writes console text: basic targets get it as raw chunks of at most 1000 bytes. If every
-    /// enabled target is extended, it goes as a record at [`DEFAULT_LEVEL`] (its trailing
-    /// newline dropped, as printk drops it), as printk stores a line without a level.
+    /// target it goes to is extended (checked as it is written, and again as it is sent, for
+    /// text that waited for its targets), it goes as a record at [`DEFAULT_LEVEL`] (its trailing
+    /// newline dropped), as printk stores a line without a level. Extended targets next to basic
+    /// ones get records only.
     pub fn write(&self, text: &[u8]) {
         let routing = self.shared.routing();
         if routing.ever_enabled && routing.enabled != 0 && routing.basic == 0 {

@@ -60,7 +60,8 @@ pub struct Counters {
     /// Messages handed to the console.
     pub messages: u64,
     /// Messages that went through the backlog: written while the console was busy (re-entry,
-    /// an interrupt) or held back by a full TX ring.
+    /// an interrupt), while others waited (each keeps its place behind them), before the first
+    /// target was enabled, or held back by a full TX ring.
     pub deferred: u64,
     /// Lost because the backlog was full when they had to wait.
     pub backlog_full: Dropped,
