@@ -89,8 +89,9 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 /// # Interrupt latency
 ///
 /// The console itself only disables interrupts for its critical sections: a copy of at most one
-/// message into or out of the backlog (and the move of the backlog's bytes when an entry leaves),
-/// and a copy of the counters. The NIC is driven outside any critical section. Linux sends with
+/// backlog entry into or out of the backlog (a message and, for one stopped partway, the
+/// userdata and sysdata it was cut with), the move of the backlog's bytes when an entry leaves
+/// (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is driven outside any critical section. Linux sends with
 /// interrupts off; firmware that wants the same (so that no interrupt handler can defer its
 /// message) wraps the write in its own critical section, and then the worst case below is its
 /// interrupt latency.
