@@ -91,17 +91,17 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 /// The console itself only disables interrupts for its critical sections: a copy of at most one
 /// backlog entry into or out of the backlog (a message and, for one stopped partway, the
 /// userdata and sysdata it was cut with), the move of the backlog's bytes when an entry leaves
-/// (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is driven outside any critical section. Linux sends with
-/// interrupts off; firmware that wants the same (so that no interrupt handler can defer its
-/// message) wraps the write in its own critical section, and then the worst case below is its
-/// interrupt latency.
+/// (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is driven outside
+/// any critical section. Linux sends with interrupts off; firmware that wants the same (so that
+/// no interrupt handler can defer its message) wraps the write in its own critical section, and
+/// then the worst case below is its interrupt latency.
 ///
 /// # Worst-case work of one write
 ///
-/// Every datagram costs at most `T` transmit calls (the [`RetryPolicy`](netpoll_core::RetryPolicy)'s
-/// `tries`, with a reclaim and a `wait_us` wait between them), and the first datagram whose `T`
-/// tries all find the ring full ends the write (the rest waits in the backlog). So one write
-/// makes at most
+/// Every datagram costs at most `T` transmit calls (the
+/// [`RetryPolicy`](netpoll_core::RetryPolicy)'s `tries`, with a reclaim and a `wait_us` wait
+/// between them), and the first datagram whose `T` tries all find the ring full ends the write
+/// (the rest waits in the backlog). So one write makes at most
 ///
 /// ```text
 /// xmit calls ≤ T × (1 + Σ over the messages it sends, Σ over the enabled targets, D(m, t))
