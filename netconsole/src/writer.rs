@@ -42,7 +42,8 @@ impl<'c, const N: usize> MessageWriter<'c, N> {
         }
     }
 
-    /// A writer for a panic handler: it ends with [`Netconsole::log_panic`](crate::Netconsole::log_panic).
+    /// A writer for a panic handler: it ends with
+    /// [`Netconsole::log_panic`](crate::Netconsole::log_panic).
     pub fn for_panic(console: &'c dyn Console, level: u8) -> Self {
         let mut writer = Self::new(console, level);
         writer.panicking = true;
