@@ -1,24 +1,20 @@
-//! A Linux-compatible netconsole sink, and the receiver for what it sends.
+#![doc = include_str!("../README.md")]
 //!
-//! - [`Netconsole`]: one NIC, several targets (basic and extended side by side), Linux's formats
-//!   byte for byte, fragmentation at 1000 bytes with `ncfrag`, release prefix, userdata and
-//!   sysdata; writes from any context through a try-lock and a bounded backlog. The aliases
-//!   [`ConsoleWith`], [`SmallConsole`] and [`LentConsole`] name the common shapes.
-//! - [`PanicTakeover`]: a panic handler's opt-in takeover of a console a panic interrupted.
-//! - [`MessageWriter`]: `core::fmt::Write` for one message, one record.
-//! - [`global`]: one console for the whole firmware, for `log`, panic handlers and interrupts.
-//! - [`receive`]: the bounded, `no_std` receiver that `netconsole listen` and its fuzz target use.
+//! # Map
 //!
-//! The try-lock's state and the backlog's short critical sections go through the
-//! [`critical-section`] crate (no compare-and-swap needed: it builds for Cortex-M0), so the
-//! final program links one implementation: on a single-core Cortex-M, `cortex-m`'s
-//! `critical-section-single-core` feature; on a host, `critical-section`'s `std` feature.
-//!
-//! Features: `log` (`log::Log` for the console), `defmt` (`defmt::Format` for the public
-//! types). Both may be on together.
-//!
-//! [`critical-section`]: https://docs.rs/critical-section
+//! - [`Netconsole`]: the console; what a write costs at worst and what is counted when are in
+//!   its docs. [`ConsoleError`], [`Counters`], [`TargetCounters`], [`Dropped`]. The aliases
+//!   [`ConsoleWith`], [`SmallConsole`] and [`LentConsole`] name its common shapes.
+//! - [`PanicTakeover`]: a panic handler's opt-in takeover of a console a panic interrupted;
+//!   [`Netconsole::flush_for_panic`] then waits, bounded, for the NIC.
+//! - [`Target`]: one receiver, from a `netconsole=` piece or built in code; [`Userdata`],
+//!   [`Sysdata`] and the [`SystemInfo`] that stamps records.
+//! - [`MessageWriter`] and [`global`]: formatting, and one console for the whole firmware.
+//! - [`TargetStorage`]: where the targets live (an array, or a caller's `managed` slice).
+//! - [`stream`] and [`ExtendedRecord`]: the wire formats; [`receive`]: the receiver.
 #![cfg_attr(not(test), no_std)]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // `deny`, not `forbid`: the console's try-lock and the panic takeover need `unsafe` (safe Rust has
 // no lock that lends `&mut T` from a state kept in a critical section, which cores without
 // compare-and-swap need). It is confined to `lock`, the one module that allows it, with its

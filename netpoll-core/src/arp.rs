@@ -17,9 +17,9 @@ pub const MAX_LOCAL_IPV4: usize = 8;
 /// Answers waiting to be sent after one poll; more requests in one poll go unanswered (the peer
 /// asks again).
 const MAX_PENDING_REPLIES: usize = 4;
-/// Next hops whose MAC address is asked for at once (one per target on broadcast, at most); a
-/// request for one more forgets the oldest.
-pub const MAX_WATCHED: usize = 8;
+/// Next hops whose MAC address is asked for at once: one per target a console may have; a request
+/// for one more forgets the oldest.
+pub const MAX_WATCHED: usize = 32;
 /// Length of an ARP frame before padding.
 const ARP_FRAME_LEN: usize = ethernet::HEADER_LEN + arp::PACKET_LEN;
 
@@ -95,10 +95,10 @@ impl ArpState {
         let _ = self.watched.push((ip, None));
     }
 
-    /// The MAC address heard for a watched `ip`, ending the watch; `None` while nothing was.
-    pub(crate) fn take_heard(&mut self, ip: Ipv4Addr) -> Option<MacAddr> {
-        let at = self.watched.iter().position(|(w, mac)| *w == ip && mac.is_some())?;
-        self.watched.remove(at).1
+    /// The MAC address heard for a watched `ip`; `None` while nothing was. The watch stays, so
+    /// every target behind the same next hop learns it; a new request starts it afresh.
+    pub(crate) fn heard(&self, ip: Ipv4Addr) -> Option<MacAddr> {
+        self.watched.iter().find(|(w, _)| *w == ip).and_then(|(_, mac)| *mac)
     }
 
     /// Looks at one received frame; anything that is not well-formed ARP changes nothing.
@@ -111,7 +111,10 @@ impl ArpState {
         }
         let Ok(packet) = ArpPacket::new_checked(eth.payload()) else { return false };
         let Ok(repr) = ArpRepr::parse(&packet) else { return false };
-        if !repr.source_mac.is_unicast() {
+        // Not a station's (a group address), or our own frame come back (a loop, an echoing
+        // TAP): answering it would answer ourselves, learning from it would send our frames to
+        // ourselves.
+        if !repr.source_mac.is_unicast() || repr.source_mac == our_mac {
             return false;
         }
         let watched = self.watched.iter_mut().find(|(w, _)| *w == repr.source_ip);
@@ -126,12 +129,23 @@ impl ArpState {
                 let _ = self.pending_replies.push(repr.reply_to(our_mac));
                 true
             }
-            ArpOperation::Reply => {
-                repr.target_mac == our_mac
-                    && (answers_a_watch || self.locals.contains(&repr.target_ip))
-            }
+            // A reply we did not ask for (the firmware's stack asked, from the same address) is
+            // the stack's to see.
+            ArpOperation::Reply => repr.target_mac == our_mac && answers_a_watch,
             _ => false,
         }
+    }
+}
+
+/// The MAC address of a target that is a group (the limited broadcast or a multicast address):
+/// no station owns such an address, so none may answer for it, and its frames go to broadcast,
+/// as Linux sends every target without a configured MAC. `None` for an address to ask for.
+fn group_mac(to: &Endpoint) -> Option<MacAddr> {
+    match (to.local_ip, to.remote_ip) {
+        (IpAddr::V4(_), IpAddr::V4(ip)) if ip.is_broadcast() || ip.is_multicast() => {
+            Some(MacAddr::BROADCAST)
+        }
+        _ => None,
     }
 }
 
@@ -161,11 +175,17 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     /// `policy`'s bound on polls, and stores it in `to.remote_mac`. On time-out `to` is left
     /// unchanged (its frames keep going to the configured MAC, or to broadcast) and the engine
     /// keeps listening: an answer that comes later is kept for [`learned_mac`](Self::learned_mac).
+    /// A broadcast or multicast target is not asked for (no station owns it, so an answer could
+    /// only be a spoof): it gets the broadcast MAC at once.
     pub fn resolve(
         &mut self,
         to: &mut Endpoint,
         policy: ResolvePolicy,
     ) -> Result<MacAddr, ResolveError> {
+        if let Some(mac) = group_mac(to) {
+            to.remote_mac = Some(mac);
+            return Ok(mac);
+        }
         let requests = policy.requests.max(1);
         let every = (policy.polls / requests).max(1);
         let mut sent = 0;
@@ -191,6 +211,10 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         let (Some(next_hop), IpAddr::V4(local_ip)) = (to.next_hop_ipv4(), to.local_ip) else {
             return Err(ResolveError::NotIpv4);
         };
+        if group_mac(to).is_some() {
+            // Nothing to ask: `learned_mac` gives its MAC.
+            return Ok(());
+        }
         self.arp.watch(next_hop);
         let request = ArpRepr::request(self.driver().mac_address(), local_ip, next_hop);
         let mut frame = [0u8; ARP_FRAME_LEN];
@@ -202,9 +226,14 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     }
 
     /// The MAC address of `to`'s next hop, if an answer to [`request_mac`](Self::request_mac)
-    /// has been received: stores it in `to.remote_mac` and stops listening for it.
+    /// has been received (at once for a broadcast or multicast target, which is not asked for):
+    /// stores it in `to.remote_mac`. The answer is kept for other targets behind the same next
+    /// hop until a new request for it.
     pub fn learned_mac(&mut self, to: &mut Endpoint) -> Option<MacAddr> {
-        let mac = self.arp.take_heard(to.next_hop_ipv4()?)?;
+        let mac = match group_mac(to) {
+            Some(mac) => mac,
+            None => self.arp.heard(to.next_hop_ipv4()?)?,
+        };
         to.remote_mac = Some(mac);
         Some(mac)
     }
@@ -258,28 +287,29 @@ mod test {
         multicast_sender[22] = 0x01;
         assert!(!state.receive(&multicast_sender, OURS));
         assert!(state.pending_replies.is_empty());
-        assert_eq!(state.take_heard(Ipv4Addr::new(10, 0, 0, 2)), None);
+        assert_eq!(state.heard(Ipv4Addr::new(10, 0, 0, 2)), None);
     }
 
     #[test]
-    fn a_watched_answer_is_kept_until_taken_and_the_watch_table_is_bounded() {
+    fn a_watched_answer_is_kept_and_the_watch_table_is_bounded() {
         let mut state = ArpState::new();
         state.add_local(Ipv4Addr::new(10, 0, 0, 1));
         let peer_ip = Ipv4Addr::new(10, 0, 0, 2);
         let reply = ArpRepr::request(OURS, Ipv4Addr::new(10, 0, 0, 1), peer_ip).reply_to(PEER);
-        assert!(state.receive(&arp_frame(&reply), OURS), "a reply to us is ours");
-        assert_eq!(state.take_heard(peer_ip), None, "not watched: not kept");
+        assert!(!state.receive(&arp_frame(&reply), OURS), "not asked for: the stack's");
+        assert_eq!(state.heard(peer_ip), None, "not watched: not kept");
         state.watch(peer_ip);
         for i in 0..MAX_WATCHED as u8 - 1 {
             state.watch(Ipv4Addr::new(10, 0, 1, i));
         }
-        assert!(state.receive(&arp_frame(&reply), OURS));
-        assert_eq!(state.take_heard(peer_ip), Some(PEER));
-        assert_eq!(state.take_heard(peer_ip), None, "taken once");
+        assert!(state.receive(&arp_frame(&reply), OURS), "asked for: ours");
+        assert_eq!(state.heard(peer_ip), Some(PEER));
+        assert_eq!(state.heard(peer_ip), Some(PEER), "kept for every target behind it");
         state.watch(peer_ip);
+        assert_eq!(state.heard(peer_ip), None, "a new request starts afresh");
         state.watch(Ipv4Addr::new(10, 0, 2, 0));
         state.receive(&arp_frame(&reply), OURS);
-        assert_eq!(state.take_heard(peer_ip), Some(PEER), "the oldest other watch went");
+        assert_eq!(state.heard(peer_ip), None, "full: the oldest watch went");
     }
 
     #[test]

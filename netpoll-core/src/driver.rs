@@ -1,40 +1,6 @@
 //! The driver contract: what a NIC driver gives the send engine.
 //!
-//! Every rule below exists because the engine may run in an interrupt handler, with interrupts
-//! disabled, or in a panic handler, where nothing else makes progress; and because the
-//! firmware's own network stack may use the same NIC:
-//!
-//! - **Callable with interrupts disabled.** No call waits for an interrupt, takes a lock that an
-//!   interrupt handler may hold, sleeps, or allocates: with interrupts off, any of those hangs.
-//! - **Bounded time per call.** Each call does at most one pass over its rings and returns;
-//!   waiting and retrying is the engine's business, which bounds it by a budget.
-//! - **TX reclaim apart from receive.** [`reclaim_tx`](NetPoll::reclaim_tx) only frees finished
-//!   TX slots; it never consumes a received frame. The engine's retry loop calls it while the ring
-//!   is full, and a frame consumed there would be lost to the firmware's stack (Linux polls NAPI
-//!   with a budget of 0 for the same reason). Frames are received only by
-//!   [`receive`](NetPoll::receive), with a budget, when the caller asks.
-//! - **Cheap link state.** [`link_up`](NetPoll::link_up) returns a cached value and touches no
-//!   register; [`refresh_link`](NetPoll::refresh_link) reads the PHY (an MDIO read costs tens of
-//!   µs, more behind LAN9118's indirect MII access). The engine asks the cache per message and
-//!   refreshes only when told to.
-//! - **Nothing is lost on `Busy`.** [`xmit_with`](NetPoll::xmit_with) returns
-//!   [`XmitError::Busy`] when no TX slot is free, having queued nothing; the caller may reclaim
-//!   and try again. A ring driver knows before it calls `fill`; a host socket only learns it from
-//!   the send, so it may have called `fill` (into its own buffer) first. Either way the frame was
-//!   not sent.
-//! - **TX drained is observable.** [`tx_in_flight`](NetPoll::tx_in_flight) says how many queued
-//!   frames the NIC has not finished with, so a panic handler can wait, bounded, before it resets
-//!   the chip.
-//! - **Short frames are padded** to 60 bytes (without FCS) with zeros by the driver; `fill`
-//!   writes exactly the `len` bytes it was asked for.
-//! - **Caller-provided, statically sized rings.** A driver owns buffers its constructor was given
-//!   (or sized by const generics); it never allocates.
-//! - **Never calls back into the console.** A driver does not log through netconsole: a log line
-//!   from inside `xmit_with` would re-enter the console (which survives it, by deferring the
-//!   line, but the driver must not rely on that).
-//! - **`unsafe` only for register and DMA access**, each block with a `// SAFETY:` comment,
-//!   memory ordering toward the device explicit, and the driver's logic tested on the host
-//!   against a model of its registers and descriptors.
+//! The rules, with their reasons, are on [`NetPoll`], where implementers read them.
 
 use core::fmt;
 
@@ -77,8 +43,46 @@ impl core::error::Error for XmitError {}
 
 /// A NIC as the send engine sees it: raw frames out, raw frames in, by polling.
 ///
-/// Read the [module rules](self) before implementing it: every method may be called with
-/// interrupts disabled and must return in bounded time.
+/// Read the rules before implementing it: every method may be called with interrupts disabled
+/// and must return in bounded time.
+///
+/// # Rules
+///
+/// Every rule below exists because the engine may run in an interrupt handler, with interrupts
+/// disabled, or in a panic handler, where nothing else makes progress; and because the
+/// firmware's own network stack may use the same NIC:
+///
+/// - **Callable with interrupts disabled.** No call waits for an interrupt, takes a lock that an
+///   interrupt handler may hold, sleeps, or allocates: with interrupts off, any of those hangs.
+/// - **Bounded time per call.** Each call does at most one pass over its rings and returns;
+///   waiting and retrying is the engine's business, which bounds it by a budget.
+/// - **TX reclaim apart from receive.** [`reclaim_tx`](NetPoll::reclaim_tx) only frees finished
+///   TX slots; it never consumes a received frame. The engine's retry loop calls it while the ring
+///   is full, and a frame consumed there would be lost to the firmware's stack (Linux polls NAPI
+///   with a budget of 0 for the same reason). Frames are received only by
+///   [`receive`](NetPoll::receive), with a budget, when the caller asks.
+/// - **Cheap link state.** [`link_up`](NetPoll::link_up) returns a cached value and touches no
+///   register; [`refresh_link`](NetPoll::refresh_link) reads the PHY (an MDIO read costs tens of
+///   µs, more behind LAN9118's indirect MII access). The engine asks the cache per message and
+///   refreshes only when told to.
+/// - **Nothing is lost on `Busy`.** [`xmit_with`](NetPoll::xmit_with) returns
+///   [`XmitError::Busy`] when no TX slot is free, having queued nothing; the caller may reclaim
+///   and try again. A ring driver knows before it calls `fill`; a host socket only learns it from
+///   the send, so it may have called `fill` (into its own buffer) first. Either way the frame was
+///   not sent.
+/// - **TX drained is observable.** [`tx_in_flight`](NetPoll::tx_in_flight) says how many queued
+///   frames the NIC has not finished with, so a panic handler can wait, bounded, before it resets
+///   the chip.
+/// - **Short frames are padded** to 60 bytes (without FCS) with zeros by the driver; `fill`
+///   writes exactly the `len` bytes it was asked for.
+/// - **Caller-provided, statically sized rings.** A driver owns buffers its constructor was given
+///   (or sized by const generics); it never allocates.
+/// - **Never calls back into the console.** A driver does not log through netconsole: a log line
+///   from inside `xmit_with` would re-enter the console (which survives it, by deferring the
+///   line, but the driver must not rely on that).
+/// - **`unsafe` only for register and DMA access**, each block with a `// SAFETY:` comment,
+///   memory ordering toward the device explicit, and the driver's logic tested on the host
+///   against a model of its registers and descriptors.
 pub trait NetPoll {
     /// The NIC's own MAC address: the source of every frame sent.
     fn mac_address(&self) -> MacAddr;
@@ -104,7 +108,9 @@ pub trait NetPoll {
     fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize;
 
     /// Builds one frame of `len` bytes in place in a free TX slot and queues it: `fill` gets a
-    /// slice of exactly `len` bytes. `Err(Busy)` when no slot is free: nothing was queued.
+    /// slice of exactly `len` bytes, and `Ok` means it was called (the engine reports a frame
+    /// queued without it as an error, not as sent). `Err(Busy)` when no slot is free: nothing
+    /// was queued.
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError>;
 
     /// Queues a frame that is already built, by copying it into a TX slot. (A slot of another

@@ -69,6 +69,9 @@ pub enum SendError {
         /// Bytes the driver's slot had.
         got: usize,
     },
+    /// The driver said the frame was queued without ever calling `fill`, breaking its
+    /// contract: whatever its slot held went out in place of the frame.
+    NotFilled,
 }
 
 impl fmt::Display for SendError {
@@ -81,6 +84,7 @@ impl fmt::Display for SendError {
             SendError::SlotLength { expected, got } => {
                 write!(f, "driver handed a {got}-byte TX slot for a {expected}-byte frame")
             }
+            SendError::NotFilled => f.write_str("driver queued a frame without filling it"),
         }
     }
 }
@@ -97,7 +101,7 @@ pub struct Counters {
     pub bytes_sent: u64,
     /// Transmit attempts that found the ring full.
     pub busy_retries: u64,
-    /// Frames given up after the whole retry budget.
+    /// Frames given up after the whole retry budget (one try for an ARP frame).
     pub gave_up: u64,
     /// Sends refused because the link was down.
     pub link_down: u64,
@@ -138,21 +142,9 @@ impl DelayNs for NoDelay {
 /// one IPv4 identification counter for every target, ARP answers and resolution, and the NIC's
 /// received frames sorted into ARP for us and the rest, which go to the caller's handler.
 ///
-/// ```
-/// use netpoll_core::{Endpoint, MacAddr, NicEngine};
-/// use netpoll_drivers::sim::SimNic;
-///
-/// let nic: SimNic = SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1]));
-/// let mut netpoll = NicEngine::new(nic);
-/// let target = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-/// let len = netpoll.send_udp(&target, &[b"<6>hello, ", b"world\n"]).unwrap();
-///
-/// assert_eq!(len, 42 + 16);
-/// let frame = netpoll.driver_mut().pop_sent().unwrap();
-/// assert_eq!(&frame[42..len], b"<6>hello, world\n");
-/// assert_eq!(frame.len(), 60, "the driver pads short frames");
-/// assert_eq!(netpoll.counters().frames_sent, 1);
-/// ```
+/// The [crate docs](crate) send a frame through one, with a minimal driver. (That example
+/// lives there, not here, so that it needs no netpoll-drivers, which a published netpoll-core
+/// cannot have even as a dev-dependency.)
 pub struct NicEngine<D: NetPoll, W: DelayNs = NoDelay> {
     driver: D,
     delay: W,
@@ -308,24 +300,30 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
     }
 
-    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame.
+    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame: a full ring
+    /// is a busy try and, the budget being that one try, a frame given up.
     pub(crate) fn xmit_once(&mut self, frame: &[u8]) -> Result<(), SendError> {
-        let mut wrong = None;
+        let mut slot_seen = None;
         let result = self.driver.xmit_with(frame.len(), &mut |slot: &mut [u8]| {
-            fill_exact(slot, frame.len(), &mut wrong, &mut |s| s.copy_from_slice(frame))
+            fill_exact(slot, frame.len(), &mut slot_seen, &mut |s| s.copy_from_slice(frame))
         });
-        self.account(result, frame.len(), wrong)
+        if result == Err(XmitError::Busy) {
+            self.counters.busy_retries += 1;
+            self.counters.gave_up += 1;
+        }
+        self.account(result, frame.len(), slot_seen)
     }
 
-    /// Counts one transmit attempt's outcome; a contract-breaking slot length is an error.
+    /// Counts one transmit attempt's outcome, given the length of the slot `fill` was handed
+    /// (`None`: never called); a contract-breaking slot, or none, is an error.
     fn account(
         &mut self,
         result: Result<(), XmitError>,
         len: usize,
-        wrong: Option<usize>,
+        slot_seen: Option<usize>,
     ) -> Result<(), SendError> {
-        match (result, wrong) {
-            (Ok(()), None) => {
+        match (result, slot_seen) {
+            (Ok(()), Some(got)) if got == len => {
                 self.counters.frames_sent += 1;
                 self.counters.bytes_sent += len as u64;
                 Ok(())
@@ -333,6 +331,10 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
             (Ok(()), Some(got)) => {
                 self.counters.errors += 1;
                 Err(SendError::SlotLength { expected: len, got })
+            }
+            (Ok(()), None) => {
+                self.counters.errors += 1;
+                Err(SendError::NotFilled)
             }
             (Err(XmitError::LinkDown), _) => {
                 self.counters.link_down += 1;
@@ -350,13 +352,13 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     fn transmit(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), SendError> {
         let tries = self.policy.tries.max(1);
         for attempt in 0..tries {
-            let mut wrong = None;
+            let mut slot_seen = None;
             let result = self
                 .driver
-                .xmit_with(len, &mut |slot: &mut [u8]| fill_exact(slot, len, &mut wrong, fill));
+                .xmit_with(len, &mut |slot: &mut [u8]| fill_exact(slot, len, &mut slot_seen, fill));
             match result {
                 Err(XmitError::Busy) => {}
-                other => return self.account(other, len, wrong),
+                other => return self.account(other, len, slot_seen),
             }
             self.counters.busy_retries += 1;
             if attempt + 1 < tries {
@@ -478,18 +480,19 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
 }
 
 /// Fills `slot` with `fill` if it is the `len` bytes the driver was asked for; otherwise zeroes
-/// it and notes its length in `wrong`, so a driver that breaks its contract sends zeros, not a
-/// stale frame, and never makes the engine slice out of bounds.
+/// it, so a driver that breaks its contract sends zeros, not a stale frame, and never makes the
+/// engine slice out of bounds. Notes the slot's length in `slot_seen` either way, so that a
+/// driver that never called this is caught too.
 fn fill_exact(
     slot: &mut [u8],
     len: usize,
-    wrong: &mut Option<usize>,
+    slot_seen: &mut Option<usize>,
     fill: &mut dyn FnMut(&mut [u8]),
 ) {
     if slot.len() == len {
         fill(slot);
     } else {
         slot.fill(0);
-        *wrong = Some(slot.len());
     }
+    *slot_seen = Some(slot.len());
 }

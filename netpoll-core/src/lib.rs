@@ -1,16 +1,16 @@
-//! Allocation-free frame building and a polled send engine, for putting a log on the network
-//! from any context: an interrupt handler, a panic, a system with no allocator.
+#![doc = include_str!("../README.md")]
 //!
-//! - [`wire`]: Ethernet, ARP, IPv4, IPv6 and UDP, as checked views over untrusted bytes and
-//!   plain `Repr` structs that emit into a caller's buffer, plus the Internet checksum and a UDP
-//!   frame builder that writes every header Linux netpoll writes, byte for byte.
-//! - [`NetPoll`]: the contract a NIC driver keeps (build a frame in a TX slot, reclaim TX apart
-//!   from receive, cached link state, TX drained).
-//! - [`NicEngine`]: one NIC's send engine: frames built in place, Linux's bounded retry when the
-//!   ring is full, one IPv4 ID counter per NIC, ARP answers and resolution, other received
-//!   frames handed to the caller's stack.
+//! # Map
+//!
+//! - [`wire`]: the protocol views and `Repr`s, [`wire::UdpFrame`], the checksum.
+//! - [`NetPoll`]: the driver contract, with the reason for each rule; [`XmitError`].
+//! - [`NicEngine`]: the send engine; its [`Counters`], [`RetryPolicy`], [`SendError`], and
+//!   [`RxHandler`] for the frames that are not ARP for us.
+//! - [`arp`]: answers and resolution ([`ResolvePolicy`], [`ResolveError`]).
 //! - [`Endpoint`]: one target's addresses and ports.
 #![cfg_attr(not(test), no_std)]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

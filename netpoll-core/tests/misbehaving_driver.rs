@@ -98,3 +98,51 @@ fn the_default_xmit_raw_does_not_panic_either() {
     let mut nic = LongSlot { rx: None, frames: 0 };
     assert!(nic.xmit_raw(&[1u8; 60]).is_ok());
 }
+
+/// A driver that says a frame was queued without ever asking for its bytes: whatever its slot
+/// held (the previous frame, say) goes out in place of the message.
+struct NeverFills {
+    rx: Option<[u8; 42]>,
+    frames: u32,
+}
+
+impl NetPoll for NeverFills {
+    fn mac_address(&self) -> MacAddr {
+        OUR_MAC
+    }
+    fn link_up(&self) -> bool {
+        true
+    }
+    fn refresh_link(&mut self) -> bool {
+        true
+    }
+    fn reclaim_tx(&mut self) {}
+    fn tx_in_flight(&self) -> usize {
+        0
+    }
+    fn receive(&mut self, _budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
+        self.rx.take().map(|frame| rx(&frame)).map_or(0, |()| 1)
+    }
+    fn xmit_with(
+        &mut self,
+        _len: usize,
+        _fill: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(), XmitError> {
+        self.frames += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_driver_that_never_fills_its_slot_has_sent_nothing_and_says_so() {
+    let mut np = NicEngine::new(NeverFills { rx: None, frames: 0 });
+    let ep = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+    assert_eq!(np.send_udp(&ep, &[b"hi"]), Err(SendError::NotFilled));
+    assert_eq!(np.send_raw(&[0u8; 60]), Err(SendError::NotFilled));
+    np.add_local_ipv4(Ipv4Addr::new(10, 0, 0, 1));
+    np.driver_mut().rx = Some(arp_request_for(Ipv4Addr::new(10, 0, 0, 1)));
+    np.poll();
+    assert_eq!(np.driver().frames, 3, "every frame was attempted");
+    let c = np.counters();
+    assert_eq!((c.frames_sent, c.arp_replies_sent, c.errors), (0, 0, 3));
+}

@@ -153,7 +153,8 @@ fn an_answer_that_comes_after_the_resolution_gave_up_is_learned_later() {
     np.poll();
     assert_eq!(np.learned_mac(&mut ep), Some(PEER.mac));
     assert_eq!(ep.remote_mac, Some(PEER.mac));
-    assert_eq!(np.learned_mac(&mut ep), None, "given once");
+    let mut behind_the_same_hop = endpoint();
+    assert_eq!(np.learned_mac(&mut behind_the_same_hop), Some(PEER.mac), "kept for every target");
     assert_eq!(np.counters().arp_requests_sent, 2);
 }
 
@@ -167,4 +168,23 @@ fn the_tx_ring_drains_within_a_bound() {
     assert_eq!(np.wait_tx_drained(2, 10), 4, "still queued after the bound");
     assert_eq!(np.delay().waited_us, 20);
     assert_eq!(np.wait_tx_drained(10, 10), 0);
+}
+
+#[test]
+fn an_arp_reply_the_console_did_not_ask_for_goes_to_the_stack_sharing_its_address() {
+    let mut np = NicEngine::new(SimNic::<2, 16>::new(OUR_MAC));
+    np.add_local_ipv4(OUR_IP);
+    // The firmware's stack, on the same address, asked for its gateway; the answer comes back.
+    let mut reply = [0u8; 60];
+    let mut eth = EthernetFrame::new_unchecked(&mut reply[..]);
+    EthernetRepr { src_addr: PEER.mac, dst_addr: OUR_MAC, ethertype: EtherType::Arp }
+        .emit(&mut eth);
+    ArpRepr::request(OUR_MAC, OUR_IP, PEER.ip)
+        .reply_to(PEER.mac)
+        .emit(&mut eth.payload_mut()[..28]);
+    np.driver_mut().inject_rx(&reply);
+    let mut handed = Vec::new();
+    np.poll_rx_with(8, &mut |f| handed.push(f.to_vec()));
+    assert_eq!(handed, vec![reply.to_vec()]);
+    assert_eq!(np.counters().rx_arp, 0);
 }

@@ -73,7 +73,7 @@ fn send_and_check(local: IpAddr, remote: IpAddr, max_payload: usize) {
     assert_eq!(nic.mtu(), 1500);
 
     let mut netpoll = NicEngine::new(nic);
-    wait_for("va to be up", || netpoll.driver_mut().link_up());
+    wait_for("va to be up", || netpoll.driver_mut().refresh_link());
     let mut to = Endpoint::new(local, remote);
     to.remote_mac = Some(peer.mac);
     let sent = payloads(FRAMES, max_payload);
@@ -114,7 +114,7 @@ fn poll_reads_what_the_interface_receives_but_not_what_it_sends() {
     let pair = Pair::new();
     let mut nic = pair.a.run(|| PacketSocket::open("va")).expect("open va");
     let our_mac = nic.mac_address();
-    wait_for("va to be up", || nic.link_up());
+    wait_for("va to be up", || nic.refresh_link());
     // From b, a datagram to a: b's kernel resolves 10.200.0.1 (ARP) and sends the frame; a's
     // kernel, with no socket on the port, answers with an ICMP error: an outgoing frame of `va`
     // that the driver must not read back, and neither may it read the frame it sends itself.
@@ -147,15 +147,15 @@ fn link_down_is_reported_and_refused() {
     }
     let pair = Pair::new();
     let mut nic = pair.a.run(|| PacketSocket::open("va")).expect("open va");
-    wait_for("va to be up", || nic.link_up());
+    wait_for("va to be up", || nic.refresh_link());
     // The peer down: `va` loses its carrier (IFF_RUNNING), the driver says the link is down.
     pair.b.ip(&["link", "set", "vb", "down"]);
-    wait_for("va to lose its carrier", || !nic.link_up());
+    wait_for("va to lose its carrier", || !nic.refresh_link());
     pair.b.ip(&["link", "set", "vb", "up"]);
-    wait_for("va to be up again", || nic.link_up());
+    wait_for("va to be up again", || nic.refresh_link());
     // `va` itself down: sends fail with ENETDOWN, which the driver reports as LinkDown.
     pair.a.ip(&["link", "set", "va", "down"]);
-    wait_for("va to be down", || !nic.link_up());
+    wait_for("va to be down", || !nic.refresh_link());
     assert_eq!(nic.xmit_raw(&[0xff; 60]), Err(XmitError::LinkDown));
     assert_eq!(nic.counters().link_down, 1);
     let mut netpoll = NicEngine::new(nic);

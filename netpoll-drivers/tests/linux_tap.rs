@@ -55,7 +55,7 @@ fn send_and_check(local: IpAddr, remote: IpAddr, max_payload: usize) {
     let mut to = Endpoint::new(local, remote);
     to.remote_mac = Some(tap.interface_mac());
     let mut netpoll = NicEngine::new(tap);
-    wait_for("the TAP to be up", || netpoll.driver_mut().link_up());
+    wait_for("the TAP to be up", || netpoll.driver_mut().refresh_link());
 
     let sent = payloads(FRAMES, max_payload);
     let mut buf = [0u8; 2048];
@@ -102,7 +102,7 @@ fn poll_reads_what_the_host_sends_to_our_mac() {
     let (ns, tap) = tap_in_namespace();
     let ours = MacAddr([0x02, 0, 0, 0, 0x20, 0x01]);
     let mut tap = tap.with_mac(ours);
-    wait_for("the TAP to be up", || tap.link_up());
+    wait_for("the TAP to be up", || tap.refresh_link());
     // The namespace knows our MAC (a static neighbour), so it sends the datagram straight away.
     ns.ip(&["neigh", "add", "10.201.0.2", "lladdr", "02:00:00:00:20:01", "dev", "nptap0"]);
     let marker = b"tap poll marker 51c2";
@@ -134,14 +134,14 @@ fn link_follows_the_interface_and_down_is_refused() {
     let tap = ns.run(|| Tap::open("nptap%d")).expect("open TAP");
     assert_eq!(tap.name(), "nptap0", "the kernel picks the number");
     let mut netpoll = NicEngine::new(tap);
-    assert!(!netpoll.driver_mut().link_up(), "a new TAP is down");
+    assert!(!netpoll.driver_mut().refresh_link(), "a new TAP is down");
     let to = Endpoint::new("10.201.0.2".parse().unwrap(), "10.201.0.1".parse().unwrap());
     assert_eq!(netpoll.send_udp(&to, &[b"x"]), Err(SendError::LinkDown));
     // Written anyway, the frame is refused by the kernel (EIO) and reported as LinkDown.
     assert_eq!(netpoll.driver_mut().xmit_raw(&[0xff; 60]), Err(netpoll_core::XmitError::LinkDown));
     assert_eq!(netpoll.driver().counters().link_down, 1);
     ns.ip(&["link", "set", "nptap0", "up"]);
-    wait_for("the TAP to be up", || netpoll.driver_mut().link_up());
+    wait_for("the TAP to be up", || netpoll.driver_mut().refresh_link());
     netpoll.send_udp(&to, &[b"x"]).expect("sent once up");
 }
 
