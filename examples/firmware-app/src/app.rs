@@ -1,7 +1,9 @@
 //! The scripted run: bring-up, the log, the throughput mode, the deliberate panic.
 
+use core::fmt::Write as _;
 use netconsole::decimal::Decimal;
-use netconsole::{ConsoleError, Counters, MacSource, Netconsole, Target};
+
+use netconsole::{BroadcastReason, Counters, MacSource, Netconsole, Target};
 use netpoll_core::{NetPoll, NicEngine, ResolvePolicy};
 
 use crate::clock::{spin_us, Clock, Delay};
@@ -97,11 +99,18 @@ where
     }
     for index in 0..targets {
         match console.enable(index, RESOLVE) {
-            Ok(MacSource::Broadcast) => {
+            Ok(MacSource::Broadcast(why)) => {
+                let why: &[u8] = match why {
+                    BroadcastReason::NoCarrier => b"no carrier",
+                    BroadcastReason::NoReply => b"ARP unanswered",
+                    BroadcastReason::NotIpv4 => b"not IPv4",
+                };
                 say::<P>(&[
                     b"firmware-app: target ",
                     Decimal::new(index as u64).as_bytes(),
-                    b": ARP unanswered, broadcasting",
+                    b": broadcasting (",
+                    why,
+                    b")",
                 ]);
                 note_errors();
             }
@@ -110,11 +119,15 @@ where
                 say_next_hop::<P>(index, mac_text(mac), b"configured");
             }
             Err(e) => {
+                // Its `Display` only writes a `str`; `core::fmt::write` is in the image anyway,
+                // for panic messages with arguments.
+                let mut why = Text::<64>::new();
+                let _ = write!(why, "{e}");
                 say::<P>(&[
                     b"firmware-app: target ",
                     Decimal::new(index as u64).as_bytes(),
                     b": ",
-                    console_error(e),
+                    why.as_bytes(),
                 ]);
                 bring_up_failed::<P>("target not enabled");
             }
@@ -184,17 +197,6 @@ fn say_next_hop<P: Platform>(index: usize, mac: [u8; 17], how: &[u8]) {
         how,
         b")",
     ]);
-}
-
-/// Why the console refused, in a few words (its `Display` would bring in `core::fmt`).
-fn console_error(e: ConsoleError) -> &'static [u8] {
-    match e {
-        ConsoleError::Busy => b"console busy",
-        ConsoleError::NoNic => b"no NIC attached",
-        ConsoleError::TooManyTargets => b"no room for another target",
-        ConsoleError::NoSuchTarget => b"no such target",
-        ConsoleError::ReleaseWithoutExtended => b"release needs the extended format",
-    }
 }
 
 /// Waits for the link as Linux's netpoll waits for carrier, bounded.

@@ -1,7 +1,7 @@
 //! The end of every run: a deliberate panic whose message leaves through netconsole's panic
 //! path, then QEMU's exit with a status that says whether the firmware saw errors.
 
-use core::fmt::{self, Write as _};
+use core::fmt::Write as _;
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -124,11 +124,4 @@ fn short(path: &[u8]) -> &[u8] {
     let Some(src) = path.windows(SRC.len()).rposition(is_src) else { return path };
     let crate_start = path[..src].iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
     &path[crate_start..]
-}
-
-impl<const N: usize> fmt::Write for Text<N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.bytes(s.as_bytes());
-        Ok(())
-    }
 }
