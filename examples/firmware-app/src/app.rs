@@ -120,8 +120,8 @@ where
             }
             Err(e) => {
                 // Its `Display` only writes a `str`; `core::fmt::write` is in the image anyway,
-                // for panic messages with arguments.
-                let mut why = Text::<64>::new();
+                // for panic messages with arguments. 256 as in the panic path: one `write_char`.
+                let mut why = Text::<256>::new();
                 let _ = write!(why, "{e}");
                 say::<P>(&[
                     b"firmware-app: target ",
