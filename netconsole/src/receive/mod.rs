@@ -46,5 +46,5 @@ mod test;
 pub use counters::{Counters, Error};
 pub use coverage::MAX_RUNS;
 pub use datagram::{parse, Datagram, Fragment, Header, Malformed};
-pub use message::{Fields, Kind, Message};
+pub use message::{Fields, Kind, Message, Stream};
 pub use receiver::{Config, Receiver};

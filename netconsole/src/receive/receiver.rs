@@ -4,7 +4,7 @@ use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::counters::{Counters, Error};
 use super::datagram::{parse, Datagram, Fragment, Header};
-use super::message::Message;
+use super::message::{Message, Stream};
 use super::sender::Sender;
 use super::slot::{Holding, Key, Slot};
 
@@ -119,6 +119,8 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     /// Takes one datagram from `src`, received at `now_ms`; hands every message it completes to
     /// `out` (none, one, or several basic lines). An error says why the datagram, or part of
     /// it, was dropped; it has been counted, and the receiver is ready for the next.
+    ///
+    /// For a receiver on one local address; one on several uses [`Receiver::receive_on`].
     pub fn receive(
         &mut self,
         now_ms: u64,
@@ -126,6 +128,24 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         datagram: &[u8],
         out: &mut dyn FnMut(Message<'_>),
     ) -> Result<(), Error> {
+        self.receive_on(now_ms, Stream::new(src, UNSPECIFIED), datagram, out)
+    }
+
+    /// [`Receiver::receive`] for a datagram that arrived on local address `stream.local`.
+    ///
+    /// A kernel with several extended targets sends each record to every target, back to back
+    /// and from the same source port: the same sequence numbers, with or without a release
+    /// prefix. Told apart only by the address they arrive on, they would look like duplicates
+    /// of each other; so a stream, with its duplicates and its pending fragments, is a sender
+    /// and a local address.
+    pub fn receive_on(
+        &mut self,
+        now_ms: u64,
+        stream: Stream,
+        datagram: &[u8],
+        out: &mut dyn FnMut(Message<'_>),
+    ) -> Result<(), Error> {
+        let src = stream;
         self.counters.datagrams += 1;
         match parse(datagram) {
             Err(why) => {
@@ -177,13 +197,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
 
     /// Basic text: complete lines go out at once; a line's start waits in a slot for the rest,
     /// which comes in the sender's next datagram (Linux cuts long lines into 1000-byte chunks).
-    fn basic(
-        &mut self,
-        now_ms: u64,
-        src: SocketAddr,
-        text: &[u8],
-        out: &mut dyn FnMut(Message<'_>),
-    ) {
+    fn basic(&mut self, now_ms: u64, src: Stream, text: &[u8], out: &mut dyn FnMut(Message<'_>)) {
         let mut rest = text;
         let held = self.find(src).and_then(|s| self.senders.get_mut(s)).and_then(|sender| {
             sender.last_ms = now_ms;
@@ -196,7 +210,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                 None => return,
                 Some(tail) => {
                     if let Some(slot) = self.slots.get(index) {
-                        let src = self.senders.get(slot.owner).map_or(src, |s| s.addr);
+                        let src = self.senders.get(slot.owner).map_or(src, |s| s.stream);
                         emit(&mut self.counters, out, Message::basic(src, slot.line(), true));
                     }
                     self.release(index);
@@ -231,7 +245,10 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     /// Appends to a held line; a full buffer goes out as a piece and the line goes on.
     fn append_line(&mut self, index: usize, mut bytes: &[u8], out: &mut dyn FnMut(Message<'_>)) {
         let Some(slot) = self.slots.get_mut(index) else { return };
-        let src = self.senders.get(slot.owner).map(|s| s.addr).unwrap_or(UNSPECIFIED);
+        let src = self
+            .senders
+            .get(slot.owner)
+            .map_or(Stream::new(UNSPECIFIED, UNSPECIFIED), |s| s.stream);
         loop {
             bytes = slot.append(bytes);
             if bytes.is_empty() {
@@ -249,7 +266,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     fn whole(
         &mut self,
         now_ms: u64,
-        src: SocketAddr,
+        src: Stream,
         header: Header<'_>,
         body: &[u8],
         out: &mut dyn FnMut(Message<'_>),
@@ -277,7 +294,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     fn fragment(
         &mut self,
         now_ms: u64,
-        src: SocketAddr,
+        src: Stream,
         header: &Header<'_>,
         fragment: Fragment,
         body: &[u8],
@@ -334,7 +351,10 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     /// frees it.
     fn finish(&mut self, index: usize, out: &mut dyn FnMut(Message<'_>)) {
         let Some(slot) = self.slots.get_mut(index) else { return };
-        let src = self.senders.get(slot.owner).map(|s| s.addr).unwrap_or(UNSPECIFIED);
+        let src = self
+            .senders
+            .get(slot.owner)
+            .map_or(Stream::new(UNSPECIFIED, UNSPECIFIED), |s| s.stream);
         let len = slot.close_gaps();
         let data = slot.kept(len);
         let message = match slot.header() {
@@ -364,13 +384,13 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     }
 
     /// The entry of `src`, if it has one.
-    fn find(&self, src: SocketAddr) -> Option<usize> {
-        self.senders.iter().position(|sender| sender.addr == src)
+    fn find(&self, src: Stream) -> Option<usize> {
+        self.senders.iter().position(|sender| sender.stream == src)
     }
 
     /// A sender entry and a free slot for something new from `src`, within the caps. The slot is
     /// counted as the sender's; the caller fills it.
-    fn claim(&mut self, now_ms: u64, src: SocketAddr) -> Result<(usize, usize), Error> {
+    fn claim(&mut self, now_ms: u64, src: Stream) -> Result<(usize, usize), Error> {
         let sender = match self.find(src) {
             Some(sender) => sender,
             None => self.admit(now_ms, src)?,
@@ -387,7 +407,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
 
     /// A new entry for `src`, in place of the least recently heard sender with nothing pending
     /// if the table is full.
-    fn admit(&mut self, now_ms: u64, src: SocketAddr) -> Result<usize, Error> {
+    fn admit(&mut self, now_ms: u64, src: Stream) -> Result<usize, Error> {
         let fresh = Sender::new(src, now_ms);
         let victim = self
             .senders

@@ -1,7 +1,6 @@
 //! One entry of the receiver's sender table.
 
-use core::net::SocketAddr;
-
+use super::message::Stream;
 use super::slot::Key;
 
 /// How many finished records each sender remembers, to tell late fragments from new records.
@@ -10,7 +9,7 @@ const FINISHED: usize = 8;
 /// One sender with state: something pending, or records recently handed out.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    pub addr: SocketAddr,
+    pub stream: Stream,
     pub last_ms: u64,
     /// Slots it owns (lines and records).
     pub pending: usize,
@@ -22,9 +21,9 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub const fn new(addr: SocketAddr, now_ms: u64) -> Self {
+    pub const fn new(stream: Stream, now_ms: u64) -> Self {
         Sender {
-            addr,
+            stream,
             last_ms: now_ms,
             pending: 0,
             line: None,

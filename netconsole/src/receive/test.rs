@@ -12,6 +12,7 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Got {
     src: SocketAddr,
+    local: SocketAddr,
     kind: Kind,
     seq: Option<u64>,
     release: Option<Vec<u8>>,
@@ -31,6 +32,7 @@ impl Got {
 fn got(m: Message<'_>) -> Got {
     Got {
         src: m.src,
+        local: m.local,
         kind: m.kind(),
         seq: m.header.map(|h| h.seq),
         release: m.header.and_then(|h| h.release).map(<[u8]>::to_vec),
@@ -102,6 +104,48 @@ fn examples_a_to_e_shuffled_duplicated_two_senders() {
     assert_eq!((counters.complete, counters.incomplete, counters.extended), (5, 0, 1));
     assert_eq!(counters.late + counters.duplicates, 5);
     assert_eq!(receiver.pending(), 0);
+}
+
+#[test]
+fn two_targets_of_one_kernel_are_two_streams() {
+    // One kernel, one source port, two extended targets (the second with the release): every
+    // record to both, back to back, as netconsole's write_ext_msg sends it.
+    let kernel = addr("192.0.2.1:6665");
+    let (plain, released) = (addr("192.0.2.9:6667"), addr("192.0.2.9:6668"));
+    let mut datagrams = Vec::new();
+    for i in 0..30u64 {
+        let len = if i % 3 == 0 { 1400 } else { 50 };
+        let mut msg = format!("6,{},{},-;", 700 + i, 5_000 + i).into_bytes();
+        msg.resize(msg.len() + len, b'k');
+        for (local, release) in [(plain, None), (released, Some(&b"6.12.0"[..]))] {
+            for packet in fragments(release, &msg, b"") {
+                datagrams.push((local, packet));
+            }
+        }
+    }
+    let mut receiver = Small::new(Config::DEFAULT);
+    let mut out = Vec::new();
+    for (local, datagram) in &datagrams {
+        let stream = Stream::new(kernel, *local);
+        receiver.receive_on(0, stream, datagram, &mut |m| out.push(got(m))).unwrap();
+    }
+    for (local, release) in [(plain, None), (released, Some(b"6.12.0".to_vec()))] {
+        let mine: Vec<_> = out.iter().filter(|m| m.local == local).collect();
+        let seqs: Vec<_> = mine.iter().filter_map(|m| m.seq).collect();
+        assert_eq!(seqs, (700..730).collect::<Vec<_>>(), "{local}");
+        assert!(mine.iter().all(|m| m.complete && m.release == release && m.src == kernel));
+    }
+    let c = receiver.counters();
+    assert_eq!((c.duplicates, c.late, c.messages), (0, 0, 60));
+
+    // On one local address the second copy of a record is what it looks like: a duplicate.
+    let mut receiver = Small::new(Config::DEFAULT);
+    let mut out = Vec::new();
+    for (_, datagram) in &datagrams {
+        let _ = receiver.receive(0, kernel, datagram, &mut |m| out.push(got(m)));
+    }
+    assert_eq!(out.len(), 30);
+    assert!(out.iter().all(|m| m.local == addr("0.0.0.0:0")));
 }
 
 #[test]

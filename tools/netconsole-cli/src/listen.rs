@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use netconsole::receive::{Config, Counters, Message, Receiver};
+use netconsole::receive::{Config, Counters, Message, Receiver, Stream};
 
 use crate::args::{invalid, Options as Args};
 use crate::output::{line, unmapped, Format};
@@ -27,6 +27,9 @@ SECS seconds without a datagram (--idle-exit), 2 for bad arguments, 1 when a soc
 const DEFAULT_BIND: &str = "[::]:6666";
 /// Datagrams read but not yet handled; a full channel leaves the rest in the socket buffers.
 const CHANNEL: usize = 1024;
+/// Stands in for a socket's address the system would not tell.
+const UNSPECIFIED: SocketAddr =
+    SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
 /// The largest UDP payload.
 const DATAGRAM_MAX: usize = 65_535;
 
@@ -168,11 +171,12 @@ fn run(options: &Options) -> Result<(), String> {
         };
         let now = Instant::now();
         match received {
-            Ok((src, datagram)) => {
+            Ok((local, src, datagram)) => {
                 last_datagram = now;
                 let src = unmapped(src);
+                let stream = Stream::new(src, local);
                 let result =
-                    receiver.receive(millis(now), src, &datagram, &mut |m| printer.print(&m));
+                    receiver.receive_on(millis(now), stream, &datagram, &mut |m| printer.print(&m));
                 if let Err(error) = result {
                     eprintln!("netconsole listen: dropped datagram from {src}: {error}");
                 }
@@ -195,15 +199,16 @@ fn run(options: &Options) -> Result<(), String> {
 }
 
 /// One socket's reader thread: every datagram into the channel, until the channel closes.
-fn read_socket(socket: &UdpSocket, tx: &mpsc::SyncSender<(SocketAddr, Vec<u8>)>) {
+fn read_socket(socket: &UdpSocket, tx: &mpsc::SyncSender<(SocketAddr, SocketAddr, Vec<u8>)>) {
     let mut buf = vec![0u8; DATAGRAM_MAX];
-    let local = socket.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string());
+    let addr = socket.local_addr().map(unmapped).unwrap_or(UNSPECIFIED);
+    let local = addr.to_string();
     let mut errors = 0u32;
     loop {
         match socket.recv_from(&mut buf) {
             Ok((len, src)) => {
                 errors = 0;
-                if tx.send((src, buf[..len].to_vec())).is_err() {
+                if tx.send((addr, src, buf[..len].to_vec())).is_err() {
                     return;
                 }
             }

@@ -10,8 +10,8 @@ use netconsole::receive::Message;
 pub enum Format {
     /// `<sender-ip> <text>`, and ` [incomplete]` when bytes are missing.
     Text,
-    /// One JSON object per line: `src`, `kind`, `text`, then for extended records `facility`,
-    /// `level`, `seq`, `ts_us`, `cont`, `release` and `caller` (when present), `fields`; then
+    /// One JSON object per line: `src`, `local` (the address it arrived on), `kind`, `text`,
+    /// then for extended records `facility`, `level`, `seq`, `ts_us`, `cont`, `release` and `caller` (when present), `fields`; then
     /// `complete`.
     Json,
 }
@@ -47,6 +47,8 @@ fn text(message: &Message<'_>) -> String {
 fn json(message: &Message<'_>) -> String {
     let mut out = String::from("{\"src\":");
     string(&mut out, message.src.to_string().as_bytes());
+    out.push_str(",\"local\":");
+    string(&mut out, message.local.to_string().as_bytes());
     out.push_str(",\"kind\":");
     string(&mut out, message.kind().as_str().as_bytes());
     out.push_str(",\"text\":");
@@ -142,7 +144,7 @@ mod test {
         assert_eq!(got[0].0, "fc00::1 hi \\x5c");
         assert_eq!(
             got[0].1,
-            r#"{"src":"[fc00::1]:6665","kind":"extended","text":"hi \\x5c","facility":1,"level":6,"seq":7,"ts_us":100,"cont":true,"release":"6.18.0","caller":"T1","fields":{"key":"value","release":"6.18.0"},"complete":true}"#
+            r#"{"src":"[fc00::1]:6665","local":"0.0.0.0:0","kind":"extended","text":"hi \\x5c","facility":1,"level":6,"seq":7,"ts_us":100,"cont":true,"release":"6.18.0","caller":"T1","fields":{"key":"value","release":"6.18.0"},"complete":true}"#
         );
     }
 
@@ -152,7 +154,7 @@ mod test {
         assert_eq!(got[0].0, "fc00::1 [    1.000000] tab\there");
         assert_eq!(
             got[0].1,
-            r#"{"src":"[fc00::1]:6665","kind":"basic","text":"[    1.000000] tab\there","complete":true}"#
+            r#"{"src":"[fc00::1]:6665","local":"0.0.0.0:0","kind":"basic","text":"[    1.000000] tab\there","complete":true}"#
         );
     }
 

@@ -177,12 +177,16 @@ fn feed(listener: SocketAddr) -> (SocketAddr, SocketAddr) {
 }
 
 /// The eight messages `feed` makes: (sender 1 or 2, JSON line).
-fn expected_json(one: SocketAddr, two: SocketAddr) -> Vec<String> {
+fn expected_json(local: SocketAddr, one: SocketAddr, two: SocketAddr) -> Vec<String> {
     let ext = |src: SocketAddr, text: String, hdr: &str, rest: &str| {
-        format!(r#"{{"src":"{src}","kind":"extended","text":"{text}",{hdr}{rest}}}"#)
+        format!(
+            r#"{{"src":"{src}","local":"{local}","kind":"extended","text":"{text}",{hdr}{rest}}}"#
+        )
     };
     let basic = |src: SocketAddr, text: &str| {
-        format!(r#"{{"src":"{src}","kind":"basic","text":"{text}","complete":true}}"#)
+        format!(
+            r#"{{"src":"{src}","local":"{local}","kind":"basic","text":"{text}","complete":true}}"#
+        )
     };
     let long: String = (0..2500).map(|i| (b'A' + (i % 26) as u8) as char).collect();
     let mut want = vec![
@@ -230,11 +234,12 @@ fn examples_two_senders_and_basic_lines_as_json() {
         "127.0.0.1:{port}",
         &["--format", "json", "--count", "8", "--frag-timeout", "300"],
     );
+    let listener_addr = listener.addr;
     let (one, two) = feed(listener.addr);
     let (status, mut out, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
     out.sort();
-    assert_eq!(out, expected_json(one, two), "{err:#?}");
+    assert_eq!(out, expected_json(listener_addr, one, two), "{err:#?}");
 }
 
 #[test]
