@@ -4,7 +4,7 @@ use core::net::SocketAddr;
 
 use super::datagram::Header;
 #[cfg(doc)]
-use super::Receiver;
+use super::{unescape, Receiver};
 
 /// Whether a message came with an extended header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub struct Message<'a> {
     /// The extended header; `None` for basic text.
     pub header: Option<Header<'a>>,
     /// The text: a basic line without its `\n`, or an extended record's first line, still in
-    /// printk's escaping (`\xNN` for control bytes, non-ASCII and `\`).
+    /// printk's escaping (`\xNN` for control bytes, non-ASCII and `\`; [`unescape`] undoes it).
     pub text: &'a [u8],
     /// An extended record's lines after the text: dictionary (`SUBSYSTEM=`, `DEVICE=`), userdata
     /// and sysdata, each ` key=value\n`. Read them with [`Message::fields`]. Empty for basic text.

@@ -33,6 +33,7 @@
 mod counters;
 mod coverage;
 pub mod datagram;
+mod escape;
 mod message;
 mod receiver;
 mod sender;
@@ -46,5 +47,6 @@ mod test;
 pub use counters::{Counters, Error};
 pub use coverage::MAX_RUNS;
 pub use datagram::{parse, Datagram, Fragment, Header, Malformed};
+pub use escape::{is_escaped, unescape, Unescape};
 pub use message::{Fields, Kind, Message, Stream};
 pub use receiver::{Config, Receiver};

@@ -102,6 +102,11 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         self.counters
     }
 
+    /// Streams the receiver holds state for: something pending, or their last records.
+    pub fn senders(&self) -> usize {
+        self.senders.len()
+    }
+
     /// Lines and records waiting for the rest.
     pub fn pending(&self) -> usize {
         self.slots.iter().filter(|slot| !slot.is_free()).count()
