@@ -4,7 +4,7 @@ use core::net::SocketAddr;
 
 use super::datagram::Header;
 #[cfg(doc)]
-use super::{unescape, Receiver};
+use super::{unescape, Counters, Receiver};
 
 /// Whether a message came with an extended header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +65,29 @@ pub struct Message<'a> {
     /// arrive is kept, in offset order, gaps closed up), a record cut at the receiver's byte
     /// cap, or a basic line flushed without its `\n`.
     pub complete: bool,
+    /// A piece of a basic line longer than the receiver holds: the sender's next message
+    /// carries on the same line.
+    pub continues: bool,
+    /// How many of the sender's records before this one, by sequence number, had not arrived
+    /// when it went out (0 for basic text). Some may still come, late: see
+    /// [`Counters::missing`].
+    pub missing_before: u64,
 }
 
 impl<'a> Message<'a> {
     /// A basic line.
     pub(crate) fn basic(stream: Stream, line: &'a [u8], complete: bool) -> Self {
         let Stream { src, local } = stream;
-        Message { src, local, header: None, text: line, dict: &[], complete }
+        Message {
+            src,
+            local,
+            header: None,
+            text: line,
+            dict: &[],
+            complete,
+            continues: false,
+            missing_before: 0,
+        }
     }
 
     /// An extended record whose data (after the header's `;`) is `data`.
@@ -89,7 +105,16 @@ impl<'a> Message<'a> {
             None => (data, &[][..]),
         };
         let Stream { src, local } = stream;
-        Message { src, local, header: Some(header), text, dict, complete }
+        Message {
+            src,
+            local,
+            header: Some(header),
+            text,
+            dict,
+            complete,
+            continues: false,
+            missing_before: 0,
+        }
     }
 
     /// Basic or extended.

@@ -5,7 +5,7 @@ use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use super::counters::{Counters, Error};
 use super::datagram::{parse, Datagram, Fragment, Header};
 use super::message::{Message, Stream};
-use super::sender::Sender;
+use super::sender::{Sequence, Table};
 use super::slot::{Holding, Key, Slot};
 
 /// Settings a receiver may change without changing its memory.
@@ -34,23 +34,27 @@ impl Default for Config {
 
 /// Parses datagrams and reassembles messages in fixed memory.
 ///
-/// - `SENDERS`: senders remembered at once: what they have pending, and their last records (to
-///   drop duplicates). A sender of basic text whose datagrams end in `\n` takes no entry. When
-///   the table is full, the least recently heard sender with nothing pending is forgotten.
+/// - `SENDERS`: streams remembered at once: what they have pending, their last records (to
+///   drop duplicates) and sequence numbers (to find gaps). A sender of basic text whose
+///   datagrams end in `\n` takes no entry. Found by hash in sets of 8 (best a power of two,
+///   at least 8); a new stream whose two sets are full takes the place of the least recently
+///   heard one with nothing pending, counted in [`Counters::forgotten`]. Size it a tenth above
+///   the senders expected.
 /// - `SLOTS`: lines and fragmented records waiting at once, over all senders.
 /// - `BYTES`: the buffer of each slot: the longest record kept whole, and the longest line
 ///   joined. A longer record is kept up to `BYTES` and handed out incomplete; a longer line, in
 ///   `BYTES` pieces.
 ///
-/// Memory is about `SLOTS * (BYTES + 400) + SENDERS * 330` bytes. The defaults (256 senders,
-/// 64 slots of 8 KiB: about 620 KiB) suit a host listener; firmware picks smaller.
+/// Memory is about `SLOTS * (BYTES + 400) + SENDERS * 300` bytes. The defaults (256 senders,
+/// 64 slots of 8 KiB: about 610 KiB) suit a small listener; `netconsole listen` holds 65,536
+/// senders (about 20 MiB), firmware picks smaller.
 ///
 /// No heap, no clock: the caller passes the time, in milliseconds from any fixed origin, never
 /// going back (time that does go back only delays timeouts).
 pub struct Receiver<const SENDERS: usize = 256, const SLOTS: usize = 64, const BYTES: usize = 8192>
 {
     config: Config,
-    senders: heapless::Vec<Sender, SENDERS>,
+    senders: Table<SENDERS>,
     slots: [Slot<BYTES>; SLOTS],
     counters: Counters,
 }
@@ -69,7 +73,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         const { assert!(BYTES > 0, "a receiver needs slot buffers of at least one byte") };
         Receiver {
             config,
-            senders: heapless::Vec::new(),
+            senders: Table::new(),
             slots: [const { Slot::FREE }; SLOTS],
             counters: Counters {
                 datagrams: 0,
@@ -87,7 +91,11 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                 complete: 0,
                 incomplete: 0,
                 truncated: 0,
+                split: 0,
                 unjoined: 0,
+                missing: 0,
+                restarts: 0,
+                forgotten: 0,
             },
         }
     }
@@ -179,14 +187,15 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         while let Some(index) =
             self.oldest(|slot| now_ms.saturating_sub(slot.started_ms) >= timeout)
         {
-            self.finish(index, out);
+            self.finish(now_ms, index, out);
         }
     }
 
     /// Hands out everything pending, oldest first: at shutdown, say.
     pub fn flush(&mut self, out: &mut dyn FnMut(Message<'_>)) {
         while let Some(index) = self.oldest(|_| true) {
-            self.finish(index, out);
+            let started = self.slots.get(index).map_or(0, |slot| slot.started_ms);
+            self.finish(started, index, out);
         }
     }
 
@@ -206,7 +215,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         let mut rest = text;
         let held = self.find(src).and_then(|s| self.senders.get_mut(s)).and_then(|sender| {
             sender.last_ms = now_ms;
-            sender.line
+            sender.line()
         });
         if let Some(index) = held {
             let (head, tail) = split_line(rest);
@@ -236,7 +245,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                     (self.senders.get_mut(sender), self.slots.get_mut(index))
                 {
                     slot.start_line(sender, now_ms);
-                    s.line = Some(index);
+                    s.set_line(Some(index));
                 }
                 self.append_line(index, rest, out);
             }
@@ -259,8 +268,10 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             if bytes.is_empty() {
                 return;
             }
-            self.counters.truncated += 1;
-            emit(&mut self.counters, out, Message::basic(src, slot.line(), false));
+            // Every byte of the line so far is here: a piece, complete, that the next goes on.
+            self.counters.split += 1;
+            let piece = Message { continues: true, ..Message::basic(src, slot.line(), true) };
+            emit(&mut self.counters, out, piece);
             slot.restart_line();
         }
     }
@@ -282,6 +293,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             Some(sender) => Some(sender),
             None => self.admit(now_ms, src).ok(),
         };
+        let mut missing_before = 0;
         if let Some(sender) = sender.and_then(|s| self.senders.get_mut(s)) {
             sender.last_ms = now_ms;
             if sender.has_finished(key) {
@@ -289,9 +301,12 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                 return;
             }
             sender.remember(key);
+            let sequence = sender.sequence(header.seq, now_ms, self.config.frag_timeout_ms);
+            missing_before = count_sequence(&mut self.counters, sequence);
         }
         self.counters.extended += 1;
-        emit(&mut self.counters, out, Message::extended(src, header, body, true));
+        let message = Message { missing_before, ..Message::extended(src, header, body, true) };
+        emit(&mut self.counters, out, message);
     }
 
     /// One `ncfrag` fragment: into its record's slot (claimed on its first fragment); the
@@ -347,14 +362,14 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             }
         }
         if slot.is_complete() {
-            self.finish(index, out);
+            self.finish(now_ms, index, out);
         }
         Ok(())
     }
 
-    /// Hands out what slot `index` holds (a record, complete or not; a line, unfinished) and
-    /// frees it.
-    fn finish(&mut self, index: usize, out: &mut dyn FnMut(Message<'_>)) {
+    /// Hands out what slot `index` holds (a record, complete or not; a line, unfinished) at
+    /// `now_ms`, and frees it.
+    fn finish(&mut self, now_ms: u64, index: usize, out: &mut dyn FnMut(Message<'_>)) {
         let Some(slot) = self.slots.get_mut(index) else { return };
         let src = self
             .senders
@@ -366,7 +381,15 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             Some(header) => {
                 let truncated = slot.is_truncated();
                 self.counters.truncated += u64::from(truncated);
-                Message::extended(src, header, data, slot.is_complete() && !truncated)
+                let timeout = self.config.frag_timeout_ms;
+                let sequence = self
+                    .senders
+                    .get_mut(slot.owner)
+                    .map_or(Sequence::InOrder, |s| s.sequence(header.seq, now_ms, timeout));
+                Message {
+                    missing_before: count_sequence(&mut self.counters, sequence),
+                    ..Message::extended(src, header, data, slot.is_complete() && !truncated)
+                }
             }
             None => Message::basic(src, data, false),
         };
@@ -380,7 +403,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         if let Some(sender) = self.senders.get_mut(slot.owner) {
             sender.pending = sender.pending.saturating_sub(1);
             match (slot.holding, slot.key()) {
-                (Holding::Line, _) => sender.line = None,
+                (Holding::Line, _) => sender.set_line(None),
                 (Holding::Record, Some(key)) => sender.remember(key),
                 _ => {}
             }
@@ -390,7 +413,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
 
     /// The entry of `src`, if it has one.
     fn find(&self, src: Stream) -> Option<usize> {
-        self.senders.iter().position(|sender| sender.stream == src)
+        self.senders.find(&src)
     }
 
     /// A sender entry and a free slot for something new from `src`, within the caps. The slot is
@@ -401,7 +424,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             None => self.admit(now_ms, src)?,
         };
         let entry = self.senders.get_mut(sender).ok_or(Error::TooManySenders)?;
-        if entry.pending >= self.config.pending_per_sender {
+        if entry.pending as usize >= self.config.pending_per_sender {
             return Err(Error::TooManyPending);
         }
         let index = self.slots.iter().position(Slot::is_free).ok_or(Error::NoFreeSlot)?;
@@ -411,31 +434,35 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     }
 
     /// A new entry for `src`, in place of the least recently heard sender with nothing pending
-    /// if the table is full.
+    /// among those it could go to, if they are all taken.
     fn admit(&mut self, now_ms: u64, src: Stream) -> Result<usize, Error> {
-        let fresh = Sender::new(src, now_ms);
-        let victim = self
-            .senders
-            .iter()
-            .enumerate()
-            .filter(|(_, sender)| sender.pending == 0)
-            .min_by_key(|(_, sender)| sender.last_ms)
-            .map(|(index, _)| index);
-        match self.senders.push(fresh) {
-            Ok(()) => Ok(self.senders.len() - 1),
-            Err(fresh) => {
-                let index = victim.ok_or(Error::TooManySenders)?;
-                if let Some(entry) = self.senders.get_mut(index) {
-                    *entry = fresh;
-                }
-                Ok(index)
-            }
-        }
+        let admitted = self.senders.admit(src, now_ms).map_err(|_| Error::TooManySenders);
+        self.counters.forgotten = self.senders.forgotten;
+        admitted
     }
 }
 
 /// Stands in for a sender the table has lost; unreachable while the bookkeeping holds.
 const UNSPECIFIED: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
+/// Counts what a record's sequence number said; returns how many records it found missing.
+fn count_sequence(counters: &mut Counters, sequence: Sequence) -> u64 {
+    match sequence {
+        Sequence::InOrder => 0,
+        Sequence::Gap(missing) => {
+            counters.missing += missing;
+            missing
+        }
+        Sequence::Filled => {
+            counters.missing = counters.missing.saturating_sub(1);
+            0
+        }
+        Sequence::Restart => {
+            counters.restarts += 1;
+            0
+        }
+    }
+}
 
 /// Counts a message and hands it out.
 fn emit(counters: &mut Counters, out: &mut dyn FnMut(Message<'_>), message: Message<'_>) {
