@@ -246,6 +246,7 @@ fn run(options: &Options) -> Result<(), String> {
     let config = Config { frag_timeout_ms: options.frag_timeout_ms, ..Config::DEFAULT };
     let stack = std::mem::size_of::<worker::ListenReceiver>() * 2 + (8 << 20);
     let mut threads = Vec::new();
+    let (ready, readiness) = std::sync::mpsc::channel();
     for (index, sockets) in per_thread.into_iter().enumerate() {
         let worker = Worker {
             index,
@@ -254,10 +255,11 @@ fn run(options: &Options) -> Result<(), String> {
             writer: Writer::new(options.format, options.escaped),
             config,
         };
-        let spawned = std::thread::Builder::new()
-            .name(format!("listen-{index}"))
-            .stack_size(stack)
-            .spawn(move || worker.run());
+        let spawned =
+            std::thread::Builder::new().name(format!("listen-{index}")).stack_size(stack).spawn({
+                let ready = ready.clone();
+                move || worker.run(ready)
+            });
         match spawned {
             Ok(handle) => threads.push(handle),
             Err(e) => {
@@ -266,6 +268,10 @@ fn run(options: &Options) -> Result<(), String> {
             }
         }
     }
+    drop(ready);
+    // Every receiver set up (or its thread gone) before saying so.
+    while readiness.recv().is_ok() {}
+    shared.last_datagram_ms.store(shared.millis(), Ordering::Relaxed);
     let threads_note =
         if options.threads > 1 { format!("; {} threads", options.threads) } else { String::new() };
     eprintln!(

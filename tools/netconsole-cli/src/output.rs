@@ -16,8 +16,9 @@ pub enum Format {
     Text,
     /// One JSON object per line: `src`, `local` (the address it arrived on), `kind`, `text`,
     /// then for extended records `facility`, `level`, `seq`, `ts_us`, `cont`, `release` and
-    /// `caller` (when present), `fields`; `invalid_utf8` when bytes had to be replaced; then
-    /// `complete`.
+    /// `caller` (when present), `fields`; `invalid_utf8` when bytes had to be replaced,
+    /// `missing_before` when the sender's sequence numbers skipped records before this one,
+    /// `continues` for a piece of a basic line too long to hold; then `complete`.
     Json,
 }
 
@@ -142,6 +143,12 @@ impl Writer {
         }
         if invalid {
             out.extend_from_slice(b",\"invalid_utf8\":true");
+        }
+        if message.missing_before > 0 {
+            let _ = write!(out, ",\"missing_before\":{}", message.missing_before);
+        }
+        if message.continues {
+            out.extend_from_slice(b",\"continues\":true");
         }
         let _ = writeln!(out, ",\"complete\":{}}}", message.complete);
     }

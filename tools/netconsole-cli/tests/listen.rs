@@ -194,13 +194,15 @@ fn expected_json(local: SocketAddr, one: SocketAddr, two: SocketAddr) -> Vec<Str
             one,
             repeat('a', 970),
             r#""facility":0,"level":6,"seq":416,"ts_us":1758426,"cont":false"#,
-            r#","fields":{},"complete":false"#,
+            // Sender one's records C and E (seq 1) went out first.
+            r#","fields":{},"missing_before":414,"complete":false"#,
         ),
         ext(
             two,
             repeat('b', 1134),
             r#""facility":1,"level":5,"seq":468,"ts_us":514729715,"cont":false"#,
-            r#","fields":{},"complete":true"#,
+            // Sender two's record D (seq 1) went out first.
+            r#","fields":{},"missing_before":466,"complete":true"#,
         ),
         ext(
             one,

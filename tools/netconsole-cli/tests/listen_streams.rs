@@ -46,3 +46,35 @@ fn two_targets_from_one_source_port_are_two_streams() {
     }
     assert!(summary.contains(" 0 duplicate, 0 late"), "{summary}");
 }
+
+/// The `"seq":N` of a JSON line.
+fn seq_of(line: &str) -> u64 {
+    let start = line.find(r#""seq":"#).unwrap() + 6;
+    let end = start + line[start..].find(',').unwrap();
+    line[start..end].parse().unwrap()
+}
+
+#[test]
+fn threads_keep_each_senders_records_in_order() {
+    const SENDERS: usize = 64;
+    const EACH: u64 = 30;
+    let listener = Listener::start(1, &["--format", "json", "--threads", "4", "--idle-exit", "1"]);
+    let kernels: Vec<_> = (0..SENDERS).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+    for seq in 0..EACH {
+        for kernel in &kernels {
+            let msg = record(&format!("6,{},{},-;", 100 + seq, 5000 + seq), 40, b's');
+            kernel.send_to(&msg, listener.addr()).unwrap();
+        }
+    }
+    let (status, out, err) = listener.finish();
+    assert!(status.success(), "{status}\n{err:#?}");
+    let summary = err.last().unwrap();
+    assert_eq!(out.len(), SENDERS * EACH as usize, "{summary}");
+    for kernel in &kernels {
+        let src = format!(r#""src":"{}""#, kernel.local_addr().unwrap());
+        let seqs: Vec<u64> = out.iter().filter(|l| l.contains(&src)).map(|l| seq_of(l)).collect();
+        assert_eq!(seqs, (100..100 + EACH).collect::<Vec<_>>(), "{src}");
+    }
+    assert!(summary.contains(" 0 missing by sequence"), "{summary}");
+    assert!(!out.iter().any(|l| l.contains("missing_before")));
+}

@@ -113,7 +113,11 @@ impl Totals {
         c.complete += o.complete;
         c.incomplete += o.incomplete;
         c.truncated += o.truncated;
+        c.split += o.split;
         c.unjoined += o.unjoined;
+        c.missing += o.missing;
+        c.restarts += o.restarts;
+        c.forgotten += o.forgotten;
         self.kernel_drops += other.kernel_drops;
         self.oversized += other.oversized;
         self.senders += other.senders;
@@ -126,7 +130,8 @@ fn counters(t: &Totals) -> String {
     let refused = c.refused_senders + c.refused_pending + c.refused_slots + c.refused_runs;
     format!(
         "{} messages ({} complete, {} incomplete), {} duplicate, {} late, {} malformed, \
-         {} refused by caps, {} truncated, {} oversized, {} dropped by the kernel",
+         {} refused by caps, {} truncated, {} split, {} oversized, {} dropped by the kernel, \
+         {} missing by sequence, {} restarts, {} senders forgotten",
         c.messages,
         c.complete,
         c.incomplete,
@@ -135,8 +140,12 @@ fn counters(t: &Totals) -> String {
         c.malformed,
         refused,
         c.truncated,
+        c.split,
         t.oversized,
         t.kernel_drops,
+        c.missing,
+        c.restarts,
+        c.forgotten,
     )
 }
 

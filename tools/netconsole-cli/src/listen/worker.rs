@@ -17,8 +17,13 @@ use super::report::{cause, Limiter, Totals, OVERSIZED};
 use super::socket::{self, Batch, Socket, BATCH};
 use crate::output::Writer;
 
-/// The receiver each thread owns.
-pub type ListenReceiver = Receiver;
+/// Streams each thread can tell apart: twice a fleet of 65,536 senders, so that hashing
+/// forgets none of them (about 28 MiB).
+const SENDERS: usize = 1 << 17;
+
+/// The receiver each thread owns: [`SENDERS`] streams, 64 lines and records pending at once,
+/// each up to 8 KiB.
+pub type ListenReceiver = Receiver<SENDERS, 64, 8192>;
 
 /// Output is written when this much has gathered, and at the end of every round.
 const OUT_FLUSH: usize = 64 * 1024;
@@ -116,9 +121,12 @@ fn print(writer: &mut Writer, out: &mut Vec<u8>, shared: &Shared, message: &Mess
 
 impl Worker {
     /// Receives until asked to stop, then hands out what is pending (incomplete) and returns.
-    pub fn run(self) -> Result<(), String> {
+    /// Says on `ready` when its receiver is set up.
+    pub fn run(self, ready: std::sync::mpsc::Sender<()>) -> Result<(), String> {
         let Worker { index, mut sockets, shared, mut writer, config } = self;
         let mut receiver: Box<ListenReceiver> = Box::new(Receiver::new(config));
+        let _ = ready.send(());
+        drop(ready);
         let mut batch = Batch::new();
         let mut out = Vec::with_capacity(OUT_FLUSH * 2);
         let mut oversized = 0u64;
