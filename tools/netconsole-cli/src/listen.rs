@@ -4,6 +4,7 @@
 //! its own (see [`worker`]); the main thread binds, waits for a signal, `--count`,
 //! `--idle-exit` or a failed socket, prints the `--stats` line, and at the end the summary.
 
+mod forward;
 mod report;
 mod socket;
 mod worker;
@@ -27,13 +28,17 @@ use worker::{Shared, Worker};
 const USAGE: &str =
     "usage: netconsole listen [--bind ADDR:PORT ...] [--format text|json] [--escaped] [--count N]
     [--idle-exit SECS] [--frag-timeout MS] [--rcvbuf BYTES] [--threads N] [--stats SECS]
+    [--forward udp://HOST:PORT|tcp://HOST:PORT]
 
 Receives netconsole datagrams (basic and extended, ncfrag fragments reassembled) and prints one
 message per line. --bind may be repeated; the default [::]:6666 takes IPv4 too. Prints
 'listening on ...' to stderr once every socket is bound.
 
-  --format text|json  text: the sender's address and the message, as dmesg shows it (a record
-                      with newlines goes on, indented); json: one object per message
+  --format text|json|rfc5424
+                      text: the sender's address and the message, as dmesg shows it (a record
+                      with newlines goes on, indented); json: one object per message;
+                      rfc5424: syslog, the record's facility and level as PRI, the sender as
+                      HOSTNAME, its header and fields as structured data
   --escaped           keep printk's \\xNN escapes of extended records as sent (default: decoded)
   --count N           exit after N messages
   --idle-exit SECS    exit after SECS seconds without a datagram
@@ -42,6 +47,9 @@ message per line. --bind may be repeated; the default [::]:6666 takes IPv4 too. 
                       net.core.rmem_max only as root); what the kernel still drops is counted
   --threads N         receive on N threads (default 1), senders spread over them by address
   --stats SECS        a stats line on stderr every SECS seconds
+  --forward URL       send messages to a syslog server instead of stdout: one UDP datagram
+                      each, or over TCP (octet-counted for rfc5424); --format defaults to
+                      rfc5424 then
 
 SIGINT or SIGTERM: pending messages are printed (marked incomplete), then the summary, exit 0.
 Exits 2 for bad arguments, 1 when a socket fails.";
@@ -66,6 +74,7 @@ struct Options {
     rcvbuf: usize,
     threads: usize,
     stats: Option<Duration>,
+    forward: Option<forward::Target>,
 }
 
 /// Runs `netconsole listen` with `args` (the words after `listen`).
@@ -122,7 +131,9 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         rcvbuf: DEFAULT_RCVBUF,
         threads: 1,
         stats: None,
+        forward: None,
     };
+    let mut format = None;
     let mut args = Args::new(args);
     while let Some(name) = args.next_name()? {
         match name {
@@ -133,11 +144,12 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 })?);
             }
             "--format" => {
-                options.format = match args.value(name)? {
+                format = Some(match args.value(name)? {
                     "text" => Format::Text,
                     "json" => Format::Json,
-                    other => return Err(invalid(name, other, "text or json")),
-                }
+                    "rfc5424" => Format::Rfc5424,
+                    other => return Err(invalid(name, other, "text, json or rfc5424")),
+                })
             }
             "--escaped" => options.escaped = true,
             "--count" => {
@@ -171,10 +183,21 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 }
                 options.stats = Some(period);
             }
+            "--forward" => {
+                let value = args.value(name)?;
+                let expected = "udp://HOST:PORT or tcp://HOST:PORT";
+                options.forward = Some(
+                    forward::Target::parse(value).ok_or_else(|| invalid(name, value, expected))?,
+                );
+            }
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown option '{other}'")),
         }
     }
+    options.format = format.unwrap_or(match options.forward {
+        Some(_) => Format::Rfc5424,
+        None => Format::Text,
+    });
     if options.binds.is_empty() {
         options.binds.push(DEFAULT_BIND.parse().expect("the default address parses"));
     }
@@ -248,7 +271,12 @@ fn run(options: &Options) -> Result<(), String> {
     let mut threads = Vec::new();
     let (ready, readiness) = std::sync::mpsc::channel();
     for (index, sockets) in per_thread.into_iter().enumerate() {
+        let out = match &options.forward {
+            Some(target) => forward::Output::forward(target, options.format == Format::Rfc5424)?,
+            None => forward::Output::stdout(),
+        };
         let worker = Worker {
+            out,
             index,
             sockets,
             shared: Arc::clone(&shared),
@@ -387,6 +415,11 @@ mod test {
         assert_eq!((options.rcvbuf, options.threads), (512 << 10, 4));
         assert_eq!(options.stats, Some(Duration::from_secs(2)));
         assert!(options.escaped);
+        let forward = parse("--forward tcp://127.0.0.1:514").unwrap().unwrap();
+        assert_eq!(forward.forward, Some(forward::Target::Tcp("127.0.0.1:514".parse().unwrap())));
+        assert_eq!(forward.format, Format::Rfc5424);
+        let json = parse("--forward udp://127.0.0.1:514 --format json").unwrap().unwrap();
+        assert_eq!(json.format, Format::Json);
         assert_eq!(parse("--rcvbuf 32M").unwrap().unwrap().rcvbuf, 32 << 20);
         assert_eq!(parse("--rcvbuf 4096").unwrap().unwrap().rcvbuf, 4096);
         assert!(parse("--help").unwrap().is_none());
@@ -396,7 +429,7 @@ mod test {
     fn bad_arguments_are_named() {
         for (args, message) in [
             ("--bind nowhere", "invalid value 'nowhere' for --bind"),
-            ("--format xml", "invalid value 'xml' for --format (expected text or json)"),
+            ("--format xml", "invalid value 'xml' for --format (expected text, json or rfc5424)"),
             ("--count 0", "invalid value '0' for --count"),
             ("--count -1", "invalid value '-1' for --count"),
             ("--idle-exit soon", "invalid value 'soon' for --idle-exit"),
@@ -407,6 +440,11 @@ mod test {
             ("--threads 0", "invalid value '0' for --threads"),
             ("--threads 65", "invalid value '65' for --threads"),
             ("--stats 0", "invalid value '0' for --stats"),
+            ("--forward 127.0.0.1:514", "invalid value '127.0.0.1:514' for --forward"),
+            (
+                "--forward http://127.0.0.1:514",
+                "invalid value 'http://127.0.0.1:514' for --forward",
+            ),
             ("--verbose", "unknown option '--verbose'"),
             ("extra", "unexpected argument 'extra'"),
         ] {

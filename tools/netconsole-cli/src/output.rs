@@ -20,6 +20,8 @@ pub enum Format {
     /// `missing_before` when the sender's sequence numbers skipped records before this one,
     /// `continues` for a piece of a basic line too long to hold; then `complete`.
     Json,
+    /// RFC 5424 syslog, one message per line: see [`crate::rfc5424`].
+    Rfc5424,
 }
 
 /// An address as people write it: IPv4 senders that reached a dual-stack socket come as
@@ -55,6 +57,17 @@ impl Writer {
         match self.format {
             Format::Text => self.text(out, message),
             Format::Json => self.json(out, message),
+            Format::Rfc5424 => {
+                let decode = !self.escaped && message.header.is_some();
+                let now = std::time::SystemTime::now();
+                crate::rfc5424::write(out, message, now, &mut |raw, into| {
+                    if decode {
+                        into.extend(unescape(raw));
+                    } else {
+                        into.extend_from_slice(raw);
+                    }
+                });
+            }
         }
     }
 

@@ -91,6 +91,8 @@ pub struct Totals {
     pub kernel_drops: u64,
     /// Datagrams longer than the listener reads, dropped.
     pub oversized: u64,
+    /// Messages `--forward` could not send.
+    pub unsent: u64,
     /// Senders the receivers hold state for now.
     pub senders: u64,
 }
@@ -120,6 +122,7 @@ impl Totals {
         c.forgotten += o.forgotten;
         self.kernel_drops += other.kernel_drops;
         self.oversized += other.oversized;
+        self.unsent += other.unsent;
         self.senders += other.senders;
     }
 }
@@ -131,7 +134,7 @@ fn counters(t: &Totals) -> String {
     format!(
         "{} messages ({} complete, {} incomplete), {} duplicate, {} late, {} malformed, \
          {} refused by caps, {} truncated, {} split, {} oversized, {} dropped by the kernel, \
-         {} missing by sequence, {} restarts, {} senders forgotten",
+         {} missing by sequence, {} restarts, {} senders forgotten, {} not forwarded",
         c.messages,
         c.complete,
         c.incomplete,
@@ -146,6 +149,7 @@ fn counters(t: &Totals) -> String {
         c.missing,
         c.restarts,
         c.forgotten,
+        t.unsent,
     )
 }
 

@@ -3,7 +3,7 @@
 //! (`SO_REUSEPORT`), so one sender's datagrams always reach the same thread and its records
 //! keep their order; threads share nothing on the per-datagram path.
 
-use std::io::{self, Write as _};
+use std::io::Write as _;
 use std::os::fd::AsFd as _;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +13,7 @@ use std::time::Instant;
 use netconsole::receive::{Config, Message, Receiver, Stream};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
+use super::forward::Output;
 use super::report::{cause, Limiter, Totals, OVERSIZED};
 use super::socket::{self, Batch, Socket, BATCH};
 use crate::output::Writer;
@@ -73,13 +74,14 @@ pub struct Worker {
     pub shared: Arc<Shared>,
     pub writer: Writer,
     pub config: Config,
+    pub out: Output,
 }
 
 /// The parts of a worker that handle a datagram, apart from the sockets being read.
 struct Sink<'a> {
     receiver: &'a mut ListenReceiver,
     writer: &'a mut Writer,
-    out: &'a mut Vec<u8>,
+    out: &'a mut Output,
     shared: &'a Shared,
     oversized: &'a mut u64,
 }
@@ -107,7 +109,7 @@ impl Sink<'_> {
 }
 
 /// Writes `message` unless `--count` is reached; reaching it stops every thread.
-fn print(writer: &mut Writer, out: &mut Vec<u8>, shared: &Shared, message: &Message<'_>) {
+fn print(writer: &mut Writer, out: &mut Output, shared: &Shared, message: &Message<'_>) {
     if let Some(left) = &shared.left {
         let taken = left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         match taken {
@@ -116,19 +118,19 @@ fn print(writer: &mut Writer, out: &mut Vec<u8>, shared: &Shared, message: &Mess
             Err(_) => return,
         }
     }
-    writer.write(out, message);
+    writer.write(&mut out.buf, message);
+    out.end_message();
 }
 
 impl Worker {
     /// Receives until asked to stop, then hands out what is pending (incomplete) and returns.
     /// Says on `ready` when its receiver is set up.
     pub fn run(self, ready: std::sync::mpsc::Sender<()>) -> Result<(), String> {
-        let Worker { index, mut sockets, shared, mut writer, config } = self;
+        let Worker { index, mut sockets, shared, mut writer, config, mut out } = self;
         let mut receiver: Box<ListenReceiver> = Box::new(Receiver::new(config));
         let _ = ready.send(());
         drop(ready);
         let mut batch = Batch::new();
-        let mut out = Vec::with_capacity(OUT_FLUSH * 2);
         let mut oversized = 0u64;
         let mut result = Ok(());
         while !shared.stop.load(Ordering::Relaxed) {
@@ -158,7 +160,7 @@ impl Worker {
                     if n < BATCH {
                         break;
                     }
-                    if sink.out.len() >= OUT_FLUSH && !write_out(sink.out) {
+                    if sink.out.buf.len() >= OUT_FLUSH && !sink.out.flush() {
                         shared.request_stop();
                     }
                 }
@@ -171,10 +173,10 @@ impl Worker {
                 shared.last_datagram_ms.store(now_ms, Ordering::Relaxed);
             }
             receiver.expire(shared.millis(), &mut |m| print(&mut writer, &mut out, &shared, &m));
-            if !write_out(&mut out) {
+            if !out.flush() {
                 shared.request_stop();
             }
-            publish(&shared, index, &receiver, &sockets, oversized);
+            publish(&shared, index, &receiver, &sockets, oversized, out.unsent);
             if got == 0 {
                 let wait = receiver
                     .next_deadline()
@@ -184,8 +186,8 @@ impl Worker {
             }
         }
         receiver.flush(&mut |m| print(&mut writer, &mut out, &shared, &m));
-        write_out(&mut out);
-        publish(&shared, index, &receiver, &sockets, oversized);
+        out.flush();
+        publish(&shared, index, &receiver, &sockets, oversized, out.unsent);
         // The count the sockets' last datagrams brought may be behind: read it while they are
         // still open.
         let inodes: Vec<u64> = sockets.iter().filter_map(|s| socket::inode(&s.udp)).collect();
@@ -198,16 +200,6 @@ impl Worker {
     }
 }
 
-/// Writes and empties `out`; `false` when stdout is gone.
-fn write_out(out: &mut Vec<u8>) -> bool {
-    if out.is_empty() {
-        return true;
-    }
-    let written = io::stdout().lock().write_all(out).and_then(|()| io::stdout().flush());
-    out.clear();
-    written.is_ok()
-}
-
 /// This thread's totals, for the stats line and the summary.
 fn publish(
     shared: &Shared,
@@ -215,11 +207,13 @@ fn publish(
     receiver: &ListenReceiver,
     sockets: &[Socket],
     oversized: u64,
+    unsent: u64,
 ) {
     let totals = Totals {
         counters: receiver.counters(),
         kernel_drops: sockets.iter().map(|s| u64::from(s.drops)).sum(),
         oversized,
+        unsent,
         senders: receiver.senders() as u64,
     };
     if let Some(slot) = shared.totals.get(index) {
