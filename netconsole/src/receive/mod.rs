@@ -50,3 +50,4 @@ pub use datagram::{parse, Datagram, Fragment, Header, Malformed};
 pub use escape::{is_escaped, unescape, Unescape};
 pub use message::{Fields, Kind, Message, Stream};
 pub use receiver::{Config, Receiver};
+pub use sender::SenderEntry;

@@ -5,7 +5,7 @@ use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use super::counters::{Counters, Error};
 use super::datagram::{parse, Datagram, Fragment, Header};
 use super::message::{Message, Stream};
-use super::sender::{Sequence, Table};
+use super::sender::{SenderEntry, Sequence, Table};
 use super::slot::{Holding, Key, Slot};
 
 /// Settings a receiver may change without changing its memory.
@@ -51,10 +51,18 @@ impl Default for Config {
 ///
 /// No heap, no clock: the caller passes the time, in milliseconds from any fixed origin, never
 /// going back (time that does go back only delays timeouts).
-pub struct Receiver<const SENDERS: usize = 256, const SLOTS: usize = 64, const BYTES: usize = 8192>
-{
+///
+/// The sender table is an array inside the receiver (`E`'s default), or memory the caller
+/// allocates and hands to [`Receiver::with_senders`] (a host listener's `Box<[SenderEntry]>`,
+/// which spares a large table the trip through the stack); `SENDERS` is then unused.
+pub struct Receiver<
+    const SENDERS: usize = 256,
+    const SLOTS: usize = 64,
+    const BYTES: usize = 8192,
+    E = [SenderEntry; SENDERS],
+> {
     config: Config,
-    senders: Table<SENDERS>,
+    senders: Table<E>,
     slots: [Slot<BYTES>; SLOTS],
     counters: Counters,
 }
@@ -70,10 +78,21 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Default
 impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SENDERS, SLOTS, BYTES> {
     /// An empty receiver. `const`, so it can live in a `static`.
     pub const fn new(config: Config) -> Self {
+        Receiver::with_senders(config, [const { SenderEntry::EMPTY }; SENDERS])
+    }
+}
+
+impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize, E>
+    Receiver<SENDERS, SLOTS, BYTES, E>
+where
+    E: AsRef<[SenderEntry]> + AsMut<[SenderEntry]>,
+{
+    /// An empty receiver whose sender table is `entries` (all [`SenderEntry::EMPTY`]).
+    pub const fn with_senders(config: Config, entries: E) -> Self {
         const { assert!(BYTES > 0, "a receiver needs slot buffers of at least one byte") };
         Receiver {
             config,
-            senders: Table::new(),
+            senders: Table::with_entries(entries),
             slots: [const { Slot::FREE }; SLOTS],
             counters: Counters {
                 datagrams: 0,

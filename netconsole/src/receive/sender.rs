@@ -13,6 +13,8 @@
 
 use super::message::Stream;
 use super::slot::Key;
+#[cfg(doc)]
+use super::Receiver;
 
 /// How many finished records each sender remembers, to tell late fragments from new records.
 const FINISHED: usize = 4;
@@ -141,22 +143,45 @@ impl Sender {
 const UNSPECIFIED: core::net::SocketAddr =
     core::net::SocketAddr::V4(core::net::SocketAddrV4::new(core::net::Ipv4Addr::UNSPECIFIED, 0));
 
+/// One entry of a sender table, for a table the caller allocates (see
+/// [`Receiver::with_senders`]): opaque, [`SenderEntry::EMPTY`] to start with.
+#[derive(Debug, Clone)]
+pub struct SenderEntry(pub(crate) Sender);
+
+impl SenderEntry {
+    /// An unused entry.
+    pub const EMPTY: SenderEntry = SenderEntry(Sender::EMPTY);
+}
+
 /// Why a stream got no entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetFull;
 
-/// The table: `N` entries in sets of [`WAYS`] (one set of `N` when `N` is smaller).
+/// The table: its entries in sets of [`WAYS`] (one set when there are fewer), held in `E`: an
+/// array, or memory the caller allocated.
 #[derive(Debug)]
-pub struct Table<const N: usize> {
-    entries: [Sender; N],
+pub struct Table<E> {
+    entries: E,
     in_use: usize,
     /// Entries taken from a sender that had state, to make room for another.
     pub forgotten: u64,
 }
 
-impl<const N: usize> Table<N> {
+#[cfg(test)]
+impl<const N: usize> Table<[SenderEntry; N]> {
     pub const fn new() -> Self {
-        Table { entries: [const { Sender::EMPTY }; N], in_use: 0, forgotten: 0 }
+        Table::with_entries([const { SenderEntry::EMPTY }; N])
+    }
+}
+
+impl<E: AsRef<[SenderEntry]> + AsMut<[SenderEntry]>> Table<E> {
+    /// A table in `entries`, which must all be unused ([`SenderEntry::EMPTY`]).
+    pub const fn with_entries(entries: E) -> Self {
+        Table { entries, in_use: 0, forgotten: 0 }
+    }
+
+    fn slice(&self) -> &[SenderEntry] {
+        self.entries.as_ref()
     }
 
     /// Entries in use.
@@ -165,43 +190,44 @@ impl<const N: usize> Table<N> {
     }
 
     pub fn get(&self, index: usize) -> Option<&Sender> {
-        self.entries.get(index)
+        self.slice().get(index).map(|e| &e.0)
     }
 
     pub fn get_mut(&mut self, index: usize) -> Option<&mut Sender> {
-        self.entries.get_mut(index)
+        self.entries.as_mut().get_mut(index).map(|e| &mut e.0)
     }
 
     /// The two sets `stream` may live in, as index ranges (the same one twice in a table of
     /// one set).
-    fn sets(stream: &Stream) -> [core::ops::Range<usize>; 2] {
-        let ways = WAYS.min(N);
-        let sets = N.checked_div(ways).unwrap_or(0).max(1) as u64;
+    fn sets(&self, stream: &Stream) -> [core::ops::Range<usize>; 2] {
+        let n = self.slice().len();
+        let ways = WAYS.min(n);
+        let sets = n.checked_div(ways).unwrap_or(0).max(1) as u64;
         let h = hash(stream);
         let range = |set: u64| {
             let start = set as usize * ways;
-            start..(start + ways).min(N)
+            start..(start + ways).min(n)
         };
         [range(h % sets), range((h >> 32) % sets)]
     }
 
     /// The entry of `stream`, if it has one.
     pub fn find(&self, stream: &Stream) -> Option<usize> {
-        Self::sets(stream)
+        self.sets(stream)
             .into_iter()
             .flatten()
-            .find(|&i| self.entries.get(i).is_some_and(|s| s.in_use && s.stream == *stream))
+            .find(|&i| self.get(i).is_some_and(|s| s.in_use && s.stream == *stream))
     }
 
     /// A new entry for `stream` (which has none): a free one of the emptier of its sets, or the
     /// least recently heard one of both with nothing pending.
     pub fn admit(&mut self, stream: Stream, now_ms: u64) -> Result<usize, SetFull> {
-        let [one, two] = Self::sets(&stream);
+        let [one, two] = self.sets(&stream);
         let free = |range: &core::ops::Range<usize>| {
-            self.entries.get(range.clone()).map_or(0, |e| e.iter().filter(|s| !s.in_use).count())
+            self.slice().get(range.clone()).map_or(0, |e| e.iter().filter(|s| !s.0.in_use).count())
         };
         let emptier = if free(&two) > free(&one) { two.clone() } else { one.clone() };
-        let unused = emptier.clone().find(|&i| self.entries.get(i).is_some_and(|s| !s.in_use));
+        let unused = emptier.clone().find(|&i| self.get(i).is_some_and(|s| !s.in_use));
         let index = match unused {
             Some(index) => {
                 self.in_use += 1;
@@ -210,7 +236,7 @@ impl<const N: usize> Table<N> {
             None => {
                 let victim = one
                     .chain(two)
-                    .filter_map(|i| Some((i, self.entries.get(i)?)))
+                    .filter_map(|i| Some((i, self.get(i)?)))
                     .filter(|(_, s)| s.pending == 0)
                     .min_by_key(|(_, s)| s.last_ms)
                     .map(|(i, _)| i)
@@ -219,7 +245,7 @@ impl<const N: usize> Table<N> {
                 victim
             }
         };
-        let entry = self.entries.get_mut(index).ok_or(SetFull)?;
+        let entry = self.get_mut(index).ok_or(SetFull)?;
         *entry = Sender::new(stream, now_ms);
         Ok(index)
     }
@@ -258,7 +284,7 @@ mod test {
 
     #[test]
     fn the_table_fills_to_nine_tenths_before_forgetting() {
-        let mut table: Box<Table<1024>> = Box::new(Table::new());
+        let mut table = Table::with_entries(vec![SenderEntry::EMPTY; 1024]);
         for i in 0..921 {
             table.admit(stream(i), u64::from(i)).unwrap();
         }
@@ -283,7 +309,7 @@ mod test {
 
     #[test]
     fn a_set_full_of_pending_refuses() {
-        let mut table: Table<4> = Table::new();
+        let mut table: Table<[SenderEntry; 4]> = Table::new();
         for i in 0..4 {
             let index = table.admit(stream(i), 0).unwrap();
             table.get_mut(index).unwrap().pending = 1;
