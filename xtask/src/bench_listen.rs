@@ -299,6 +299,8 @@ fn drain(
     let each = if quick { (workload.each / 10).max(1) } else { workload.each };
     listener.signal("STOP")?;
     let sent = send_all(workload, each, listener.addr());
+    // Let loopback delivery settle, so that the drain is the listener's work alone.
+    std::thread::sleep(Duration::from_millis(500));
     let cpu_before = listener.cpu_seconds();
     let start = Instant::now();
     listener.signal("CONT")?;

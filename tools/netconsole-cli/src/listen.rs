@@ -267,7 +267,8 @@ fn run(options: &Options) -> Result<(), String> {
         inodes,
     });
     let config = Config { frag_timeout_ms: options.frag_timeout_ms, ..Config::DEFAULT };
-    let stack = std::mem::size_of::<worker::ListenReceiver>() * 2 + (8 << 20);
+    // Room for the receiver (its slots: about half a MiB) on its way to the heap.
+    let stack = std::mem::size_of::<worker::ListenReceiver>() * 2 + (2 << 20);
     let mut threads = Vec::new();
     let (ready, readiness) = std::sync::mpsc::channel();
     for (index, sockets) in per_thread.into_iter().enumerate() {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use netconsole::receive::{Config, Message, Receiver, Stream};
+use netconsole::receive::{Config, Message, Receiver, SenderEntry, Stream};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 use super::forward::Output;
@@ -22,9 +22,9 @@ use crate::output::Writer;
 /// forgets none of them (about 28 MiB).
 const SENDERS: usize = 1 << 17;
 
-/// The receiver each thread owns: [`SENDERS`] streams, 64 lines and records pending at once,
-/// each up to 8 KiB.
-pub type ListenReceiver = Receiver<SENDERS, 64, 8192>;
+/// The receiver each thread owns: [`SENDERS`] streams in a table on the heap, 64 lines and
+/// records pending at once, each up to 8 KiB.
+pub type ListenReceiver = Receiver<0, 64, 8192, Box<[SenderEntry]>>;
 
 /// Output is written when this much has gathered, and at the end of every round.
 const OUT_FLUSH: usize = 64 * 1024;
@@ -127,7 +127,10 @@ impl Worker {
     /// Says on `ready` when its receiver is set up.
     pub fn run(self, ready: std::sync::mpsc::Sender<()>) -> Result<(), String> {
         let Worker { index, mut sockets, shared, mut writer, config, mut out } = self;
-        let mut receiver: Box<ListenReceiver> = Box::new(Receiver::new(config));
+        // Allocated in place: built on the stack and moved, the table would cost its size twice
+        // more in resident memory.
+        let table = vec![SenderEntry::EMPTY; SENDERS].into_boxed_slice();
+        let mut receiver: Box<ListenReceiver> = Box::new(Receiver::with_senders(config, table));
         let _ = ready.send(());
         drop(ready);
         let mut batch = Batch::new();
