@@ -4,7 +4,8 @@
 //! Flat out, measured as the issue measured netconsd: the listener is stopped (SIGSTOP), its
 //! socket buffer filled with a workload's datagrams, then it is let go (SIGCONT) and timed
 //! while it drains the buffer, output to /dev/null. The rate is datagrams taken per second of
-//! that drain; CPU time per datagram comes from `/proc/<pid>/stat` over the drain, peak
+//! that drain; CPU time per datagram comes from `/proc/<pid>/stat` over the drain (its inverse
+//! is the rate one core sustains, the figure that holds on a machine busy with other work), peak
 //! resident memory from `VmHWM`, received, processed and dropped from the listener's summary.
 //! Then a fixed-rate run: a sender paced at a given rate for a few seconds into a running
 //! listener, which must take all of it.
@@ -60,9 +61,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     println!("listener: {listener}   cores: {}", cores());
     println!(
         "| workload | format | threads | sent | received | processed | kernel drops | \
-         datagrams/s | CPU µs/datagram | peak RSS |"
+         datagrams/s | CPU µs/datagram | per core: 1/CPU | peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for workload in &WORKLOADS {
         let formats: &[&str] = if workload.senders > 2 { &["text", "json"] } else { &["text"] };
         let mut runs: Vec<(&str, u32)> = formats.iter().map(|f| (*f, 1)).collect();
@@ -72,7 +73,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         for (format, threads) in runs {
             let d = drain(&listener, workload, format, threads, quick)?;
             println!(
-                "| {} | {format} | {threads} | {} | {} | {} | {} | {:.0}k | {:.2} | {:.1} MiB |",
+                "| {} | {format} | {threads} | {} | {} | {} | {} | {:.0}k | {:.2} | {:.0}k/s | \
+                 {:.1} MiB |",
                 workload.name,
                 d.sent,
                 d.received,
@@ -80,6 +82,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 d.kernel_drops,
                 d.received as f64 / d.seconds / 1000.0,
                 d.cpu_seconds * 1e6 / d.received.max(1) as f64,
+                d.received as f64 / d.cpu_seconds.max(1e-9) / 1000.0,
                 d.peak_rss_kib as f64 / 1024.0,
             );
         }

@@ -26,9 +26,9 @@ use report::{Limiter, Totals};
 use worker::{Shared, Worker};
 
 const USAGE: &str =
-    "usage: netconsole listen [--bind ADDR:PORT ...] [--format text|json] [--escaped] [--count N]
-    [--idle-exit SECS] [--frag-timeout MS] [--rcvbuf BYTES] [--threads N] [--stats SECS]
-    [--forward udp://HOST:PORT|tcp://HOST:PORT]
+    "usage: netconsole listen [--bind ADDR:PORT ...] [--format text|json|rfc5424] [--escaped]
+    [--count N] [--idle-exit SECS] [--frag-timeout MS] [--rcvbuf BYTES] [--threads N]
+    [--stats SECS] [--forward udp://HOST:PORT|tcp://HOST:PORT]
 
 Receives netconsole datagrams (basic and extended, ncfrag fragments reassembled) and prints one
 message per line. --bind may be repeated; the default [::]:6666 takes IPv4 too. Prints
@@ -228,7 +228,8 @@ fn run(options: &Options) -> Result<(), String> {
             sockets.push(socket);
         }
     }
-    if granted < options.rcvbuf {
+    // The kernel keeps twice the size asked in an int: half of i32::MAX at most.
+    if granted < options.rcvbuf.min(i32::MAX as usize / 2) {
         eprintln!(
             "netconsole listen: receive buffer {} asked, {} granted (net.core.rmem_max; \
              run as root or raise it)",
