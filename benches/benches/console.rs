@@ -7,7 +7,7 @@
 use core::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use netconsole::{Netconsole, NoSystemInfo, Sysdata, Target};
-use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll, ResolvePolicy, XmitError};
+use netpoll_core::{Endpoint, MacAddr, NetPoll, NicEngine, ResolvePolicy, XmitError};
 
 /// A NIC with one TX slot that is always free: the frame is built there and forgotten.
 struct SlotNic {
@@ -18,10 +18,19 @@ impl NetPoll for SlotNic {
     fn mac_address(&self) -> MacAddr {
         MacAddr([0x02, 0, 0, 0, 0, 1])
     }
-    fn link_up(&mut self) -> bool {
+    fn link_up(&self) -> bool {
         true
     }
-    fn poll(&mut self, _rx: &mut dyn FnMut(&[u8])) {}
+    fn refresh_link(&mut self) -> bool {
+        true
+    }
+    fn reclaim_tx(&mut self) {}
+    fn tx_in_flight(&self) -> usize {
+        0
+    }
+    fn receive(&mut self, _budget: usize, _rx: &mut dyn FnMut(&[u8])) -> usize {
+        0
+    }
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
         fill(&mut self.slot[..len]);
         black_box(&self.slot);
@@ -31,7 +40,7 @@ impl NetPoll for SlotNic {
 
 fn console(extended: bool) -> Netconsole<SlotNic> {
     let console = Netconsole::new(NoSystemInfo);
-    assert!(console.attach(Netpoll::new(SlotNic { slot: [0; 1514] })).is_ok());
+    assert!(console.attach(NicEngine::new(SlotNic { slot: [0; 1514] })).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(MacAddr([0x02, 0, 0, 0, 0, 2]));
     let mut target = Target::new(endpoint);

@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use netconsole::{ExtendedRecord, Netconsole, Sysdata, SystemInfo, Target};
 use netpoll_core::wire::{EtherType, EthernetFrame, Ipv4Packet, Ipv6Packet, UdpPacket};
-use netpoll_core::{Endpoint, MacAddr, Netpoll, NoDelay, ResolvePolicy, RetryPolicy};
+use netpoll_core::{Endpoint, MacAddr, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
 struct Info;
@@ -53,7 +53,7 @@ fn check_frames(console: &Console) {
 
 fuzz_target!(|data: &[u8]| {
     let console = Console::new(Info);
-    let mut np = Netpoll::new(SimNic::new(MacAddr([2, 0, 0, 0, 0, 1])));
+    let mut np = NicEngine::new(SimNic::new(MacAddr([2, 0, 0, 0, 0, 1])));
     np.set_retry_policy(RetryPolicy { tries: 3, wait_us: 0 });
     assert!(console.attach(np).is_ok());
     for (i, (remote, extended)) in

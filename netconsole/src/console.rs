@@ -42,7 +42,7 @@ use core::net::IpAddr;
 use critical_section::Mutex as CsMutex;
 use embedded_hal::delay::DelayNs;
 use netpoll_core::wire::Payload;
-use netpoll_core::{NetPoll, Netpoll, NoDelay, ResolvePolicy, SendError};
+use netpoll_core::{NetPoll, NicEngine, NoDelay, ResolvePolicy, SendError};
 
 use crate::backlog::{self, Backlog};
 use crate::counters::{Counters, TargetCounters};
@@ -85,7 +85,7 @@ impl core::error::Error for ConsoleError {}
 
 /// What only the write that holds the NIC touches.
 struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize, TS> {
-    netpoll: Option<Netpoll<D, W>>,
+    netpoll: Option<NicEngine<D, W>>,
     targets: TS,
     /// A backlog entry being sent, copied out so the backlog stays open to nested writes.
     scratch: heapless::Vec<u8, B>,
@@ -127,12 +127,12 @@ impl<const B: usize> Shared<B> {
 ///
 /// ```
 /// use netconsole::{Netconsole, NoSystemInfo, Target};
-/// use netpoll_core::{Endpoint, MacAddr, Netpoll, ResolvePolicy};
+/// use netpoll_core::{Endpoint, MacAddr, NicEngine, ResolvePolicy};
 /// use netpoll_drivers::sim::SimNic;
 ///
 /// static CONSOLE: Netconsole<SimNic> = Netconsole::new(NoSystemInfo);
 ///
-/// assert!(CONSOLE.attach(Netpoll::new(SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
+/// assert!(CONSOLE.attach(NicEngine::new(SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
 /// let options = netconsole_options::parse_target("+@10.0.0.1/,@10.0.0.2/02:00:00:00:00:02")
 ///     .unwrap()
 ///     .target;
@@ -202,7 +202,7 @@ impl<
     /// a write holds the console.
     // The NIC is handed back rather than dropped, and there is no heap to box it in.
     #[allow(clippy::result_large_err)]
-    pub fn attach(&self, netpoll: Netpoll<D, W>) -> Result<(), Netpoll<D, W>> {
+    pub fn attach(&self, netpoll: NicEngine<D, W>) -> Result<(), NicEngine<D, W>> {
         let Some(mut engine) = self.engine.try_lock() else { return Err(netpoll) };
         if engine.netpoll.is_some() {
             return Err(netpoll);
@@ -218,12 +218,15 @@ impl<
     }
 
     /// Takes the NIC back.
-    pub fn detach(&self) -> Result<Option<Netpoll<D, W>>, ConsoleError> {
+    pub fn detach(&self) -> Result<Option<NicEngine<D, W>>, ConsoleError> {
         self.locked(|engine| Ok(engine.netpoll.take()))
     }
 
     /// Runs `f` on the NIC's engine (to inspect the driver, answer ARP, read its counters).
-    pub fn with_nic<R>(&self, f: impl FnOnce(&mut Netpoll<D, W>) -> R) -> Result<R, ConsoleError> {
+    pub fn with_nic<R>(
+        &self,
+        f: impl FnOnce(&mut NicEngine<D, W>) -> R,
+    ) -> Result<R, ConsoleError> {
         self.locked(|engine| engine.netpoll.as_mut().map(f).ok_or(ConsoleError::NoNic))
     }
 
@@ -505,7 +508,7 @@ impl<
     /// ring stayed full (to be kept in the backlog); other failures are counted as dropped.
     fn send(
         &self,
-        netpoll: &mut Option<Netpoll<D, W>>,
+        netpoll: &mut Option<NicEngine<D, W>>,
         targets: &mut TS,
         message: &Message<'_>,
         mask: u32,

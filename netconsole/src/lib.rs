@@ -1,21 +1,17 @@
-//! A Linux-compatible netconsole sink, and the receiver for what it sends.
+#![doc = include_str!("../README.md")]
 //!
-//! - [`Netconsole`]: one NIC, several targets (basic and extended side by side), Linux's formats
-//!   byte for byte, fragmentation at 1000 bytes with `ncfrag`, release prefix, userdata and
-//!   sysdata; writes from any context through a try-lock and a bounded backlog.
-//! - [`MessageWriter`]: `core::fmt::Write` for one message.
-//! - [`global`]: one console for the whole firmware, for `log`, panic handlers and interrupts.
-//! - [`receive`]: the bounded, `no_std` receiver that `netconsole listen` and its fuzz target use.
+//! # Map
 //!
-//! The backlog's short critical sections go through the [`critical-section`] crate, so the
-//! final program links one implementation: on a single-core Cortex-M, `cortex-m`'s
-//! `critical-section-single-core` feature; on a host, `critical-section`'s `std` feature.
-//!
-//! Features: `log` (`log::Log` for the console), `defmt` (`defmt::Format` for the public
-//! types). Both may be on together.
-//!
-//! [`critical-section`]: https://docs.rs/critical-section
+//! - [`Netconsole`]: the console; what a write costs at worst and what is counted when are in
+//!   its docs. [`ConsoleError`], [`Counters`], [`TargetCounters`], [`Dropped`].
+//! - [`Target`]: one receiver, from a `netconsole=` piece or built in code; [`Userdata`],
+//!   [`Sysdata`] and the [`SystemInfo`] that stamps records.
+//! - [`MessageWriter`] and [`global`]: formatting, and one console for the whole firmware.
+//! - [`TargetStorage`]: where the targets live (an array, or a caller's `managed` slice).
+//! - [`stream`] and [`ExtendedRecord`]: the wire formats; [`receive`]: the receiver.
 #![cfg_attr(not(test), no_std)]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

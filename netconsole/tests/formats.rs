@@ -5,7 +5,7 @@ mod common;
 use common::{drain, OUR_MAC, PEER_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Target, TargetError};
 use netpoll_core::wire::UdpFrame;
-use netpoll_core::{Netpoll, ResolvePolicy};
+use netpoll_core::{NicEngine, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Console =
@@ -23,7 +23,7 @@ fn add(console: &Console, option: &str) -> usize {
 
 fn console() -> Console {
     let c = Console::new(NoSystemInfo);
-    assert!(c.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     c
 }
 

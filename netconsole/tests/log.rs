@@ -5,14 +5,14 @@ mod common;
 
 use common::{drain, OUR_MAC, PEER_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Target};
-use netpoll_core::{Endpoint, Netpoll, ResolvePolicy};
+use netpoll_core::{Endpoint, NicEngine, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 static CONSOLE: Netconsole<SimNic<4, 16>> = Netconsole::new(NoSystemInfo);
 
 #[test]
 fn log_records_become_extended_records_at_printk_levels() {
-    assert!(CONSOLE.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(CONSOLE.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(PEER_MAC);
     let mut target = Target::new(endpoint);

@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::{drain, OUR_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Target};
-use netpoll_core::{Endpoint, Netpoll, ResolvePolicy};
+use netpoll_core::{Endpoint, NicEngine, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Console =
     Netconsole<SimNic<4, 64>, netpoll_core::NoDelay, NoSystemInfo, 2, 512, [Option<Target<2>>; 1]>;
 
 fn setup(console: &'static Console, hook: fn()) {
-    assert!(console.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(console.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(common::PEER_MAC);
     let i = console.add_target(Target::new(endpoint)).unwrap();
