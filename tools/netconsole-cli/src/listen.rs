@@ -247,6 +247,8 @@ fn run(options: &Options) -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let (waker, wake) =
         UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
+    // A full wake-up socket already wakes everyone: a stop must never block on it.
+    waker.set_nonblocking(true).map_err(|e| format!("cannot make a socket pair: {e}"))?;
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registering replaces the disposition, so an inherited "ignore" (a listener started
         // in the background by a shell) no longer keeps SIGINT from stopping it.

@@ -96,9 +96,10 @@ fn a_flood_of_bad_datagrams_is_counted_not_echoed() {
     let (status, _, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
     let reports = |needle: &str| err.iter().filter(|l| l.contains(needle)).count();
-    // One each, and perhaps one more if the flood spans a second boundary.
-    assert!((1..=2).contains(&reports("empty datagram")), "{err:#?}");
-    assert!((1..=2).contains(&reports("runs past total")), "{err:#?}");
+    // One each, perhaps another if the flood spans a second or two on a busy machine; without
+    // the limit, 300 each.
+    assert!((1..=3).contains(&reports("empty datagram")), "{err:#?}");
+    assert!((1..=3).contains(&reports("runs past total")), "{err:#?}");
     let summary = err.last().unwrap();
     assert!(summary.contains("600 datagrams") && summary.contains("600 malformed"), "{summary}");
 }

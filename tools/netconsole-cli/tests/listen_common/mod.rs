@@ -30,19 +30,33 @@ impl Listener {
     /// Starts `netconsole listen --bind 127.0.0.1:<port> ...` with `binds` free ports and
     /// `args`, and waits for `listening on`.
     pub fn start(binds: usize, args: &[&str]) -> Listener {
-        let addrs: Vec<SocketAddr> =
-            (0..binds).map(|_| SocketAddr::from(([127, 0, 0, 1], free_port()))).collect();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_netconsole"));
-        command.arg("listen");
-        for addr in &addrs {
-            command.args(["--bind", &addr.to_string()]);
+        // A port free a moment ago may be taken by a parallel test meanwhile: try again.
+        for _ in 0..5 {
+            let addrs: Vec<SocketAddr> =
+                (0..binds).map(|_| SocketAddr::from(([127, 0, 0, 1], free_port()))).collect();
+            let mut command = Command::new(env!("CARGO_BIN_EXE_netconsole"));
+            command.arg("listen");
+            for addr in &addrs {
+                command.args(["--bind", &addr.to_string()]);
+            }
+            match Listener::try_spawn(command.args(args), addrs) {
+                Ok(listener) => return listener,
+                Err(err) if err.iter().any(|l| l.contains("cannot bind")) => continue,
+                Err(err) => panic!("no 'listening on' within 10 s: {err:#?}"),
+            }
         }
-        Listener::spawn(command.args(args), addrs)
+        panic!("no free ports after 5 tries");
     }
 
     /// Starts `command` (a `netconsole listen` listening on `addrs`) and waits for
     /// `listening on`.
     pub fn spawn(command: &mut Command, addrs: Vec<SocketAddr>) -> Listener {
+        Listener::try_spawn(command, addrs)
+            .unwrap_or_else(|err| panic!("no 'listening on' within 10 s: {err:#?}"))
+    }
+
+    /// [`Listener::spawn`], or what the listener said on stderr before it gave up.
+    fn try_spawn(command: &mut Command, addrs: Vec<SocketAddr>) -> Result<Listener, Vec<String>> {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -52,17 +66,19 @@ impl Listener {
         let stdout = lines(child.stdout.take().unwrap());
         let stderr = lines(child.stderr.take().unwrap());
         let started = Instant::now();
+        let mut said = Vec::new();
         loop {
             let Ok(line) = stderr.recv_timeout(Duration::from_secs(10)) else {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("no 'listening on' within 10 s");
+                return Err(said);
             };
             if line.starts_with("listening on ") {
                 break;
             }
+            said.push(line);
         }
-        Listener { child, addrs, stdout, stderr, started }
+        Ok(Listener { child, addrs, stdout, stderr, started })
     }
 
     /// The first address.
