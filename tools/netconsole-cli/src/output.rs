@@ -60,7 +60,7 @@ impl Writer {
             Format::Rfc5424 => {
                 let decode = !self.escaped && message.header.is_some();
                 let now = std::time::SystemTime::now();
-                crate::rfc5424::write(out, message, now, &mut |raw, into| {
+                crate::rfc5424::write(out, message, now, &mut self.scratch, &mut |raw, into| {
                     if decode {
                         into.extend(unescape(raw));
                     } else {

@@ -21,12 +21,14 @@ use netconsole::receive::Message;
 /// The severity of a basic line, which carries none: informational.
 const BASIC_LEVEL: u32 = 6;
 
-/// Appends `message`, received at `now`, as one RFC 5424 line (with `\n`). `text` and
-/// `value` turn the record's text and field values into the bytes to show (decoded or not).
+/// Appends `message`, received at `now`, as one RFC 5424 line (with `\n`). `decode` turns the
+/// record's text and field values into the bytes to show (decoded or not), appending them to
+/// `scratch`, which is reused memory.
 pub fn write(
     out: &mut Vec<u8>,
     message: &Message<'_>,
     now: SystemTime,
+    scratch: &mut Vec<u8>,
     decode: &mut dyn FnMut(&[u8], &mut Vec<u8>),
 ) {
     let pri = match message.header {
@@ -54,20 +56,19 @@ pub fn write(
         out.extend_from_slice(b" continues=\"true\"");
     }
     let _ = write!(out, " complete=\"{}\"]", message.complete);
-    let mut scratch = Vec::new();
     let mut fields = message.fields().peekable();
     if fields.peek().is_some() {
         out.extend_from_slice(b"[fields@32473");
         for (key, value) in fields {
             scratch.clear();
-            decode(value, &mut scratch);
-            param(out, key, &scratch);
+            decode(value, scratch);
+            param(out, key, scratch);
         }
         out.push(b']');
     }
     out.push(b' ');
     scratch.clear();
-    decode(message.text, &mut scratch);
+    decode(message.text, scratch);
     for chunk in scratch.utf8_chunks() {
         for &byte in chunk.valid().as_bytes() {
             match byte {
@@ -89,8 +90,10 @@ pub fn write(
 fn param(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.push(b' ');
     let allowed = |b: u8| b.is_ascii_graphic() && !matches!(b, b'=' | b']' | b'"');
-    let name: Vec<u8> = name.iter().take(32).map(|&b| if allowed(b) { b } else { b'_' }).collect();
-    out.extend_from_slice(if name.is_empty() { b"_" } else { &name });
+    out.extend(name.iter().take(32).map(|&b| if allowed(b) { b } else { b'_' }));
+    if name.is_empty() {
+        out.push(b'_');
+    }
     out.extend_from_slice(b"=\"");
     for chunk in value.utf8_chunks() {
         for &byte in chunk.valid().as_bytes() {
@@ -149,7 +152,8 @@ mod test {
         let mut out = Vec::new();
         receiver
             .receive(0, src, datagram, &mut |m| {
-                write(&mut out, &m, at, &mut |raw, into| into.extend(unescape(raw)));
+                let mut scratch = Vec::new();
+                write(&mut out, &m, at, &mut scratch, &mut |raw, into| into.extend(unescape(raw)));
             })
             .unwrap();
         String::from_utf8(out).unwrap()

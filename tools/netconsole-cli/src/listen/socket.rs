@@ -20,6 +20,10 @@ pub const BATCH: usize = 64;
 /// a jumbo frame's payload fits too. A longer datagram arrives cut and is counted as oversized.
 pub const DATAGRAM_ROOM: usize = 9216;
 
+/// Stands in for a sender address the kernel did not give.
+const UNKNOWN: SocketAddr =
+    SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
+
 /// One bound socket and what its kernel has dropped.
 #[derive(Debug)]
 pub struct Socket {
@@ -122,7 +126,8 @@ impl Batch {
                 }
                 Err(_) => truncated_cmsgs = true,
             }
-            let Some(src) = message.address.as_ref().and_then(socket_addr) else { continue };
+            // UDP always says who sent; should it not, the datagram is still taken and counted.
+            let src = message.address.as_ref().and_then(socket_addr).unwrap_or(UNKNOWN);
             let bytes = message.iovs().next().unwrap_or_default();
             let oversized = message.flags.contains(MsgFlags::MSG_TRUNC);
             each(Datagram { src: unmapped(src), bytes, oversized });
