@@ -44,12 +44,42 @@ pub struct Writer {
     escaped: bool,
     /// Decoded bytes of the string being written; kept to reuse its memory.
     scratch: Vec<u8>,
+    /// Addresses as text: most messages come from the sender and to the address of the one
+    /// before, so each is formatted once per run of them.
+    ip: Formatted<IpAddr>,
+    src: Formatted<SocketAddr>,
+    local: Formatted<SocketAddr>,
+}
+
+/// A value's `Display` text, kept while the value stays the same.
+#[derive(Debug, Default)]
+struct Formatted<T> {
+    value: Option<T>,
+    text: Vec<u8>,
+}
+
+impl<T: std::fmt::Display + PartialEq + Copy> Formatted<T> {
+    fn of(&mut self, value: T) -> &[u8] {
+        if self.value != Some(value) {
+            self.text.clear();
+            let _ = write!(self.text, "{value}");
+            self.value = Some(value);
+        }
+        &self.text
+    }
 }
 
 impl Writer {
     /// A writer for `format`; `escaped` keeps printk's escapes as sent.
     pub fn new(format: Format, escaped: bool) -> Self {
-        Writer { format, escaped, scratch: Vec::new() }
+        Writer {
+            format,
+            escaped,
+            scratch: Vec::new(),
+            ip: Formatted { value: None, text: Vec::new() },
+            src: Formatted { value: None, text: Vec::new() },
+            local: Formatted { value: None, text: Vec::new() },
+        }
     }
 
     /// Appends `message` to `out` as one line (text: perhaps several), `\n` included.
@@ -83,24 +113,22 @@ impl Writer {
     }
 
     fn text(&mut self, out: &mut Vec<u8>, message: &Message<'_>) {
-        let start = out.len();
-        let _ = write!(out, "{} ", message.src.ip());
-        let indent = out.len() - start;
+        let ip = self.ip.of(message.src.ip());
+        out.extend_from_slice(ip);
+        out.push(b' ');
+        let indent = ip.len() + 1;
         let text = self.decoded(message.text, message.header.is_some());
         for chunk in text.utf8_chunks() {
-            for &byte in chunk.valid().as_bytes() {
-                match byte {
-                    b'\n' => {
-                        out.push(b'\n');
-                        out.extend(std::iter::repeat_n(b' ', indent));
-                    }
-                    // What a terminal would act on, shown as printk writes it (dmesg does too).
-                    0..=0x08 | 0x0b..=0x1f | 0x7f => {
-                        let _ = write!(out, "\\x{byte:02x}");
-                    }
-                    _ => out.push(byte),
+            // What a terminal would act on is shown as printk writes it (dmesg does too).
+            let special = |b: u8| b < 0x20 && b != b'\t' || b == 0x7f;
+            runs(out, chunk.valid().as_bytes(), special, |out, byte| {
+                if byte == b'\n' {
+                    out.push(b'\n');
+                    out.extend(std::iter::repeat_n(b' ', indent));
+                } else {
+                    let _ = write!(out, "\\x{byte:02x}");
                 }
-            }
+            });
             if !chunk.invalid().is_empty() {
                 out.extend_from_slice(REPLACEMENT);
             }
@@ -115,9 +143,9 @@ impl Writer {
         let extended = message.header.is_some();
         let mut invalid = false;
         out.extend_from_slice(b"{\"src\":\"");
-        let _ = write!(out, "{}", message.src);
+        out.extend_from_slice(self.src.of(message.src));
         out.extend_from_slice(b"\",\"local\":\"");
-        let _ = write!(out, "{}", message.local);
+        out.extend_from_slice(self.local.of(message.local));
         out.extend_from_slice(b"\",\"kind\":\"");
         out.extend_from_slice(message.kind().as_str().as_bytes());
         out.extend_from_slice(b"\",\"text\":");
@@ -167,6 +195,23 @@ impl Writer {
     }
 }
 
+/// Copies `bytes` to `out` a run at a time, handing each byte `special` picks to `escape`.
+fn runs(
+    out: &mut Vec<u8>,
+    mut bytes: &[u8],
+    special: impl Fn(u8) -> bool,
+    mut escape: impl FnMut(&mut Vec<u8>, u8),
+) {
+    while let Some(at) = bytes.iter().position(|&b| special(b)) {
+        let (run, rest) = bytes.split_at(at);
+        out.extend_from_slice(run);
+        let Some((&byte, rest)) = rest.split_first() else { return };
+        escape(out, byte);
+        bytes = rest;
+    }
+    out.extend_from_slice(bytes);
+}
+
 /// U+FFFD, for bytes that are not UTF-8.
 const REPLACEMENT: &[u8] = "\u{fffd}".as_bytes();
 
@@ -176,21 +221,19 @@ fn string(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let mut replaced = false;
     out.push(b'"');
     for chunk in bytes.utf8_chunks() {
-        for &byte in chunk.valid().as_bytes() {
-            match byte {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
-                0..0x20 => {
-                    let _ = write!(out, "\\u{byte:04x}");
-                }
-                _ => out.push(byte),
+        let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        runs(out, chunk.valid().as_bytes(), special, |out, byte| match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                let _ = write!(out, "\\u{byte:04x}");
             }
-        }
+        });
         if !chunk.invalid().is_empty() {
             out.extend_from_slice(REPLACEMENT);
             replaced = true;
