@@ -325,6 +325,23 @@ mod test {
     }
 
     #[test]
+    fn pieces_and_gaps_are_marked_in_json() {
+        let mut receiver: Receiver<2, 2, 8> = Receiver::new(Config::DEFAULT);
+        let src = "192.0.2.1:6665".parse().unwrap();
+        let mut json = Writer::new(Format::Json, false);
+        let mut out = Vec::new();
+        for datagram in [&b"0123456789"[..], b"ab\n", b"6,1,1,-;one\n", b"6,4,4,-;four\n"] {
+            receiver.receive(0, src, datagram, &mut |m| json.write(&mut out, &m)).unwrap();
+        }
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<_> = out.lines().collect();
+        assert!(lines[0].ends_with(r#""text":"01234567","continues":true,"complete":true}"#));
+        assert!(lines[1].ends_with(r#""text":"89ab","complete":true}"#), "{}", lines[1]);
+        assert!(!lines[2].contains("missing_before"), "{}", lines[2]);
+        assert!(lines[3].ends_with(r#""missing_before":2,"complete":true}"#), "{}", lines[3]);
+    }
+
+    #[test]
     fn ipv4_mapped_senders_are_ipv4() {
         let mapped: SocketAddr = "[::ffff:192.0.2.1]:6665".parse().unwrap();
         assert_eq!(unmapped(mapped).to_string(), "192.0.2.1:6665");
