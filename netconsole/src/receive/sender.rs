@@ -1,12 +1,13 @@
 //! The receiver's sender table: one entry per stream, found by hash in a fixed array.
 //!
 //! Set-associative, like a CPU cache, with two choices: a stream's hash picks two sets of
-//! [`WAYS`] entries, and it lives in one of them. Finding it costs at most `2 * WAYS`
-//! comparisons, whatever the table's size; a new stream takes a free entry of the emptier set,
-//! or the least recently heard one of both with nothing pending (counted as forgotten). Two
-//! choices keep the sets even, so the table fills to about nine tenths before a stream is
-//! forgotten: duplicate detection holds for nearly as many streams as the table has entries,
-//! and memory never grows.
+//! [`WAYS`] entries, and it lives in one of them. A new stream takes the first free entry of
+//! the emptier set, or the least recently heard one of both with nothing pending (counted as
+//! forgotten). Entries are taken in order and never given back, so a lookup reads each set only
+//! up to its first free entry: a few comparisons, never more than `2 * WAYS`, whatever the
+//! table's size. Two choices keep the sets even, so the table fills to about nine tenths before
+//! a stream is forgotten: duplicate detection holds for nearly as many streams as the table has
+//! entries, and memory never grows.
 //!
 //! The hash is not keyed: someone who can forge source addresses can crowd one set, which
 //! costs the senders hashed there their duplicate detection (counted), nothing else.
@@ -222,20 +223,38 @@ impl<E: AsRef<[SenderEntry]> + AsMut<[SenderEntry]>> Table<E> {
     /// The entry of `stream`, if it has one.
     pub fn find(&self, stream: &Stream) -> Option<usize> {
         let (sets, tag) = self.sets(stream);
-        sets.into_iter()
-            .flatten()
-            .find(|&i| self.get(i).is_some_and(|s| s.tag == tag && s.in_use && s.stream == *stream))
+        for set in sets {
+            for i in set {
+                match self.get(i) {
+                    Some(entry) if entry.in_use => {
+                        if entry.tag == tag && entry.stream == *stream {
+                            return Some(i);
+                        }
+                    }
+                    // The rest of this set is free too.
+                    _ => break,
+                }
+            }
+        }
+        None
+    }
+
+    /// How many entries of `set` are taken: they are taken in order.
+    fn taken(&self, set: core::ops::Range<usize>) -> usize {
+        let len = set.len();
+        set.into_iter().position(|i| self.get(i).is_none_or(|s| !s.in_use)).unwrap_or(len)
     }
 
     /// A new entry for `stream` (which has none): a free one of the emptier of its sets, or the
     /// least recently heard one of both with nothing pending.
     pub fn admit(&mut self, stream: Stream, now_ms: u64) -> Result<usize, SetFull> {
         let ([one, two], tag) = self.sets(&stream);
-        let free = |range: &core::ops::Range<usize>| {
-            self.slice().get(range.clone()).map_or(0, |e| e.iter().filter(|s| !s.0.in_use).count())
+        let (in_one, in_two) = (self.taken(one.clone()), self.taken(two.clone()));
+        let unused = if in_two < in_one && in_two < two.len() {
+            Some(two.start + in_two)
+        } else {
+            (in_one < one.len()).then_some(one.start + in_one)
         };
-        let emptier = if free(&two) > free(&one) { two.clone() } else { one.clone() };
-        let unused = emptier.clone().find(|&i| self.get(i).is_some_and(|s| !s.in_use));
         let index = match unused {
             Some(index) => {
                 self.in_use += 1;
