@@ -1,6 +1,6 @@
 //! The console sink driven by arbitrary operations against the simulated NIC: writes of any
 //! bytes, records with dictionaries, userdata and sysdata changes, ring faults, link flaps,
-//! flushes. Nothing may panic, every datagram must be a valid frame of at most 1000 bytes of
+//! flushes, targets disabled and enabled again, removed and added again. Nothing may panic, every datagram must be a valid frame of at most 1000 bytes of
 //! payload, and once the NIC is healed a flush must empty the backlog.
 #![no_main]
 
@@ -76,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
         let body = rest.get(1..).unwrap_or(&[]);
         let text = &body[..len.min(body.len())];
         ops = &body[text.len()..];
-        match op % 10 {
+        match op % 12 {
             0 => console.log(op >> 4, text),
             1 => console.write(text),
             2 => {
@@ -112,6 +112,22 @@ fuzz_target!(|data: &[u8]| {
             }
             8 => {
                 let _ = console.with_nic(|np| np.driver_mut().set_link(op & 0x10 == 0));
+            }
+            10 => {
+                // Disable, change the format while disabled, enable again.
+                let t = usize::from(op >> 4) % 3;
+                let _ = console.disable(t);
+                let _ = console.with_target(t, |t| t.extended = op & 0x40 != 0 || t.release);
+                let _ = console.enable(t, ResolvePolicy { polls: 1, wait_us: 0, requests: 1 });
+            }
+            11 => {
+                // Removed mid-message and added again (it gets a slot, maybe another one).
+                if let Ok(target) = console.remove_target(usize::from(op >> 4) % 3) {
+                    if let Ok(t) = console.add_target(target) {
+                        let _ =
+                            console.enable(t, ResolvePolicy { polls: 1, wait_us: 0, requests: 1 });
+                    }
+                }
             }
             _ => {
                 console.poll();

@@ -180,7 +180,10 @@ proptest! {
     #[test]
     fn basic_chunks_concatenate_to_the_input(text in proptest::collection::vec(any::<u8>(), 0..8192)) {
         let c = console(false, &[], Sysdata::default());
+        // An enabled target's format is fixed, as in Linux: disable, change, enable.
+        c.disable(0).unwrap();
         c.with_target(0, |t| t.extended = false).unwrap();
+        c.enable(0, ResolvePolicy::default()).unwrap();
         c.write(&text);
         let packets = sent(&c);
         prop_assert!(packets.iter().all(|p| p.len() <= 1000 && !p.is_empty()));

@@ -79,8 +79,8 @@ where
     }
     for index in 0..targets {
         match console.enable(index, RESOLVE) {
-            Ok(MacSource::Broadcast) => {
-                say!(P, "firmware-app: target {index}: ARP unanswered, broadcasting");
+            Ok(MacSource::Broadcast(why)) => {
+                say!(P, "firmware-app: target {index}: broadcasting ({why:?})");
                 note_errors();
             }
             Ok(MacSource::Resolved(mac)) => {

@@ -116,8 +116,8 @@ fn add_targets(options: &str) {
         match enabled {
             Ok(MacSource::Configured(mac)) => log::info!("netconsole: target {i} to {mac}"),
             Ok(MacSource::Resolved(mac)) => log::info!("netconsole: target {i} at {mac} (ARP)"),
-            Ok(MacSource::Broadcast) => {
-                log::warn!("netconsole: target {i}: no ARP reply, broadcast")
+            Ok(MacSource::Broadcast(why)) => {
+                log::warn!("netconsole: target {i}: broadcast ({why:?})")
             }
             Err(e) => log::error!("netconsole: target {i}: {e}"),
         }
