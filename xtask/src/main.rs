@@ -4,8 +4,10 @@
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
 //! - `cargo xtask qemu virtio|lan9118 [...]`: a bare-metal example under QEMU, checked end to end.
 //! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
-//! - `cargo xtask bench`: the criterion benchmarks.
+//! - `cargo xtask bench`: the criterion benchmarks; `cargo xtask bench listen`: `netconsole
+//!   listen` against a full socket buffer and at a fixed rate.
 
+mod bench_listen;
 mod demo;
 mod process;
 mod qemu;
@@ -27,7 +29,9 @@ const USAGE: &str =
                  the same for examples/qemu-lan9118 (Cortex-M4 mps2-an386, LAN9118)
   size           text, rodata, data and bss of every example firmware (release), the netconsole
                  stack's and core::fmt's share, the LAN9118 budget (needs llvm-tools)
-  bench          run the criterion benchmarks (benches/)";
+  bench          run the criterion benchmarks (benches/)
+  bench listen [--quick] [--listener PATH]
+                 netconsole listen on loopback: datagrams/s, drops, CPU, memory";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,7 +50,10 @@ fn main() -> ExitCode {
         "demo" => demo::run(),
         "qemu" => qemu::main(rest),
         "size" => size::run(),
-        "bench" => test::bench(),
+        "bench" => match rest.split_first() {
+            Some((what, args)) if what == "listen" => bench_listen::run(args),
+            _ => test::bench(),
+        },
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
