@@ -24,7 +24,7 @@ mod panic;
 mod serial;
 mod timer;
 
-pub use app::{run, AppConsole, DriverInfo, BACKLOG};
+pub use app::{run, AppConsole, DriverInfo, BACKLOG, TARGETS};
 pub use clock::{Clock, Delay};
 pub use panic::panic;
 pub use serial::Serial;

@@ -1,11 +1,11 @@
 //! `cargo xtask qemu <example> ...`: builds a bare-metal example, starts `netconsole listen`
 //! on the host, boots the example under QEMU with user networking (the guest's 10.0.2.2 is the
-//! host's 127.0.0.1), and checks that every line the firmware logs arrived on both targets.
+//! host's 127.0.0.1), and checks that every line the firmware logs arrived on every target.
 //!
 //! Every child runs under a deadline and in its own process group, killed with it. The
-//! listener binds two free UDP ports on 127.0.0.1 (6666 and 6667 if they are free), and the
-//! firmware is built with those ports in its option string (`NETCONSOLE_OPTIONS`), so two
-//! runs on one machine do not take each other's datagrams.
+//! listener binds one free UDP port per target on the loopback (6666 and up if they are
+//! free), and the firmware is built with those ports in its option string
+//! (`NETCONSOLE_OPTIONS`), so two runs on one machine do not take each other's datagrams.
 
 mod check;
 mod json;
@@ -21,12 +21,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::process::{self, Outcome};
-use check::{Expectation, Kind, Message};
+use check::{Expectation, Kind, Message, Target};
 
 pub const USAGE: &str =
     "  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
+              [--targets both|basic|mix] [--qemu-arg ARG]...
                  boot examples/qemu-virtio under QEMU, check every line arrived at
-                 `netconsole listen`; --records N: throughput run, records/s at the host";
+                 `netconsole listen`; --records N: throughput run, records/s at the host;
+                 --targets: one basic and one extended target (both, the default), one basic
+                 target, or four (basic, extended, extended with release, basic over IPv6);
+                 --qemu-arg: one more QEMU argument (`--qemu-arg -icount --qemu-arg shift=0`)";
 
 /// A bare-metal example and how QEMU boots it.
 pub struct Example {
@@ -53,6 +57,79 @@ pub type QemuCommand = Box<dyn Fn(&Path, Option<&Path>) -> Command>;
 pub struct RunOptions {
     pub pcap: Option<PathBuf>,
     pub records: Option<u32>,
+    pub targets: TargetSet,
+    /// More QEMU arguments (`-icount shift=0` to count guest instructions, `-trace ...`).
+    pub qemu_args: Vec<String>,
+}
+
+/// The firmware's targets: the sets the throughput anchor (Linux's own netconsole) was
+/// measured with, and the pair every functional run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetSet {
+    /// One basic and one extended target.
+    #[default]
+    Both,
+    /// One basic target.
+    Basic,
+    /// Basic, extended, extended with release, basic over IPv6.
+    Mix,
+}
+
+impl TargetSet {
+    fn parse(s: &str) -> Option<TargetSet> {
+        match s {
+            "both" => Some(TargetSet::Both),
+            "basic" => Some(TargetSet::Basic),
+            "mix" => Some(TargetSet::Mix),
+            _ => None,
+        }
+    }
+
+    pub fn targets(self) -> &'static [Target] {
+        match self {
+            TargetSet::Both => &[Target::BASIC, Target::EXTENDED],
+            TargetSet::Basic => &[Target::BASIC],
+            TargetSet::Mix => {
+                &[Target::BASIC, Target::EXTENDED, Target::EXTENDED_RELEASE, Target::BASIC_IPV6]
+            }
+        }
+    }
+}
+
+/// The guest's and QEMU's user-network host addresses, and the host's own for each family.
+const GUEST_IPV4: &str = "10.0.2.15";
+const HOST_IPV4: &str = "10.0.2.2";
+const GUEST_IPV6: &str = "fec0::15";
+const HOST_IPV6: &str = "fec0::2";
+/// QEMU's user network answers for every host address with this MAC; the firmware does no
+/// IPv6 neighbour discovery, so the IPv6 target is given it.
+const HOST_MAC: &str = "52:55:0a:00:02:02";
+
+/// Where the listener binds for `target` on `port`.
+fn bind_address(target: &Target, port: u16) -> String {
+    if target.ipv6 {
+        format!("[::1]:{port}")
+    } else {
+        format!("127.0.0.1:{port}")
+    }
+}
+
+/// The target's piece of the firmware's option string (Linux's `netconsole=` syntax). Each
+/// target has a local port of its own (6665, 6666, ...): QEMU's user network sends all
+/// datagrams from one guest port through one host socket, and the listener would see two
+/// targets as one sender.
+fn target_option(index: usize, target: &Target, port: u16) -> String {
+    let local = 6665 + index;
+    let flags = match (target.kind, target.release) {
+        (Kind::Basic, _) => "",
+        (Kind::Extended, false) => "+",
+        (Kind::Extended, true) => "+r",
+    };
+    if target.ipv6 {
+        format!("{flags}{local}@{GUEST_IPV6}/,{port}@{HOST_IPV6}/{HOST_MAC}")
+    } else {
+        format!("{flags}{local}@{GUEST_IPV4}/,{port}@{HOST_IPV4}/")
+    }
 }
 
 /// Limits: a build (cold, with crate downloads), the listener's start, QEMU's run.
@@ -92,6 +169,13 @@ fn parse_virtio(args: &[String]) -> Result<(virtio::Arch, bool, RunOptions), Str
                 ))?;
             }
             "--modern" => modern = true,
+            "--targets" => {
+                let v = value("--targets")?;
+                options.targets = TargetSet::parse(&v).ok_or(format!(
+                    "invalid value '{v}' for --targets (expected both, basic or mix)"
+                ))?;
+            }
+            "--qemu-arg" => options.qemu_args.push(value("--qemu-arg")?),
             "--pcap" => options.pcap = Some(PathBuf::from(value("--pcap")?)),
             "--records" => {
                 let v = value("--records")?;
@@ -136,9 +220,10 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
         ));
     }
     let netconsole = crate::demo::netconsole_binary()?;
-    let (basic_port, extended_port) = free_ports()?;
-    let mut listener = Listener::start(&netconsole, basic_port, extended_port)?;
-    let elf = build(example, basic_port, extended_port, options.records)?;
+    let targets = options.targets.targets();
+    let ports = free_ports(targets)?;
+    let mut listener = Listener::start(&netconsole, targets, &ports)?;
+    let elf = build(example, targets, &ports, options.records)?;
     let pcap = options.pcap.as_deref();
     step(&format!(
         "booting {} on {} ({} virtio-mmio){}",
@@ -148,11 +233,17 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
         pcap.map(|p| format!(", capture in {}", p.display())).unwrap_or_default()
     ));
     let limit = QEMU_LIMIT + Duration::from_millis(u64::from(options.records.unwrap_or(0)));
-    let (status, serial) = boot((example.command)(&elf, pcap), limit)?;
+    let mut qemu = (example.command)(&elf, pcap);
+    qemu.args(&options.qemu_args);
+    let (status, serial) = boot(qemu, limit)?;
     let messages = listener.finish();
 
-    let expect =
-        Expectation { driver: example.driver, layout: example.layout, records: options.records };
+    let expect = Expectation {
+        targets,
+        driver: example.driver,
+        layout: example.layout,
+        records: options.records,
+    };
     let report = check::check(&messages, &expect);
     let mut failures = report.missing.clone();
     match status {
@@ -163,7 +254,7 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     for stats in &report.records {
         println!(
             "xtask qemu: records at the host, {} target: {} of {} in {:.3} s = {:.0} records/s",
-            stats.kind.name(),
+            stats.target.name(),
             stats.arrived,
             options.records.unwrap_or(0),
             stats.seconds,
@@ -176,15 +267,17 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     if let Some(pcap) = pcap {
         failures.extend(check_capture(pcap));
     }
-    let received = |k: Kind| messages.iter().filter(|m| m.kind == k).count();
+    let received: Vec<String> = targets
+        .iter()
+        .map(|t| format!("{} {}", messages.iter().filter(|m| t.owns(m)).count(), t.name()))
+        .collect();
     if failures.is_empty() {
         println!(
-            "xtask qemu: ok: {} {} on {}: every line arrived ({} basic, {} extended messages)",
+            "xtask qemu: ok: {} {} on {}: every line arrived ({} messages)",
             example.driver,
             example.layout,
             example.qemu,
-            received(Kind::Basic),
-            received(Kind::Extended)
+            received.join(", ")
         );
         Ok(())
     } else {
@@ -195,27 +288,30 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     }
 }
 
-/// Two UDP ports free on 127.0.0.1: 6666 and 6667 if they are, else the next free pair.
-fn free_ports() -> Result<(u16, u16), String> {
-    let free = |p: u16| UdpSocket::bind(("127.0.0.1", p)).is_ok();
+/// A run of UDP ports free for `targets` (on 127.0.0.1, or ::1 for IPv6 ones), one each:
+/// 6666 and up if they are, else the next free run.
+fn free_ports(targets: &[Target]) -> Result<Vec<u16>, String> {
+    let n = targets.len() as u16;
+    let free = |t: &Target, p: u16| UdpSocket::bind(bind_address(t, p)).is_ok();
     (6666..6766)
-        .step_by(2)
-        .find(|&p| free(p) && free(p + 1))
-        .map(|p| (p, p + 1))
-        .ok_or_else(|| "no free pair of UDP ports in 6666..6766 on 127.0.0.1".into())
+        .step_by(usize::from(n))
+        .find(|&p| targets.iter().zip(p..).all(|(t, port)| free(t, port)))
+        .map(|p| (p..p + n).collect())
+        .ok_or_else(|| format!("no run of {n} free UDP ports in 6666..6766 on the loopback"))
 }
 
 /// Builds the example with the listener's ports in its option string; returns the ELF.
 fn build(
     example: &Example,
-    basic: u16,
-    extended: u16,
+    targets: &[Target],
+    ports: &[u16],
     records: Option<u32>,
 ) -> Result<PathBuf, String> {
     let root = crate::test::root();
     let dir = root.join(example.dir);
-    let options =
-        format!("6665@10.0.2.15/,{basic}@10.0.2.2/;+6665@10.0.2.15/,{extended}@10.0.2.2/");
+    let options: Vec<String> =
+        targets.iter().zip(ports).enumerate().map(|(i, (t, &p))| target_option(i, t, p)).collect();
+    let options = options.join(";");
     step(&format!("building {} for {} (netconsole={options})", example.name, example.target));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -282,18 +378,17 @@ struct Listener {
 }
 
 impl Listener {
-    fn start(netconsole: &Path, basic: u16, extended: u16) -> Result<Listener, String> {
-        step(&format!(
-            "netconsole listen on 127.0.0.1:{basic} (basic), 127.0.0.1:{extended} (extended)"
-        ));
+    fn start(netconsole: &Path, targets: &[Target], ports: &[u16]) -> Result<Listener, String> {
+        let binds: Vec<(String, String)> =
+            targets.iter().zip(ports).map(|(t, &port)| (bind_address(t, port), t.name())).collect();
+        let named: Vec<String> = binds.iter().map(|(at, name)| format!("{at} ({name})")).collect();
+        step(&format!("netconsole listen on {}", named.join(", ")));
         let mut cmd = Command::new(netconsole);
-        cmd.args(["listen", "--format", "json"])
-            .args(["--bind", &format!("127.0.0.1:{basic}")])
-            .args(["--bind", &format!("127.0.0.1:{extended}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        cmd.args(["listen", "--format", "json"]);
+        for (at, _) in &binds {
+            cmd.args(["--bind", at]);
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
         let mut child = cmd.spawn().map_err(|e| format!("cannot start netconsole listen: {e}"))?;
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped");
@@ -367,7 +462,9 @@ fn parse(line: &str, at: Instant) -> Option<Message> {
     };
     let Value::Str(text) = object.get("text")? else { return None };
     let complete = !matches!(object.get("complete"), Some(Value::Bool(false)));
-    Some(Message { kind, text: text.clone(), complete, at })
+    let release = matches!(object.get("release"), Some(Value::Str(_)));
+    let ipv6 = matches!(object.get("src"), Some(Value::Str(s)) if s.starts_with('['));
+    Some(Message { kind, text: text.clone(), complete, release, ipv6, at })
 }
 
 /// With tshark: every UDP datagram in the capture has good IPv4 and UDP checksums.
