@@ -16,7 +16,9 @@ use std::net::UdpSocket;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -400,10 +402,18 @@ fn boot(mut cmd: Command, limit: Duration) -> Result<(Option<ExitStatus>, Vec<St
     Ok((status, lines))
 }
 
-/// `netconsole listen` on two ports, its JSON lines read as they come.
+/// `netconsole listen` on one port per target, its JSON lines read as they come.
+///
+/// The listener writes to a file, which the xtask reads as it grows: a pipe would stop the
+/// listener whenever the xtask is slow to read (a few tens of milliseconds off the CPU on a
+/// busy machine), and at tens of thousands of datagrams a second the listener's socket
+/// buffer then overflows and records are lost that the firmware sent.
 struct Listener {
     child: Child,
     lines: Receiver<(String, Instant)>,
+    output: PathBuf,
+    stopped: Arc<AtomicBool>,
+    reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Listener {
@@ -432,17 +442,21 @@ impl Listener {
         for (at, _) in &binds {
             cmd.args(["--bind", at]);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        let output = std::env::temp_dir().join(format!(
+            "xtask-qemu-listen-{}-{}.jsonl",
+            std::process::id(),
+            ports[0]
+        ));
+        let file = std::fs::File::create(&output)
+            .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+        cmd.stdin(Stdio::null()).stdout(file).stderr(Stdio::piped()).process_group(0);
         let mut child = cmd.spawn().map_err(|e| format!("cannot start netconsole listen: {e}"))?;
         let (tx, lines) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped");
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send((line, Instant::now())).is_err() {
-                    break;
-                }
-            }
-        });
+        let stopped = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let (output, stopped) = (output.clone(), Arc::clone(&stopped));
+            thread::spawn(move || follow(&output, &stopped, &tx))
+        };
         let (ready_tx, ready) = mpsc::channel();
         let stderr = child.stderr.take().expect("piped");
         thread::spawn(move || {
@@ -454,7 +468,7 @@ impl Listener {
                 }
             }
         });
-        let mut listener = Listener { child, lines };
+        let mut listener = Listener { child, lines, output, stopped, reader: Some(reader) };
         if ready.recv_timeout(LISTEN_START_LIMIT).is_err() {
             listener.stop();
             return Err(format!("netconsole listen did not bind within {LISTEN_START_LIMIT:?}"));
@@ -474,6 +488,9 @@ impl Listener {
             }
         }
         self.stop();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
         while let Ok((line, at)) = self.lines.try_recv() {
             messages.extend(parse(&line, at));
         }
@@ -484,6 +501,7 @@ impl Listener {
         process::kill_group(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.stopped.store(true, Ordering::Release);
     }
 }
 
@@ -492,6 +510,43 @@ impl Drop for Listener {
         if matches!(self.child.try_wait(), Ok(None)) {
             self.stop();
         }
+        self.stopped.store(true, Ordering::Release);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let _ = std::fs::remove_file(&self.output);
+    }
+}
+
+/// Reads the lines of `path` as they are written, each with the time it was read, until
+/// `stopped` is set and the end of the file reached.
+fn follow(path: &Path, stopped: &AtomicBool, tx: &mpsc::Sender<(String, Instant)>) {
+    let Ok(mut file) = std::fs::File::open(path) else { return };
+    let mut pending = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        // Read before deciding: once the writer is gone, a read of 0 bytes is the end.
+        let last = stopped.load(Ordering::Acquire);
+        let n = match std::io::Read::read(&mut file, &mut chunk) {
+            Ok(0) if last => return,
+            Ok(0) => {
+                thread::sleep(Duration::from_millis(1));
+                continue;
+            }
+            Ok(n) => n,
+            Err(_) => return,
+        };
+        let now = Instant::now();
+        pending.extend_from_slice(&chunk[..n]);
+        let mut start = 0;
+        while let Some(len) = pending[start..].iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&pending[start..start + len]).into_owned();
+            start += len + 1;
+            if tx.send((line, now)).is_err() {
+                return;
+            }
+        }
+        pending.drain(..start);
     }
 }
 
