@@ -8,6 +8,7 @@
 //! (`NETCONSOLE_OPTIONS`), so two runs on one machine do not take each other's datagrams.
 
 mod check;
+mod drops;
 mod json;
 mod virtio;
 
@@ -238,6 +239,7 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
         pcap.map(|p| format!(", capture in {}", p.display())).unwrap_or_default()
     ));
     let limit = QEMU_LIMIT + Duration::from_millis(u64::from(options.records.unwrap_or(0)));
+    let drops_before = drops::rcvbuf_errors();
     let mut qemu = (example.command)(&elf, pcap);
     qemu.args(&options.qemu_args);
     let (status, serial) = boot(qemu, limit)?;
@@ -266,8 +268,15 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
             stats.per_second()
         );
     }
-    if let Some(line) = serial.iter().find(|l| l.contains("throughput:")) {
+    for line in serial.iter().filter(|l| l.contains("throughput:")) {
         println!("xtask qemu: firmware says: {}", line.trim());
+    }
+    let dropped = drops::rcvbuf_errors().zip(drops_before).map(|(a, b)| a.saturating_sub(b));
+    if let Some(n @ 1..) = dropped.filter(|_| !report.missing.is_empty()) {
+        println!(
+            "xtask qemu: the host dropped {n} UDP datagrams for a full socket receive buffer \
+             during the run (RcvbufErrors, machine-wide): lost by the listener, not the firmware"
+        );
     }
     if let Some(pcap) = pcap {
         failures.extend(check_capture(pcap));
