@@ -186,27 +186,41 @@ fn check_target(
         missing(format!("{incomplete} messages arrived with bytes missing"));
     }
     if let Some(count) = expect.records {
-        let mut seen = HashSet::new();
-        let (mut first, mut last) = (None::<Instant>, None::<Instant>);
-        for m in messages {
-            let Some(n) = m.text.strip_prefix("record ").and_then(|n| n.parse::<u32>().ok()) else {
-                continue;
-            };
-            if (1..=count).contains(&n) && seen.insert(n) {
-                first = first.or(Some(m.at));
-                last = Some(m.at);
-            }
-        }
-        let seconds = match (first, last) {
-            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
-            _ => 0.0,
-        };
-        let lost: Vec<u32> = (1..=count).filter(|n| !seen.contains(n)).collect();
-        if !lost.is_empty() {
-            report.missing.push(format!("{name} target: records {}", list(&lost)));
-        }
-        report.records.push(RecordStats { target, arrived: seen.len() as u32, seconds });
+        let numbered = messages.iter().filter_map(|m| Some((record_number(&m.text)?, m.at)));
+        let (stats, lost) = records(target, count, numbered);
+        report.missing.extend(lost);
+        report.records.push(stats);
     }
+}
+
+/// The number of a throughput record's text (`record 12345`).
+pub fn record_number(text: &str) -> Option<u32> {
+    text.strip_prefix("record ")?.parse().ok()
+}
+
+/// What arrived of the `count` records of a throughput run at `target`, from the record
+/// numbers and when each was read; and the line naming the lost ones, if any were.
+pub fn records(
+    target: Target,
+    count: u32,
+    numbered: impl Iterator<Item = (u32, Instant)>,
+) -> (RecordStats, Option<String>) {
+    let mut seen = HashSet::new();
+    let (mut first, mut last) = (None::<Instant>, None::<Instant>);
+    for (n, at) in numbered {
+        if (1..=count).contains(&n) && seen.insert(n) {
+            first = first.or(Some(at));
+            last = Some(at);
+        }
+    }
+    let seconds = match (first, last) {
+        (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
+        _ => 0.0,
+    };
+    let lost: Vec<u32> = (1..=count).filter(|n| !seen.contains(n)).collect();
+    let missing =
+        (!lost.is_empty()).then(|| format!("{} target: records {}", target.name(), list(&lost)));
+    (RecordStats { target, arrived: seen.len() as u32, seconds }, missing)
 }
 
 /// Whether consecutive messages, joined, make `line` (a receiver that prints basic chunks as

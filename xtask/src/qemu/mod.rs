@@ -10,6 +10,7 @@
 mod check;
 mod drops;
 mod json;
+mod sink;
 mod virtio;
 
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -28,11 +29,13 @@ use check::{Expectation, Kind, Message, Target};
 
 pub const USAGE: &str =
     "  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
-              [--targets both|basic|mix] [--qemu-arg ARG]...
+              [--targets both|basic|mix] [--sink listen|plain] [--qemu-arg ARG]...
                  boot examples/qemu-virtio under QEMU, check every line arrived at
                  `netconsole listen`; --records N: throughput run, records/s at the host;
                  --targets: one basic and one extended target (both, the default), one basic
                  target, or four (basic, extended, extended with release, basic over IPv6);
+                 --sink plain: the xtask's own UDP sockets instead of `netconsole listen`,
+                 records checked only (with --records);
                  --qemu-arg: one more QEMU argument (`--qemu-arg -icount --qemu-arg shift=0`)";
 
 /// A bare-metal example and how QEMU boots it.
@@ -55,6 +58,23 @@ pub struct Example {
 /// Makes the QEMU command for an ELF file and an optional capture file.
 pub type QemuCommand = Box<dyn Fn(&Path, Option<&Path>) -> Command>;
 
+/// What receives the firmware's datagrams on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostSide {
+    /// `netconsole listen`: every line checked.
+    #[default]
+    Listen,
+    /// The xtask's own UDP sockets, read in batches by one thread: only the records of a
+    /// throughput run are checked. It shows what the host's receiver costs the run.
+    Plain,
+}
+
+/// The host side of one run.
+enum Host {
+    Listen(Listener),
+    Plain(sink::Sink),
+}
+
 /// What a run asks for beyond the example.
 #[derive(Default)]
 pub struct RunOptions {
@@ -63,6 +83,8 @@ pub struct RunOptions {
     pub targets: TargetSet,
     /// More QEMU arguments (`-icount shift=0` to count guest instructions, `-trace ...`).
     pub qemu_args: Vec<String>,
+    /// What receives the datagrams.
+    pub sink: HostSide,
 }
 
 /// The firmware's targets: the sets the throughput anchor (Linux's own netconsole) was
@@ -179,6 +201,18 @@ fn parse_virtio(args: &[String]) -> Result<(virtio::Arch, bool, RunOptions), Str
                 ))?;
             }
             "--qemu-arg" => options.qemu_args.push(value("--qemu-arg")?),
+            "--sink" => {
+                let v = value("--sink")?;
+                options.sink = match v.as_str() {
+                    "listen" => HostSide::Listen,
+                    "plain" => HostSide::Plain,
+                    _ => {
+                        return Err(format!(
+                            "invalid value '{v}' for --sink (expected listen or plain)"
+                        ))
+                    }
+                };
+            }
             "--pcap" => options.pcap = Some(PathBuf::from(value("--pcap")?)),
             "--records" => {
                 let v = value("--records")?;
@@ -222,13 +256,26 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
             example.qemu
         ));
     }
-    let netconsole = match options.records {
-        Some(_) => release_netconsole()?,
-        None => crate::demo::netconsole_binary()?,
-    };
     let targets = options.targets.targets();
     let ports = free_ports(targets)?;
-    let mut listener = Listener::start(&netconsole, targets, &ports, options.records.is_some())?;
+    let mut host = match (options.sink, options.records) {
+        (HostSide::Plain, Some(_)) => {
+            let binds: Vec<String> =
+                targets.iter().zip(&ports).map(|(t, &p)| bind_address(t, p)).collect();
+            step(&format!("plain UDP sink on {} (records only)", binds.join(", ")));
+            Host::Plain(sink::Sink::start(targets, &binds)?)
+        }
+        (HostSide::Plain, None) => {
+            return Err("--sink plain checks only the records of a --records run".into())
+        }
+        (HostSide::Listen, records) => {
+            let netconsole = match records {
+                Some(_) => release_netconsole()?,
+                None => crate::demo::netconsole_binary()?,
+            };
+            Host::Listen(Listener::start(&netconsole, targets, &ports, records.is_some())?)
+        }
+    };
     let elf = build(example, targets, &ports, options.records)?;
     let pcap = options.pcap.as_deref();
     step(&format!(
@@ -243,15 +290,35 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     let mut qemu = (example.command)(&elf, pcap);
     qemu.args(&options.qemu_args);
     let (status, serial) = boot(qemu, limit)?;
-    let messages = listener.finish();
-
     let expect = Expectation {
         targets,
         driver: example.driver,
         layout: example.layout,
         records: options.records,
     };
-    let report = check::check(&messages, &expect);
+    let (report, received) = match host {
+        Host::Listen(ref mut listener) => {
+            let messages = listener.finish();
+            let received: Vec<String> = targets
+                .iter()
+                .map(|t| format!("{} {}", messages.iter().filter(|m| t.owns(m)).count(), t.name()))
+                .collect();
+            (check::check(&messages, &expect), received)
+        }
+        Host::Plain(sink) => {
+            let arrivals = sink.finish(QUIET, QUIET_LIMIT);
+            let mut report = check::Report { missing: Vec::new(), records: Vec::new() };
+            let mut received = Vec::new();
+            for (target, numbered) in targets.iter().zip(arrivals) {
+                received.push(format!("{} {}", numbered.len(), target.name()));
+                let count = options.records.unwrap_or(0);
+                let (stats, lost) = check::records(*target, count, numbered.into_iter());
+                report.missing.extend(lost);
+                report.records.push(stats);
+            }
+            (report, received)
+        }
+    };
     let mut failures = report.missing.clone();
     match status {
         Some(s) if s.success() => {}
@@ -281,10 +348,6 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     if let Some(pcap) = pcap {
         failures.extend(check_capture(pcap));
     }
-    let received: Vec<String> = targets
-        .iter()
-        .map(|t| format!("{} {}", messages.iter().filter(|m| t.owns(m)).count(), t.name()))
-        .collect();
     if failures.is_empty() {
         println!(
             "xtask qemu: ok: {} {} on {}: every line arrived ({} messages)",
