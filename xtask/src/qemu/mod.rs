@@ -257,23 +257,37 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
         ));
     }
     let targets = options.targets.targets();
-    let ports = free_ports(targets)?;
-    let mut host = match (options.sink, options.records) {
-        (HostSide::Plain, Some(_)) => {
-            let binds: Vec<String> =
-                targets.iter().zip(&ports).map(|(t, &p)| bind_address(t, p)).collect();
-            step(&format!("plain UDP sink on {} (records only)", binds.join(", ")));
-            Host::Plain(sink::Sink::start(targets, &binds)?)
-        }
+    let netconsole = match (options.sink, options.records) {
+        (HostSide::Plain, Some(_)) => None,
         (HostSide::Plain, None) => {
             return Err("--sink plain checks only the records of a --records run".into())
         }
-        (HostSide::Listen, records) => {
-            let netconsole = match records {
-                Some(_) => release_netconsole()?,
-                None => crate::demo::netconsole_binary()?,
-            };
-            Host::Listen(Listener::start(&netconsole, targets, &ports, records.is_some())?)
+        (HostSide::Listen, Some(_)) => Some(release_netconsole()?),
+        (HostSide::Listen, None) => Some(crate::demo::netconsole_binary()?),
+    };
+    // Another program may bind a port between the check that it is free and the bind.
+    let mut tries = 0;
+    let (ports, mut host) = loop {
+        let ports = free_ports(targets)?;
+        let started = match &netconsole {
+            None => {
+                let binds: Vec<String> =
+                    targets.iter().zip(&ports).map(|(t, &p)| bind_address(t, p)).collect();
+                step(&format!("plain UDP sink on {} (records only)", binds.join(", ")));
+                sink::Sink::start(targets, &binds).map(Host::Plain)
+            }
+            Some(netconsole) => {
+                Listener::start(netconsole, targets, &ports, options.records.is_some())
+                    .map(Host::Listen)
+            }
+        };
+        match started {
+            Ok(host) => break (ports, host),
+            Err(e) if tries < 3 && e.contains("cannot bind") => {
+                tries += 1;
+                step(&format!("{e}; trying other ports"));
+            }
+            Err(e) => return Err(e),
         }
     };
     let elf = build(example, targets, &ports, options.records)?;
@@ -350,10 +364,11 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     }
     if failures.is_empty() {
         println!(
-            "xtask qemu: ok: {} {} on {}: every line arrived ({} messages)",
+            "xtask qemu: ok: {} {} on {}: every {} arrived ({} messages)",
             example.driver,
             example.layout,
             example.qemu,
+            if netconsole.is_some() { "line" } else { "record" },
             received.join(", ")
         );
         Ok(())
@@ -534,18 +549,26 @@ impl Listener {
         thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.starts_with("listening on") {
-                    let _ = ready_tx.send(());
+                    let _ = ready_tx.send(Ok(()));
+                } else if line.contains("cannot bind") {
+                    let _ = ready_tx.send(Err(line));
                 } else {
                     eprintln!("  listen | {line}");
                 }
             }
         });
         let mut listener = Listener { child, lines, output, stopped, reader: Some(reader) };
-        if ready.recv_timeout(LISTEN_START_LIMIT).is_err() {
-            listener.stop();
-            return Err(format!("netconsole listen did not bind within {LISTEN_START_LIMIT:?}"));
+        match ready.recv_timeout(LISTEN_START_LIMIT) {
+            Ok(Ok(())) => Ok(listener),
+            Ok(Err(line)) => {
+                listener.stop();
+                Err(line)
+            }
+            Err(_) => {
+                listener.stop();
+                Err(format!("netconsole listen did not bind within {LISTEN_START_LIMIT:?}"))
+            }
         }
-        Ok(listener)
     }
 
     /// Waits until no datagram came for a while (bounded), stops the listener and returns
