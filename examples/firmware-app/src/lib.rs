@@ -25,7 +25,7 @@ mod serial;
 mod text;
 mod timer;
 
-pub use app::{run, AppConsole, DriverInfo, BACKLOG};
+pub use app::{run, AppConsole, DriverInfo, BACKLOG, TARGETS};
 pub use clock::{Clock, Delay};
 pub use panic::panic;
 pub use serial::Serial;

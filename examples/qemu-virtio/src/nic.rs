@@ -6,7 +6,7 @@ use firmware_app::DriverInfo;
 use netpoll_drivers::virtio::{Layout, MmioRegisters, NetMemory, ProbeError, VirtioNet};
 
 /// TX ring entries: a deep ring lets the throughput run keep the device busy.
-const TX: usize = 32;
+const TX: usize = 128;
 /// RX ring entries: ARP replies and whatever else the user network sends.
 const RX: usize = 16;
 

@@ -22,7 +22,6 @@ const UART_LSR: usize = 5;
 const UART_LSR_THRE: u8 = 1 << 5;
 const SIFIVE_TEST: usize = 0x10_0000;
 const CLINT_MTIMECMP: usize = 0x0200_4000;
-const CLINT_MTIME: usize = 0x0200_bff8;
 /// `mtime` ticks per microsecond on `virt` (10 MHz).
 const TICKS_PER_US: u64 = 10;
 
@@ -32,10 +31,12 @@ static PERIOD: AtomicU32 = AtomicU32::new(0);
 /// This board.
 pub struct Board;
 
+/// The machine timer's count, through the `time` CSR (`rdtime`) rather than the CLINT's
+/// `mtime` register: the same counter, but an MMIO read of `mtime` makes QEMU take its global
+/// lock, which the main loop needs to move the virtio-net frames out; a retry wait spinning
+/// on `mtime` would slow the very device it waits for.
 fn mtime() -> u64 {
-    // SAFETY: the CLINT's `mtime` register on QEMU `virt`: device memory, always mapped in
-    // machine mode, read-only here.
-    unsafe { (CLINT_MTIME as *const u64).read_volatile() }
+    riscv::register::time::read64()
 }
 
 fn set_mtimecmp(value: u64) {

@@ -3,7 +3,8 @@
 //! TX: slot `i` is descriptor `i` and packet buffer `i`, for good. A free slot is built in
 //! place (`virtio_net_hdr` zeroed, then the frame), published in the available ring, and the
 //! device notified unless it said it does not need to be. The device may finish slots in any
-//! order; [`VirtioNet::reclaim_tx`] takes what the used ring reports back onto the free list.
+//! order; [`VirtioNet::reclaim_tx`] takes what the used ring reports back onto the free list,
+//! and a send that finds no free slot does so itself before it answers `Busy`.
 //!
 //! RX: every buffer is given to the device at start-up; [`VirtioNet::receive`] hands the
 //! frames of at most `budget` used entries to the caller, oldest first, and gives each buffer
@@ -391,6 +392,12 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
         }
         if !self.link {
             return Err(XmitError::LinkDown);
+        }
+        if self.free_len == 0 {
+            // The device may have finished slots since the caller last reclaimed: take them
+            // back now (one pass, bounded) rather than answer `Busy` and have the caller wait
+            // out a retry delay for a slot that is free already.
+            self.reclaim_tx();
         }
         if self.free_len == 0 {
             return Err(XmitError::Busy);
