@@ -1,0 +1,33 @@
+//! Sends one kind of console message a given number of times, for instruction counts and
+//! profiles under callgrind (see `frame_insns.rs` for the two-run subtraction):
+//!
+//! ```text
+//! cargo build --release -p netpoll-benches --example console_insns
+//! valgrind --tool=callgrind target/release/examples/console_insns extended 8000 1001
+//! ```
+//!
+//! Kinds: `basic` (`Netconsole::write`) and `extended` (`Netconsole::log` to an extended target
+//! with userdata and sysdata). Prints the frames per message.
+
+use core::hint::black_box;
+use netpoll_benches::console::{console, frames, text};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(kind), Some(len), Some(runs)) = (args.get(1), args.get(2), args.get(3)) else {
+        eprintln!("usage: console_insns basic|extended TEXT_LEN RUNS");
+        std::process::exit(2);
+    };
+    let extended = kind == "extended";
+    let text = text(len.parse().expect("text length"));
+    let runs: u64 = runs.parse().expect("runs");
+    let console = console(extended);
+    for _ in 0..runs {
+        if extended {
+            console.log(6, black_box(&text));
+        } else {
+            console.write(black_box(&text));
+        }
+    }
+    eprintln!("{} frames per message", frames(&console) / runs.max(1));
+}
