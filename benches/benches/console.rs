@@ -8,21 +8,24 @@
 
 use core::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use netpoll_benches::console::{console, frames, text};
+use netpoll_benches::console::{console, escape_heavy_text, frames, text};
 use netpoll_core::wire::{MacAddr, UdpFrame};
 
-/// Messages of one kind: basic `write`s or extended records, and their text lengths.
-const CASES: [(&str, bool, usize); 4] = [
-    ("basic write", false, 100),
-    ("basic write", false, 1000),
-    ("extended record", true, 1000),
-    ("extended record", true, 8000),
+/// Messages of one kind: basic `write`s or extended records, their text lengths, and whether
+/// the text has bytes to escape (two per 80).
+const CASES: [(&str, bool, usize, bool); 6] = [
+    ("basic write", false, 100, false),
+    ("basic write", false, 1000, false),
+    ("extended record", true, 1000, false),
+    ("extended record", true, 8000, false),
+    ("extended record, escapes", true, 1000, true),
+    ("extended record, escapes", true, 8000, true),
 ];
 
 fn write(c: &mut Criterion) {
     let mut group = c.benchmark_group("console");
-    for (kind, extended, len) in CASES {
-        let text = text(len);
+    for (kind, extended, len, escapes) in CASES {
+        let text = if escapes { escape_heavy_text(len) } else { text(len) };
         let console = console(extended);
         // The frames and payload bytes one message makes, counted from the NIC and the
         // target's counters.

@@ -6,20 +6,22 @@
 //! valgrind --tool=callgrind target/release/examples/console_insns extended 8000 1001
 //! ```
 //!
-//! Kinds: `basic` (`Netconsole::write`) and `extended` (`Netconsole::log` to an extended target
-//! with userdata and sysdata). Prints the frames per message.
+//! Kinds: `basic` (`Netconsole::write`), `extended` (`Netconsole::log` to an extended target
+//! with userdata and sysdata) and `escapes` (the same with two bytes to escape per 80). Prints the
+//! frames per message.
 
 use core::hint::black_box;
-use netpoll_benches::console::{console, frames, text};
+use netpoll_benches::console::{console, escape_heavy_text, frames, text};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(kind), Some(len), Some(runs)) = (args.get(1), args.get(2), args.get(3)) else {
-        eprintln!("usage: console_insns basic|extended TEXT_LEN RUNS");
+        eprintln!("usage: console_insns basic|extended|escapes TEXT_LEN RUNS");
         std::process::exit(2);
     };
-    let extended = kind == "extended";
-    let text = text(len.parse().expect("text length"));
+    let extended = kind != "basic";
+    let len = len.parse().expect("text length");
+    let text = if kind == "escapes" { escape_heavy_text(len) } else { text(len) };
     let runs: u64 = runs.parse().expect("runs");
     let console = console(extended);
     for _ in 0..runs {
