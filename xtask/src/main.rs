@@ -3,7 +3,9 @@
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
 //! - `cargo xtask bench`: the criterion benchmarks.
+//! - `cargo xtask bench host`: `netconsole send --via packet` against a `UdpSocket` loop.
 
+mod bench_host;
 mod demo;
 mod process;
 mod test;
@@ -16,7 +18,9 @@ const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo |
     --require-all  a step whose prerequisite is missing fails instead of being skipped (CI)
     --quick        skip the fuzz smoke runs and end-to-end tests
   demo           send a log through a real network stack and show what arrived
-  bench          run the criterion benchmarks (benches/)";
+  bench          run the criterion benchmarks (benches/)
+  bench host [--messages N] [--size BYTES] [--rounds N]
+                 messages/s of `netconsole send --via packet` and of a UdpSocket loop (root)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,7 +37,10 @@ fn main() -> ExitCode {
             }
         },
         "demo" => demo::run(),
-        "bench" => test::bench(),
+        "bench" => match rest.split_first() {
+            Some((sub, args)) if sub == "host" => bench_host::run(args),
+            _ => test::bench(),
+        },
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
