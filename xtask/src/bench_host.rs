@@ -75,10 +75,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let ns = Netns::create()?;
     let peer_mac = ns.recv_mac()?;
     let me = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
-    let target = format!(
-        "{SOURCE_PORT}@{SOURCE_IP}/{},{TARGET_PORT}@{TARGET_IP}/{peer_mac}",
-        ns.send_if
-    );
+    let target =
+        format!("{SOURCE_PORT}@{SOURCE_IP}/{},{TARGET_PORT}@{TARGET_IP}/{peer_mac}", ns.send_if);
     println!(
         "bench host: {} messages of {} bytes (+ newline), one basic target, veth {} -> {}, best \
          of {} rounds",
@@ -117,7 +115,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// Runs `cmd` with `input` on stdin: its wall time, start to exit, and the CPU time it used, in
 /// seconds.
 fn timed(cmd: &mut Command, input: &Path) -> Result<(f64, f64), String> {
-    let stdin = fs::File::open(input).map_err(|e| format!("cannot open {}: {e}", input.display()))?;
+    let stdin =
+        fs::File::open(input).map_err(|e| format!("cannot open {}: {e}", input.display()))?;
     cmd.stdin(stdin).stdout(Stdio::null());
     let cpu_before = children_cpu()?;
     let start = Instant::now();
@@ -134,7 +133,8 @@ fn timed(cmd: &mut Command, input: &Path) -> Result<(f64, f64), String> {
 /// User + system CPU seconds of this process's waited-for children so far (`cutime` and
 /// `cstime` of /proc/self/stat, in clock ticks).
 fn children_cpu() -> Result<f64, String> {
-    let stat = fs::read_to_string("/proc/self/stat").map_err(|e| format!("/proc/self/stat: {e}"))?;
+    let stat =
+        fs::read_to_string("/proc/self/stat").map_err(|e| format!("/proc/self/stat: {e}"))?;
     // Fields after the parenthesised command name, which may hold spaces: state is field 3,
     // cutime 16 and cstime 17.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
