@@ -8,7 +8,7 @@
 //!
 //! Kinds: `basic` (`Netconsole::write`), `extended` (`Netconsole::log` to an extended target
 //! with userdata and sysdata) and `escapes` (the same with two bytes to escape per 80). Prints the
-//! frames per message.
+//! frames per message and the wall time per message (meaningful without callgrind only).
 
 use core::hint::black_box;
 use netpoll_benches::console::{console, escape_heavy_text, frames, text};
@@ -24,6 +24,7 @@ fn main() {
     let text = if kind == "escapes" { escape_heavy_text(len) } else { text(len) };
     let runs: u64 = runs.parse().expect("runs");
     let console = console(extended);
+    let start = std::time::Instant::now();
     for _ in 0..runs {
         if extended {
             console.log(6, black_box(&text));
@@ -31,5 +32,7 @@ fn main() {
             console.write(black_box(&text));
         }
     }
-    eprintln!("{} frames per message", frames(&console) / runs.max(1));
+    let ns = start.elapsed().as_nanos() as f64 / runs.max(1) as f64;
+    let frames = frames(&console) / runs.max(1);
+    eprintln!("{frames} frames per message, {ns:.0} ns per message");
 }
