@@ -6,7 +6,7 @@
 //! what it costs per frame is a zero-filled slot and a counter, not a frame copied into a log.
 
 use netconsole::{Netconsole, Sysdata, SystemInfo, Target};
-use netpoll_core::{Endpoint, MacAddr, Netpoll, ResolvePolicy};
+use netpoll_core::{Endpoint, MacAddr, NicEngine, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 /// A NIC that records one frame and counts the rest.
@@ -38,7 +38,7 @@ pub type Console = Netconsole<Nic, netpoll_core::NoDelay, BenchSystem>;
 /// sysdata line and the release prefix.
 pub fn console(extended: bool) -> Console {
     let console = Netconsole::new(BenchSystem);
-    assert!(console.attach(Netpoll::new(Nic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
+    assert!(console.attach(NicEngine::new(Nic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(MacAddr([0x02, 0, 0, 0, 0, 2]));
     let mut target = Target::new(endpoint);

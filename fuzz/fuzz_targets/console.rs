@@ -1,13 +1,13 @@
 //! The console sink driven by arbitrary operations against the simulated NIC: writes of any
 //! bytes, records with dictionaries, userdata and sysdata changes, ring faults, link flaps,
-//! flushes. Nothing may panic, every datagram must be a valid frame of at most 1000 bytes of
+//! flushes, targets disabled and enabled again, removed and added again. Nothing may panic, every datagram must be a valid frame of at most 1000 bytes of
 //! payload, and once the NIC is healed a flush must empty the backlog.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use netconsole::{ExtendedRecord, Netconsole, Sysdata, SystemInfo, Target};
 use netpoll_core::wire::{EtherType, EthernetFrame, Ipv4Packet, Ipv6Packet, UdpPacket};
-use netpoll_core::{Endpoint, MacAddr, Netpoll, NoDelay, ResolvePolicy, RetryPolicy};
+use netpoll_core::{Endpoint, MacAddr, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
 struct Info;
@@ -53,7 +53,7 @@ fn check_frames(console: &Console) {
 
 fuzz_target!(|data: &[u8]| {
     let console = Console::new(Info);
-    let mut np = Netpoll::new(SimNic::new(MacAddr([2, 0, 0, 0, 0, 1])));
+    let mut np = NicEngine::new(SimNic::new(MacAddr([2, 0, 0, 0, 0, 1])));
     np.set_retry_policy(RetryPolicy { tries: 3, wait_us: 0 });
     assert!(console.attach(np).is_ok());
     for (i, (remote, extended)) in
@@ -76,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
         let body = rest.get(1..).unwrap_or(&[]);
         let text = &body[..len.min(body.len())];
         ops = &body[text.len()..];
-        match op % 10 {
+        match op % 12 {
             0 => console.log(op >> 4, text),
             1 => console.write(text),
             2 => {
@@ -112,6 +112,22 @@ fuzz_target!(|data: &[u8]| {
             }
             8 => {
                 let _ = console.with_nic(|np| np.driver_mut().set_link(op & 0x10 == 0));
+            }
+            10 => {
+                // Disable, change the format while disabled, enable again.
+                let t = usize::from(op >> 4) % 3;
+                let _ = console.disable(t);
+                let _ = console.with_target(t, |t| t.extended = op & 0x40 != 0 || t.release);
+                let _ = console.enable(t, ResolvePolicy { polls: 1, wait_us: 0, requests: 1 });
+            }
+            11 => {
+                // Removed mid-message and added again (it gets a slot, maybe another one).
+                if let Ok(target) = console.remove_target(usize::from(op >> 4) % 3) {
+                    if let Ok(t) = console.add_target(target) {
+                        let _ =
+                            console.enable(t, ResolvePolicy { polls: 1, wait_us: 0, requests: 1 });
+                    }
+                }
             }
             _ => {
                 console.poll();

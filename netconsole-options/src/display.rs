@@ -65,6 +65,7 @@ impl fmt::Debug for OptionString {
 }
 
 #[cfg(feature = "defmt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "defmt")))]
 impl defmt::Format for OptionString {
     fn format(&self, f: defmt::Formatter) {
         match self.as_str() {

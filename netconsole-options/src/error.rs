@@ -232,6 +232,7 @@ impl fmt::Debug for ParseError<'_> {
 impl core::error::Error for ParseError<'_> {}
 
 #[cfg(feature = "defmt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "defmt")))]
 impl defmt::Format for ParseError<'_> {
     fn format(&self, f: defmt::Formatter) {
         defmt::write!(

@@ -25,6 +25,8 @@
 //! basic unless it says `+`, and `r` needs `+`), `CONFIG_IPV6` on, and an option string over
 //! 255 bytes refused as the module parameter refuses it.
 #![no_std]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

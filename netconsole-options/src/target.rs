@@ -265,6 +265,7 @@ impl fmt::Debug for DeviceName {
 }
 
 #[cfg(feature = "defmt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "defmt")))]
 impl defmt::Format for DeviceName {
     fn format(&self, f: defmt::Formatter) {
         match self.as_str() {

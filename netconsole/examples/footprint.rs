@@ -5,14 +5,14 @@
 //! and an extended IPv4 target, and `size_of` the console's static state.
 
 use netconsole::{Netconsole, NoSystemInfo, Target};
-use netpoll_core::{Endpoint, MacAddr, Netpoll, NoDelay, ResolvePolicy};
+use netpoll_core::{Endpoint, MacAddr, NicEngine, NoDelay, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Console = Netconsole<SimNic<4, 16>, NoDelay, NoSystemInfo, 4, 4096, [Option<Target<4>>; 1]>;
 
 fn cost(extended: bool, len: usize) -> (usize, usize) {
     let console = Console::new(NoSystemInfo);
-    assert!(console.attach(Netpoll::new(SimNic::new(MacAddr([2, 0, 0, 0, 0, 1])))).is_ok());
+    assert!(console.attach(NicEngine::new(SimNic::new(MacAddr([2, 0, 0, 0, 0, 1])))).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(MacAddr([2, 0, 0, 0, 0, 2]));
     let mut target = Target::new(endpoint);
@@ -54,10 +54,19 @@ impl netpoll_core::NetPoll for NullNic {
     fn mac_address(&self) -> MacAddr {
         MacAddr::ZERO
     }
-    fn link_up(&mut self) -> bool {
+    fn link_up(&self) -> bool {
         true
     }
-    fn poll(&mut self, _rx: &mut dyn FnMut(&[u8])) {}
+    fn refresh_link(&mut self) -> bool {
+        true
+    }
+    fn reclaim_tx(&mut self) {}
+    fn tx_in_flight(&self) -> usize {
+        0
+    }
+    fn receive(&mut self, _budget: usize, _rx: &mut dyn FnMut(&[u8])) -> usize {
+        0
+    }
     fn xmit_with(
         &mut self,
         _len: usize,

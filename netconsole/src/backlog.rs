@@ -1,16 +1,113 @@
 //! The backlog: messages that could not be sent when they were written, kept in order in a
 //! fixed byte buffer until the write that holds the console (or an explicit flush) sends them.
 //!
-//! Each entry is a small header and the message bytes, so a short line costs little. Entries are
-//! removed from the front, which moves the rest down: bounded by the buffer size, and done
-//! inside a short critical section.
+//! Each entry is a small header and the message bytes, so a short line costs little. A message
+//! that met a full TX ring partway also keeps, per target it stopped for, where it stopped (in
+//! bytes of what that target gets) and the extras its cut points depend on (the target's userdata
+//! and sysdata as first sent), so that resuming sends the same datagrams whatever changed since.
+//! Entries are removed from the front, which moves the rest down: bounded by the buffer size, and
+//! done inside a short critical section.
 
 use crate::message::{Kind, Message, OwnedMeta};
 use crate::record::{Caller, ExtendedRecord};
+use crate::userdata::Entry;
 
 /// Bytes of an entry's header: kind, target mask, facility, level, flags, caller, seq,
 /// timestamp, and the lengths of text, subsystem and device.
 const HEADER: usize = 1 + 4 + 1 + 1 + 1 + 4 + 8 + 8 + 2 + 2 + 2;
+/// Bit of the kind byte saying resume records follow the message bytes.
+const HAS_RESUME: u8 = 0x80;
+/// Bytes of a resume record before its extras: target index, offset, extras length.
+const RECORD: usize = 1 + 4 + 2;
+
+/// The extras of a target's extended datagrams: userdata then sysdata.
+#[derive(Clone, Copy)]
+pub(crate) enum Extras<'a> {
+    /// As the target has them now.
+    Live { userdata: &'a [Entry], sysdata: &'a [u8] },
+    /// As they were when the message first went to the target, in one piece.
+    Frozen(&'a [u8]),
+}
+
+impl Extras<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Extras::Live { userdata, sysdata } => {
+                userdata.iter().map(|e| e.rendered().len()).sum::<usize>() + sysdata.len()
+            }
+            Extras::Frozen(bytes) => bytes.len(),
+        }
+    }
+
+    fn write(&self, out: &mut [u8]) {
+        let mut at = 0;
+        let mut put = |part: &[u8]| {
+            out[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        };
+        match self {
+            Extras::Live { userdata, sysdata } => {
+                userdata.iter().for_each(|e| put(e.rendered()));
+                put(sysdata);
+            }
+            Extras::Frozen(bytes) => put(bytes),
+        }
+    }
+}
+
+/// Where one target's copy of a message stopped.
+#[derive(Clone, Copy)]
+pub(crate) struct Resume<'a> {
+    /// The target's slot.
+    pub(crate) index: u8,
+    /// Bytes already sent: of the text for a basic target, of the data stream (the `ncfrag`
+    /// offset) for an extended one.
+    pub(crate) offset: u32,
+    /// The extras the cut points were computed with (empty for a basic target).
+    pub(crate) extras: Extras<'a>,
+}
+
+/// The resume records of a decoded entry.
+#[derive(Clone, Copy)]
+pub(crate) struct Resumes<'a>(&'a [u8]);
+
+impl<'a> Resumes<'a> {
+    /// No records.
+    pub(crate) const NONE: Resumes<'static> = Resumes(&[]);
+
+    /// Every record, in the order they were written.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Resume<'a>> + Clone + 'a {
+        let mut rest = self.0.get(1..).unwrap_or_default();
+        core::iter::from_fn(move || {
+            let (head, tail) = rest.split_at_checked(RECORD)?;
+            let len = usize::from(u16::from_le_bytes([head[5], head[6]]));
+            let (extras, tail) = tail.split_at_checked(len)?;
+            rest = tail;
+            let offset = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
+            Some(Resume { index: head[0], offset, extras: Extras::Frozen(extras) })
+        })
+    }
+
+    /// The record of the target in slot `index`, if its copy stopped partway.
+    pub(crate) fn find(&self, index: usize) -> Option<Resume<'a>> {
+        self.iter().find(|r| usize::from(r.index) == index)
+    }
+}
+
+/// The records of an entry put back at the front: where it stopped now (`stopped`), then the
+/// older records (`carried`) of the other targets still in `mask`. Made on the fly rather than
+/// collected, so that no array of 32 records sits on the stack of an interrupt handler.
+fn records<'r>(
+    stopped: Option<Resume<'r>>,
+    carried: Resumes<'r>,
+    mask: u32,
+) -> impl Iterator<Item = Resume<'r>> + Clone {
+    let stopped_index = stopped.map(|r| r.index);
+    stopped.into_iter().chain(carried.iter().filter(move |r| {
+        Some(r.index) != stopped_index
+            && mask & 1u32.checked_shl(u32::from(r.index)).unwrap_or(0) != 0
+    }))
+}
 
 /// A FIFO of messages in `B` bytes.
 pub(crate) struct Backlog<const B: usize> {
@@ -44,20 +141,42 @@ impl<const B: usize> Backlog<B> {
 
     /// Appends `message` for the targets in `mask`; `false` if it does not fit.
     pub(crate) fn push(&mut self, message: &Message<'_>, mask: u32) -> bool {
-        self.insert(message, mask, false)
+        self.insert(message, mask, false, records(None, Resumes::NONE, 0))
     }
 
     /// Puts `message` in front of every other entry (a message that was being sent when the
-    /// ring filled goes before what was deferred meanwhile); `false` if it does not fit.
-    pub(crate) fn push_front(&mut self, message: &Message<'_>, mask: u32) -> bool {
-        self.insert(message, mask, true)
+    /// ring filled goes before what was deferred meanwhile), for the targets in `mask`, with
+    /// where it stopped now (`stopped`) and the older records (`carried`, from the entry it was
+    /// sent from) of the other targets in `mask`; `false` if it does not fit.
+    pub(crate) fn push_front(
+        &mut self,
+        message: &Message<'_>,
+        mask: u32,
+        stopped: Option<Resume<'_>>,
+        carried: Resumes<'_>,
+    ) -> bool {
+        self.insert(message, mask, true, records(stopped, carried, mask))
     }
 
-    fn insert(&mut self, message: &Message<'_>, mask: u32, front: bool) -> bool {
-        let len = Self::entry_len(message);
-        let Some(header) = encode_header(message, mask) else { return false };
-        if self.bytes.len() + len > B {
+    fn insert<'r>(
+        &mut self,
+        message: &Message<'_>,
+        mask: u32,
+        front: bool,
+        records: impl Iterator<Item = Resume<'r>> + Clone,
+    ) -> bool {
+        let count = records.clone().count();
+        let trailer = match count {
+            0 => 0,
+            _ => 1 + records.clone().map(|r| RECORD + r.extras.len()).sum::<usize>(),
+        };
+        let len = Self::entry_len(message) + trailer;
+        let Some(mut header) = encode_header(message, mask) else { return false };
+        if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
             return false;
+        }
+        if trailer > 0 {
+            header[0] |= HAS_RESUME;
         }
         let (text, subsystem, device) = message.parts();
         let at = if front { 0 } else { self.bytes.len() };
@@ -70,6 +189,21 @@ impl<const B: usize> Backlog<B> {
             self.bytes[w..w + part.len()].copy_from_slice(part);
             w += part.len();
         }
+        if trailer > 0 {
+            // At most 255 records (checked above); each extras fits u16 (userdata and sysdata
+            // are bounded far below it).
+            self.bytes[w] = count as u8;
+            w += 1;
+            for r in records {
+                let extras = r.extras.len();
+                self.bytes[w] = r.index;
+                self.bytes[w + 1..w + 5].copy_from_slice(&r.offset.to_le_bytes());
+                self.bytes[w + 5..w + 7].copy_from_slice(&(extras as u16).to_le_bytes());
+                w += RECORD;
+                r.extras.write(&mut self.bytes[w..w + extras]);
+                w += extras;
+            }
+        }
         self.entries += 1;
         true
     }
@@ -80,13 +214,6 @@ impl<const B: usize> Backlog<B> {
         out.clear();
         out.extend_from_slice(&self.bytes[..len]).ok()?;
         Some(u32::from_le_bytes([self.bytes[1], self.bytes[2], self.bytes[3], self.bytes[4]]))
-    }
-
-    /// Narrows the front entry to the targets in `mask`.
-    pub(crate) fn set_front_mask(&mut self, mask: u32) {
-        if self.entries > 0 {
-            self.bytes[1..5].copy_from_slice(&mask.to_le_bytes());
-        }
     }
 
     /// Takes target `index` out of every entry's mask; entries left with no target go.
@@ -120,7 +247,17 @@ impl<const B: usize> Backlog<B> {
 
     fn entry_len_at(bytes: &[u8], at: usize) -> usize {
         let part = |p: usize| usize::from(u16::from_le_bytes([bytes[at + p], bytes[at + p + 1]]));
-        HEADER + part(28) + part(30) + part(32)
+        let body = HEADER + part(28) + part(30) + part(32);
+        if bytes[at] & HAS_RESUME == 0 {
+            return body;
+        }
+        let mut w = at + body;
+        let count = bytes[w];
+        w += 1;
+        for _ in 0..count {
+            w += RECORD + usize::from(u16::from_le_bytes([bytes[w + 5], bytes[w + 6]]));
+        }
+        w - at
     }
 
     /// Removes the front entry.
@@ -136,9 +273,7 @@ impl<const B: usize> Backlog<B> {
         if self.entries == 0 || self.bytes.len() < HEADER {
             return None;
         }
-        let part =
-            |at: usize| usize::from(u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]));
-        Some(HEADER + part(28) + part(30) + part(32))
+        Some(Self::entry_len_at(&self.bytes, 0))
     }
 }
 
@@ -167,12 +302,15 @@ fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
     Some(h)
 }
 
-/// Reads a message back from an entry copied by [`Backlog::copy_front`].
-pub(crate) fn decode(entry: &[u8]) -> Option<Message<'_>> {
+/// Reads a message back from an entry copied by [`Backlog::copy_front`], with its resume
+/// records.
+pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
     let h = entry.get(..HEADER)?;
     let part = |at: usize| usize::from(u16::from_le_bytes([h[at], h[at + 1]]));
     let (text_len, subsystem_len, device_len) = (part(28), part(30), part(32));
-    let body = entry.get(HEADER..HEADER + text_len + subsystem_len + device_len)?;
+    let end = HEADER + text_len + subsystem_len + device_len;
+    let body = entry.get(HEADER..end)?;
+    let resumes = if h[0] & HAS_RESUME != 0 { Resumes(entry.get(end..)?) } else { Resumes::NONE };
     let (text, rest) = body.split_at(text_len);
     let (subsystem, device) = rest.split_at(subsystem_len);
     let caller_id = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
@@ -185,7 +323,7 @@ pub(crate) fn decode(entry: &[u8]) -> Option<Message<'_>> {
     seq.copy_from_slice(&h[12..20]);
     let mut ts = [0u8; 8];
     ts.copy_from_slice(&h[20..28]);
-    Some(match Kind::from_u8(h[0])? {
+    let message = match Kind::from_u8(h[0] & !HAS_RESUME)? {
         Kind::Basic => Message::Basic(text),
         Kind::Record => Message::Record(ExtendedRecord {
             facility: h[5],
@@ -198,7 +336,8 @@ pub(crate) fn decode(entry: &[u8]) -> Option<Message<'_>> {
             subsystem: (!subsystem.is_empty()).then_some(subsystem),
             device: (!device.is_empty()).then_some(device),
         }),
-    })
+    };
+    Some((message, resumes))
 }
 
 #[cfg(test)]
@@ -216,12 +355,10 @@ mod test {
         assert!(b.push(&Message::Record(record), 0b11));
         let mut scratch: heapless::Vec<u8, 256> = heapless::Vec::new();
         assert_eq!(b.copy_front(&mut scratch), Some(0b01));
-        assert_eq!(decode(&scratch), Some(Message::Basic(b"first")));
+        assert_eq!(decode(&scratch).map(|d| d.0), Some(Message::Basic(b"first")));
         b.pop_front();
         assert_eq!(b.copy_front(&mut scratch), Some(0b11));
-        assert_eq!(decode(&scratch), Some(Message::Record(record)));
-        b.set_front_mask(0b10);
-        assert_eq!(b.copy_front(&mut scratch), Some(0b10));
+        assert_eq!(decode(&scratch).map(|d| d.0), Some(Message::Record(record)));
         b.pop_front();
         assert!(b.is_empty());
         assert_eq!(b.used(), 0);
@@ -233,16 +370,56 @@ mod test {
         let mut b: Backlog<256> = Backlog::new();
         assert!(b.push(&Message::Basic(b"second"), 1));
         assert!(b.push(&Message::Basic(b"third"), 1));
-        assert!(b.push_front(&Message::Basic(b"first"), 2));
+        assert!(b.push_front(&Message::Basic(b"first"), 2, None, Resumes::NONE));
         let mut scratch: heapless::Vec<u8, 256> = heapless::Vec::new();
         let mut order = std::vec::Vec::new();
         while let Some(mask) = b.copy_front(&mut scratch) {
-            let Some(Message::Basic(text)) = decode(&scratch) else { panic!("not basic") };
+            let Some((Message::Basic(text), _)) = decode(&scratch) else { panic!("not basic") };
             order.push((text.to_vec(), mask));
             b.pop_front();
         }
         let want: [(&[u8], u32); 3] = [(b"first", 2), (b"second", 1), (b"third", 1)];
         assert_eq!(order, want.map(|(t, m)| (t.to_vec(), m)));
+    }
+
+    #[test]
+    fn resume_records_round_trip_and_move_with_their_entry() {
+        let mut b: Backlog<512> = Backlog::new();
+        assert!(b.push(&Message::Basic(b"later"), 0b10));
+        let record = ExtendedRecord::new(6, 1, 2, b"stuck");
+        let message = Message::Record(record);
+        // Stopped for slot 0 first, then (resent from the backlog) for slot 3: slot 0's record
+        // is carried, one for slot 5 (no longer in the mask) is not.
+        let first = Resume { index: 0, offset: 1000, extras: Extras::Frozen(b"") };
+        assert!(b.push_front(&message, 0b10_1001, Some(first), Resumes::NONE));
+        let mut copy: heapless::Vec<u8, 512> = heapless::Vec::new();
+        b.copy_front(&mut copy).unwrap();
+        b.pop_front();
+        let (_, carried) = decode(&copy).unwrap();
+        let other = Resume { index: 5, offset: 7, extras: Extras::Frozen(b"") };
+        let mut with_five: heapless::Vec<u8, 512> = heapless::Vec::new();
+        let mut scratch_backlog: Backlog<512> = Backlog::new();
+        assert!(scratch_backlog.push_front(&message, 0b10_0001, Some(other), carried));
+        scratch_backlog.copy_front(&mut with_five).unwrap();
+        let (_, carried) = decode(&with_five).unwrap();
+        assert_eq!(carried.iter().count(), 2);
+        let now = Resume { index: 3, offset: 1970, extras: Extras::Frozen(b" k=v\n msgid=7\n") };
+        assert!(b.push_front(&message, 0b1001, Some(now), carried));
+        let mut scratch: heapless::Vec<u8, 512> = heapless::Vec::new();
+        assert_eq!(b.copy_front(&mut scratch), Some(0b1001));
+        let (message, found) = decode(&scratch).unwrap();
+        assert_eq!(message, Message::Record(record));
+        let r = found.find(3).unwrap();
+        assert_eq!(r.offset, 1970);
+        assert!(matches!(r.extras, Extras::Frozen(b" k=v\n msgid=7\n")));
+        assert_eq!(found.find(0).unwrap().offset, 1000);
+        assert!(found.find(1).is_none());
+        assert!(found.find(5).is_none(), "not carried: slot 5 is out of the mask");
+        b.clear_target(0);
+        b.clear_target(3);
+        assert_eq!(b.entries(), 1, "the entry for no target is gone, its records with it");
+        assert_eq!(b.copy_front(&mut scratch), Some(0b10));
+        assert_eq!(decode(&scratch).map(|d| d.0), Some(Message::Basic(b"later")));
     }
 
     #[test]

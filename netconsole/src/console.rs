@@ -1,138 +1,60 @@
-//! The console: one NIC, several targets, a write path that never deadlocks.
+//! The console: one NIC, several targets, a write path that never waits for another.
 //!
-//! # Re-entry, interrupts, panics
-//!
-//! A write takes the NIC with a try-lock (`spin::Mutex::try_lock`): it never waits. A write that
-//! finds the NIC taken (it came from inside the driver, from an interrupt handler that preempted a
-//! write, from a panic during a write) does not touch the NIC: it appends its message to the
-//! backlog, in a short critical section, and returns. The write that holds the NIC sends the
-//! backlog, in order, before it lets go, and looks again after letting go, so a message added in
-//! that gap is not left behind. A full backlog drops the message and counts it.
-//!
-//! A panic handler never returns, so a panic that strikes while a write holds the console cannot
-//! wait for that write to flush its message: the message stays in the backlog, counted as
-//! *stranded*. It leaves with the next write or [`Netconsole::flush`], if there is one.
-//!
-//! # Interrupt latency
-//!
-//! The console itself only disables interrupts for the backlog's critical sections: a copy of at
-//! most one message (and the move of the backlog's bytes when an entry leaves). The NIC is driven
-//! outside any critical section. Linux sends with interrupts off; firmware that wants the same
-//! (so that no interrupt handler can defer its message) wraps the write in its own critical
-//! section, and then the worst case below is its interrupt latency.
-//!
-//! # Worst-case time of one write
-//!
-//! Every datagram costs at most one [`RetryPolicy`](netpoll_core::RetryPolicy) budget: `tries`
-//! transmit attempts, each followed by a poll and a `wait_us` wait. A write sends the backlog
-//! first and then its own message, so it sends at most `(B + message bytes) / 950 + entries`
-//! datagrams per enabled target, and it stops at the first datagram whose budget runs out (the
-//! rest waits in the backlog). Bound it by choosing `B`, the retry policy and the message size.
-//!
-//! A message stopped partway resumes where it stopped, with the same datagrams (its sysdata,
-//! msgid included, is fixed at its first try, as Linux fixes it in the skb) and before anything
-//! written since, so a receiver sees each datagram once and in order. Unlike Linux, a retried
-//! datagram gets a new IPv4 ID.
-//!
-//! Targets get each message newest first, as Linux walks its target list.
+//! The write path (who sends, in which order, for how long) is in `delivery`, the datagrams of
+//! one message to one target in `framing`, the targets' configuration in `configure`, the link
+//! (carrier, MAC resolution) in `link`, and the state writers share in `state`.
 
-use core::cell::RefCell;
-use core::net::IpAddr;
-
-use critical_section::Mutex as CsMutex;
 use embedded_hal::delay::DelayNs;
-use netpoll_core::wire::Payload;
-use netpoll_core::{NetPoll, Netpoll, NoDelay, ResolvePolicy, SendError};
+use managed::ManagedSlice;
+use netpoll_core::{NetPoll, NicEngine, NoDelay};
 
-use crate::backlog::{self, Backlog};
-use crate::counters::{Counters, TargetCounters};
+use crate::lock::{PanicTakeover, TryLock};
 use crate::message::Message;
 use crate::record::ExtendedRecord;
+use crate::state::Shared;
 use crate::storage::{no_targets, TargetStorage};
-use crate::stream::{for_each_packet, DataStream, MAX_PRINT_CHUNK};
-use crate::sysdata::{self, NoSystemInfo, SystemInfo, MAX_RELEASE_LEN};
-use crate::target::{MacSource, Pending, Target};
-
-/// Why a console operation was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ConsoleError {
-    /// A write holds the console (this was called from inside one, or from an interrupt).
-    Busy,
-    /// No NIC attached.
-    NoNic,
-    /// No room for another target.
-    TooManyTargets,
-    /// No target at this index.
-    NoSuchTarget,
-    /// `release` set without `extended`.
-    ReleaseWithoutExtended,
-}
-
-impl core::fmt::Display for ConsoleError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            ConsoleError::Busy => "console busy (called from inside a write)",
-            ConsoleError::NoNic => "no NIC attached",
-            ConsoleError::TooManyTargets => "no room for another target",
-            ConsoleError::NoSuchTarget => "no such target",
-            ConsoleError::ReleaseWithoutExtended => "Release feature requires extended log message",
-        })
-    }
-}
-
-impl core::error::Error for ConsoleError {}
-
-/// What only the write that holds the NIC touches.
-struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize, TS> {
-    netpoll: Option<Netpoll<D, W>>,
-    targets: TS,
-    /// A backlog entry being sent, copied out so the backlog stays open to nested writes.
-    scratch: heapless::Vec<u8, B>,
-}
-
-/// What every writer may touch, in a short critical section.
-struct Shared<const B: usize> {
-    backlog: Backlog<B>,
-    /// The console's counts; `counters.targets` is kept equal to the sum of the targets' own.
-    counters: Counters,
-    seq: u64,
-}
+use crate::sysdata::{NoSystemInfo, SystemInfo};
+use crate::target::Target;
+use crate::{Counters, TargetCounters};
 
 /// Most targets one console serves: the backlog keeps a 32-bit mask of targets per message.
 pub const MAX_TARGETS: usize = 32;
 
-/// The mask of a message for every target, those added later included (early-boot replay).
-const ALL_TARGETS: u32 = u32::MAX;
+/// The level of console text sent as a record (to a console whose enabled targets are all
+/// extended), as printk gives a line without one: `CONFIG_MESSAGE_LOGLEVEL_DEFAULT`.
+pub const DEFAULT_LEVEL: u8 = 4;
 
-impl<const B: usize> Shared<B> {
-    /// Appends to the backlog, keeping the deferral counters; `false` if there is no room.
-    fn push_backlog(&mut self, message: &Message<'_>, mask: u32, front: bool) -> bool {
-        let kept = if front {
-            self.backlog.push_front(message, mask)
-        } else {
-            self.backlog.push(message, mask)
-        };
-        if kept {
-            self.counters.deferred += 1;
-            self.counters.backlog_high_water =
-                self.counters.backlog_high_water.max(self.backlog.used());
-        }
-        kept
-    }
+/// What only the write that holds the console touches.
+pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize, TS> {
+    pub(crate) nic: Option<NicEngine<D, W>>,
+    pub(crate) targets: TS,
+    /// Occupied slots, newest target first: the order Linux walks its target list in.
+    pub(crate) order: heapless::Vec<u8, MAX_TARGETS>,
+    /// A backlog entry being sent, copied out so the backlog stays open to nested writes.
+    pub(crate) scratch: heapless::Vec<u8, B>,
+    /// How long `enable` waits for carrier, in milliseconds.
+    pub(crate) carrier_timeout_ms: u32,
+    /// Polls since the last ARP request for a target left on broadcast.
+    pub(crate) polls_since_request: u32,
+    /// The slot whose resolution is retried next (round robin).
+    pub(crate) next_resolve: usize,
 }
 
 /// A netconsole: a NIC, targets with up to `U` userdata entries each kept in `TS` (by default
 /// an array of two; see [`TargetStorage`]), and a `B`-byte backlog.
 ///
+/// Six parameters, five of them with defaults; the aliases name the common cases:
+/// [`ConsoleWith`] (the sizes by name), [`SmallConsole`] (one target, no userdata, 1 KiB),
+/// [`LentConsole`] (targets in a slice the firmware lends).
+///
 /// ```
 /// use netconsole::{Netconsole, NoSystemInfo, Target};
-/// use netpoll_core::{Endpoint, MacAddr, Netpoll, ResolvePolicy};
+/// use netpoll_core::{Endpoint, MacAddr, NicEngine, ResolvePolicy};
 /// use netpoll_drivers::sim::SimNic;
 ///
 /// static CONSOLE: Netconsole<SimNic> = Netconsole::new(NoSystemInfo);
 ///
-/// assert!(CONSOLE.attach(Netpoll::new(SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
+/// assert!(CONSOLE.attach(NicEngine::new(SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
 /// let options = netconsole_options::parse_target("+@10.0.0.1/,@10.0.0.2/02:00:00:00:00:02")
 ///     .unwrap()
 ///     .target;
@@ -143,6 +65,83 @@ impl<const B: usize> Shared<B> {
 /// let frame = CONSOLE.with_nic(|nic| nic.driver_mut().pop_sent().unwrap()).unwrap();
 /// assert!(frame[42..].starts_with(b"6,0,0,-;hello\n"));
 /// ```
+///
+/// # Re-entry, interrupts, panics
+///
+/// A write takes the console with a try-lock: it never waits. A write that finds it taken (from
+/// inside the driver, an interrupt handler that preempted a write, a panic during a write)
+/// appends its message to the backlog, in a short critical section, and returns. The write that
+/// holds the console sends the backlog in order, its own message in its place, and what nested
+/// writes added meanwhile, and looks again after letting go: while the NIC takes frames, a write
+/// returns with the backlog empty. A full backlog drops the message and counts it.
+///
+/// A panic handler never returns, so a panic that strikes while a write holds the console
+/// cannot wait for that write: by default the panic message stays in the backlog, counted as
+/// *stranded*. A panic handler that knows the interrupted write never runs again (one core, or
+/// the others stopped) says so with [`PanicTakeover`] and calls [`take_over`](Self::take_over)
+/// first: the message then goes out, and [`flush_for_panic`](Self::flush_for_panic) waits,
+/// bounded, for the NIC to send it before the handler resets the chip.
+///
+/// A fault handler (HardFault, NMI) that logs while the backlog is being changed, which a
+/// single-core critical section does not prevent, is refused and counted (`refused`), never a
+/// panic. Reading counters never waits, never sends and never fails.
+///
+/// # Interrupt latency
+///
+/// The console itself only disables interrupts for its critical sections: a copy of at most one
+/// backlog entry into or out of the backlog (a message and, for one stopped partway, the
+/// userdata and sysdata it was cut with), the move of the backlog's bytes when an entry leaves
+/// (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is driven outside
+/// any critical section. Linux sends with interrupts off; firmware that wants the same (so that
+/// no interrupt handler can defer its message) wraps the write in its own critical section, and
+/// then the worst case below is its interrupt latency.
+///
+/// # Worst-case work of one write
+///
+/// Every datagram costs at most `T` transmit calls (the
+/// [`RetryPolicy`](netpoll_core::RetryPolicy)'s `tries`, with a reclaim and a `wait_us` wait
+/// between them), and the first datagram whose `T` tries all find the ring full ends the write
+/// (the rest waits in the backlog). So one write makes at most
+///
+/// ```text
+/// xmit calls ≤ T × (1 + Σ over the messages it sends, Σ over the enabled targets, D(m, t))
+/// waits      ≤ (T − 1) × the same count, each `wait_us`
+/// ```
+///
+/// where `D(m, t)` is the datagrams of message `m` to target `t`:
+///
+/// - basic target: `⌈(n + 1) / 1000⌉` for `n` bytes of text (raw chunks, and a newline for a
+///   record);
+/// - extended target: `1` if the whole record fits 1000 bytes, else `⌈S / (1000 − P)⌉`, where
+///   the data stream `S ≤ 4·n + 1 + 4·d + 21 + X` (every byte may be escaped to four: text `n`
+///   and dictionary `d` bytes; 21 bytes of `SUBSYSTEM=`/`DEVICE=` keys and newlines; `X` the
+///   target's userdata and sysdata, at most `U × 255 + 134` bytes) and the prefix of each
+///   datagram `P ≤ 65 + 73 + 10 + 2·digits(S)` bytes (release and comma, header,
+///   `,ncfrag=<offset>/<total>;`): `P ≤ 160` while `S` has at most 6 digits.
+///
+/// The messages a write sends are its own (of any length) and backlog entries, in which each
+/// message takes 34 bytes of header plus its text and dictionary (plus, for a message stopped
+/// partway, 8 bytes and its extras per target). The entries one write sends add up to at most
+/// `Q` = the bytes waiting when it began plus `B` (nested writes add to the backlog, not to this
+/// budget), so `Q ≤ 2·B`, at most `Q / 34` messages. Summed over them, per target:
+///
+/// ```text
+/// basic:    ≤ ⌈Q / 34⌉ + ⌈Q / 1000⌉
+/// extended: ≤ ⌈Q · (862 + X) / (34 · 840)⌉ + ⌈4·Q / 840⌉
+/// ```
+///
+/// The bound is the same for [`flush`](Self::flush) and [`poll`](Self::poll), without an own
+/// message. Bound it by choosing `B`, the retry policy and the message size.
+/// `tests/worst_case.rs` drives adversarial input (every byte escaped, a full backlog, a nested
+/// write on every transmit, a ring that takes a datagram only on its last try, then one that
+/// takes none) and checks the transmit calls of one write against this formula.
+///
+/// A message stopped partway resumes where it stopped, with the same datagrams (its sysdata,
+/// msgid included, and its userdata are fixed at its first try, as Linux fixes them in the skb)
+/// and before anything written since, so a receiver sees each datagram once and in order.
+/// Unlike Linux, a retried datagram gets a new IPv4 ID.
+///
+/// Targets get each message newest first, as Linux walks its target list.
 pub struct Netconsole<
     D: NetPoll,
     W: DelayNs = NoDelay,
@@ -151,150 +150,103 @@ pub struct Netconsole<
     const B: usize = 4096,
     TS: TargetStorage<U> = [Option<Target<U>>; 2],
 > {
-    engine: spin::Mutex<Engine<D, W, U, B, TS>>,
-    shared: CsMutex<RefCell<Shared<B>>>,
-    info: S,
+    pub(crate) engine: TryLock<Engine<D, W, U, B, TS>>,
+    pub(crate) shared: Shared<B, TS::Counters>,
+    pub(crate) info: S,
 }
 
-/// Rounds of "flush again after letting go" before the rest is left for the next write.
-const SETTLE_ROUNDS: usize = 4;
+/// A console with its sizes named: `TARGETS` targets of `USERDATA` userdata entries each, and a
+/// `BACKLOG`-byte backlog.
+pub type ConsoleWith<D, W, S, const TARGETS: usize, const USERDATA: usize, const BACKLOG: usize> =
+    Netconsole<D, W, S, USERDATA, BACKLOG, [Option<Target<USERDATA>>; TARGETS]>;
+
+/// The small console for a Cortex-M0 with a few KiB of RAM: one target, no userdata, a 1 KiB
+/// backlog.
+pub type SmallConsole<D, W = NoDelay, S = NoSystemInfo> = ConsoleWith<D, W, S, 1, 0, 1024>;
+
+/// A console whose targets live in a slice the firmware lends
+/// ([`Netconsole::with_storage`]).
+pub type LentConsole<
+    'a,
+    D,
+    W = NoDelay,
+    S = NoSystemInfo,
+    const USERDATA: usize = 4,
+    const BACKLOG: usize = 4096,
+> = Netconsole<D, W, S, USERDATA, BACKLOG, ManagedSlice<'a, Option<Target<USERDATA>>>>;
+
+/// What a panic handler's flush left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StillQueued {
+    /// Bytes still in the backlog: the NIC did not take them.
+    pub backlog_bytes: usize,
+    /// Frames the NIC had not finished when the wait ended (0: drained).
+    pub tx_in_flight: usize,
+}
+
+/// Default for how long `enable` waits for carrier: Linux's `netpoll.carrier_timeout`, 4 s.
+pub const CARRIER_TIMEOUT_MS: u32 = 4000;
 
 impl<D: NetPoll, W: DelayNs, S: SystemInfo, const U: usize, const B: usize, const N: usize>
     Netconsole<D, W, S, U, B, [Option<Target<U>>; N]>
 {
     /// A console with no NIC and room for `N` targets, usable in a `static`. Messages written
-    /// before a NIC is attached wait in the backlog, as Linux replays its log buffer to a new
-    /// console.
+    /// before the first target is enabled wait in the backlog, as Linux replays its log buffer
+    /// to a new console.
     pub const fn new(info: S) -> Self {
         const { assert!(N <= MAX_TARGETS, "at most 32 targets") };
         Self::with_storage(info, no_targets())
     }
 }
 
-impl<
-        D: NetPoll,
-        W: DelayNs,
-        S: SystemInfo,
-        const U: usize,
-        const B: usize,
-        TS: TargetStorage<U>,
-    > Netconsole<D, W, S, U, B, TS>
+impl<D, W, S, const U: usize, const B: usize, TS> Netconsole<D, W, S, U, B, TS>
+where
+    D: NetPoll,
+    W: DelayNs,
+    S: SystemInfo,
+    TS: TargetStorage<U>,
 {
     /// A console whose targets live in `targets` (a `managed` slice the caller lends, say);
     /// slots past [`MAX_TARGETS`] are not used.
     pub const fn with_storage(info: S, targets: TS) -> Self {
         Netconsole {
-            engine: spin::Mutex::new(Engine {
-                netpoll: None,
+            engine: TryLock::new(Engine {
+                nic: None,
                 targets,
+                order: heapless::Vec::new(),
                 scratch: heapless::Vec::new(),
+                carrier_timeout_ms: CARRIER_TIMEOUT_MS,
+                polls_since_request: 0,
+                next_resolve: 0,
             }),
-            shared: CsMutex::new(RefCell::new(Shared {
-                backlog: Backlog::new(),
-                counters: Counters::ZERO,
-                seq: 0,
-            })),
+            shared: Shared::new(TS::COUNTERS),
             info,
         }
     }
 
-    /// Gives the console its NIC. Fails with the NIC handed back if one is attached already or
-    /// a write holds the console.
-    // The NIC is handed back rather than dropped, and there is no heap to box it in.
-    #[allow(clippy::result_large_err)]
-    pub fn attach(&self, netpoll: Netpoll<D, W>) -> Result<(), Netpoll<D, W>> {
-        let Some(mut engine) = self.engine.try_lock() else { return Err(netpoll) };
-        if engine.netpoll.is_some() {
-            return Err(netpoll);
-        }
-        let mut netpoll = netpoll;
-        for target in engine.targets.slots().iter().flatten() {
-            if let IpAddr::V4(ip) = target.endpoint.local_ip {
-                netpoll.add_local_ipv4(ip);
-            }
-        }
-        engine.netpoll = Some(netpoll);
-        Ok(())
-    }
-
-    /// Takes the NIC back.
-    pub fn detach(&self) -> Result<Option<Netpoll<D, W>>, ConsoleError> {
-        self.locked(|engine| Ok(engine.netpoll.take()))
-    }
-
-    /// Runs `f` on the NIC's engine (to inspect the driver, answer ARP, read its counters).
-    pub fn with_nic<R>(&self, f: impl FnOnce(&mut Netpoll<D, W>) -> R) -> Result<R, ConsoleError> {
-        self.locked(|engine| engine.netpoll.as_mut().map(f).ok_or(ConsoleError::NoNic))
-    }
-
-    /// Adds a target, disabled; returns its index.
-    pub fn add_target(&self, target: Target<U>) -> Result<usize, ConsoleError> {
-        if target.release && !target.extended {
-            return Err(ConsoleError::ReleaseWithoutExtended);
-        }
-        self.locked(|engine| {
-            let local_ip = target.endpoint.local_ip;
-            let slots = engine.targets.slots_mut();
-            let usable = slots.len().min(MAX_TARGETS);
-            let index = slots[..usable]
-                .iter()
-                .position(Option::is_none)
-                .ok_or(ConsoleError::TooManyTargets)?;
-            slots[index] = Some(target);
-            if let (Some(np), IpAddr::V4(ip)) = (engine.netpoll.as_mut(), local_ip) {
-                np.add_local_ipv4(ip);
-            }
-            Ok(index)
-        })
-    }
-
-    /// Runs `f` on a target (to change its userdata or sysdata, as configfs allows while it is
-    /// enabled).
-    pub fn with_target<R>(
-        &self,
-        index: usize,
-        f: impl FnOnce(&mut Target<U>) -> R,
-    ) -> Result<R, ConsoleError> {
-        self.locked(|engine| Self::slot(&mut engine.targets, index).map(f))
-    }
-
-    /// Enables a target. Without a configured MAC, an IPv4 target's next hop is resolved by ARP
-    /// within `resolve`'s bound; if that fails, or for IPv6, frames go to broadcast as in Linux.
-    /// Says which happened.
-    pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
-        self.locked(|engine| {
-            let target = Self::slot(&mut engine.targets, index)?;
-            if target.release && !target.extended {
-                return Err(ConsoleError::ReleaseWithoutExtended);
-            }
-            let np = engine.netpoll.as_mut().ok_or(ConsoleError::NoNic)?;
-            let source = match target.endpoint.remote_mac {
-                Some(mac) => MacSource::Configured(mac),
-                None => match np.resolve(&mut target.endpoint, resolve) {
-                    Ok(mac) => MacSource::Resolved(mac),
-                    Err(_) => MacSource::Broadcast,
-                },
-            };
-            target.enabled = true;
-            target.msgid = 0;
-            Ok(source)
-        })
-    }
-
-    /// Disables a target; its messages stop at once.
-    pub fn disable(&self, index: usize) -> Result<(), ConsoleError> {
-        self.with_target(index, |t| t.enabled = false)
-    }
-
-    /// Writes console text: basic targets get it as raw chunks of at most 1000 bytes.
+    /// Writes console text: basic targets get it as raw chunks of at most 1000 bytes. If every
+    /// target it goes to is extended (checked as it is written, and again as it is sent, for
+    /// text that waited for its targets), it goes as a record at [`DEFAULT_LEVEL`] (its trailing
+    /// newline dropped), as printk stores a line without a level. Extended targets next to basic
+    /// ones get records only.
     pub fn write(&self, text: &[u8]) {
-        self.submit(Message::Basic(text), false);
+        let routing = self.shared.routing();
+        if routing.ever_enabled && routing.enabled != 0 && routing.basic == 0 {
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            let seq = self.shared.next_seq();
+            let record = ExtendedRecord::new(DEFAULT_LEVEL, seq, self.info.timestamp_us(), text);
+            self.submit(Message::Record(record), false);
+        } else {
+            self.submit(Message::Basic(text), false);
+        }
     }
 
-    /// Logs `text` at `level` (0 emergency .. 7 debug) as a record numbered by the console and
-    /// stamped by its [`SystemInfo`]: extended targets get the record, basic ones `text\n`.
+    /// Logs `text` at `level` (0 emergency .. 7 debug) as one record, numbered by the console
+    /// and stamped by its [`SystemInfo`]: extended targets get the record (newlines escaped),
+    /// basic ones `text\n`.
     pub fn log(&self, level: u8, text: &[u8]) {
-        let seq = self.next_seq();
+        let seq = self.shared.next_seq();
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
         self.submit(Message::Record(record), false);
     }
@@ -304,332 +256,80 @@ impl<
         self.submit(Message::Record(*record), false);
     }
 
-    /// [`log`](Self::log) for a panic handler: if a write holds the console, the message is left
-    /// in the backlog and counted as stranded, since the handler cannot wait.
+    /// [`log`](Self::log) for a panic handler: if a write holds the console (and no
+    /// [`take_over`](Self::take_over) freed it), the message is left in the backlog and counted
+    /// as stranded, since the handler cannot wait.
     pub fn log_panic(&self, level: u8, text: &[u8]) {
-        let seq = self.next_seq();
+        let seq = self.shared.next_seq();
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
         self.submit(Message::Record(record), true);
+    }
+
+    /// For a panic handler, before it logs: frees the console from a write the panic
+    /// interrupted, which `proof` says never runs again. `true` if a write held it. The
+    /// interrupted message may then be lost, or sent again in part; the NIC may hold a frame the
+    /// interrupted driver call left half built. Linux's nbcon consoles take the same last resort.
+    pub fn take_over(&self, proof: &PanicTakeover) -> bool {
+        let taken = self.engine.take_over(proof);
+        if taken {
+            self.shared.count(|c| c.takeovers += 1);
+        }
+        taken
+    }
+
+    /// For a panic handler, after it logs: sends the backlog, then waits until the NIC reports
+    /// its TX ring drained, reclaiming at most `polls` times 1 ms apart (with the NIC's delay;
+    /// without one, back to back). Says what is still queued, so the handler knows whether
+    /// resetting the chip now loses frames.
+    pub fn flush_for_panic(&self, polls: u32) -> StillQueued {
+        self.flush();
+        let tx_in_flight = match self.engine.try_lock() {
+            Some(mut engine) => engine.nic.as_mut().map_or(0, |np| np.wait_tx_drained(polls, 1000)),
+            None => 0,
+        };
+        StillQueued { backlog_bytes: self.shared.used(), tx_in_flight }
     }
 
     /// Sends what waits in the backlog, as far as the NIC takes it. Call it from an idle loop or
     /// a timer so that deferred messages leave even when nothing new is written. `true` when the
     /// backlog is empty afterwards.
     pub fn flush(&self) -> bool {
-        if let Some(mut engine) = self.engine.try_lock() {
-            self.flush_backlog(&mut engine);
-            let left = self.shared(|s| s.backlog.entries());
-            drop(engine);
-            self.settle(left);
-        }
-        self.shared(|s| s.backlog.is_empty())
+        self.settle(&mut self.run());
+        self.shared.backlog(|b| b.is_empty()).unwrap_or(false)
     }
 
-    /// Polls the NIC (reclaims TX slots, answers ARP for our addresses) and flushes.
+    /// The idle loop's call: reclaims TX slots, receives (ARP for our addresses is answered,
+    /// every other frame goes to the NIC's receive handler), retries the MAC resolution of
+    /// targets left on broadcast, and flushes. The only place besides `enable` where the
+    /// console touches received frames.
     pub fn poll(&self) -> bool {
         if let Some(mut engine) = self.engine.try_lock() {
-            if let Some(np) = engine.netpoll.as_mut() {
+            if let Some(np) = engine.nic.as_mut() {
                 np.poll();
             }
+            self.retry_resolution(&mut engine);
         }
         self.flush()
     }
 
-    /// A snapshot of the counters, `targets` summed over the targets. Never blocks.
+    /// A snapshot of the counters, `targets` summed over the targets. Never waits, never fails.
     pub fn counters(&self) -> Counters {
-        self.shared(|s| s.counters)
+        self.shared.counters()
     }
 
-    /// A snapshot of one target's counters.
-    pub fn target_counters(&self, index: usize) -> Result<TargetCounters, ConsoleError> {
-        self.with_target(index, |t| t.counters)
-    }
-
-    /// Removes a target and gives it back; messages still waiting for it are not sent to it.
-    pub fn remove_target(&self, index: usize) -> Result<Target<U>, ConsoleError> {
-        self.locked(|engine| {
-            let slot =
-                engine.targets.slots_mut().get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
-            let target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
-            self.shared(|s| s.backlog.clear_target(index));
-            Ok(target)
-        })
-    }
-
-    /// Runs `f` with the NIC and targets taken; afterwards sends what writes nested in `f`
-    /// (from inside the driver, an interrupt) deferred meanwhile.
-    fn locked<R>(
-        &self,
-        f: impl FnOnce(&mut Engine<D, W, U, B, TS>) -> Result<R, ConsoleError>,
-    ) -> Result<R, ConsoleError> {
-        let before = self.shared(|s| s.backlog.entries());
-        let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
-        let result = f(&mut engine);
-        drop(engine);
-        self.settle(before);
-        result
-    }
-
-    fn slot(targets: &mut TS, index: usize) -> Result<&mut Target<U>, ConsoleError> {
-        match targets.slots_mut().get_mut(index) {
-            Some(Some(target)) => Ok(target),
-            _ => Err(ConsoleError::NoSuchTarget),
-        }
+    /// A snapshot of the counters of the target in slot `index` (zero for a free slot). Never
+    /// waits, never sends, never fails for a slot the console has.
+    pub fn target_counters(&self, index: usize) -> Result<TargetCounters, crate::ConsoleError> {
+        self.shared.target_counters(index).ok_or(crate::ConsoleError::NoSuchTarget)
     }
 
     /// Bytes waiting in the backlog.
     pub fn backlog_len(&self) -> usize {
-        self.shared(|s| s.backlog.used())
+        self.shared.used()
     }
 
     /// Counts a message a writer had to cut.
     pub(crate) fn count_truncated(&self) {
-        self.shared(|s| s.counters.truncated += 1);
-    }
-
-    fn next_seq(&self) -> u64 {
-        self.shared(|s| {
-            let seq = s.seq;
-            s.seq += 1;
-            seq
-        })
-    }
-
-    fn shared<R>(&self, f: impl FnOnce(&mut Shared<B>) -> R) -> R {
-        critical_section::with(|cs| f(&mut self.shared.borrow_ref_mut(cs)))
-    }
-
-    /// Keeps `message` for the targets in `mask`; if there is no room it is dropped and counted
-    /// as `backlog_full`. `true` if it was kept.
-    fn defer(&self, message: &Message<'_>, mask: u32) -> bool {
-        self.shared(|s| {
-            let kept = s.push_backlog(message, mask, false);
-            if !kept {
-                s.counters.backlog_full.add(message.text_len());
-            }
-            kept
-        })
-    }
-
-    /// Puts `message` back at the front of the backlog for the targets in `mask`, whose TX ring
-    /// stayed full partway: it was being sent, so whatever nested writes deferred meanwhile comes
-    /// after it, and each target's `pending` says where to resume. If there is no room it is
-    /// dropped and counted as `ring_stuck` for each of them.
-    fn defer_stuck(&self, engine: &mut Engine<D, W, U, B, TS>, message: &Message<'_>, mask: u32) {
-        if self.shared(|s| s.push_backlog(message, mask, true)) {
-            return;
-        }
-        for (i, slot) in engine.targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS) {
-            if let (Some(target), true) = (slot, mask & (1 << i) != 0) {
-                target.pending = None;
-                target.counters.ring_stuck.add(message.text_len());
-                self.shared(|s| s.counters.targets.ring_stuck.add(message.text_len()));
-            }
-        }
-    }
-
-    fn submit(&self, message: Message<'_>, panicking: bool) {
-        self.shared(|s| s.counters.messages += 1);
-        let Some(mut engine) = self.engine.try_lock() else {
-            // Re-entered: never touch the NIC from here.
-            if self.defer(&message, ALL_TARGETS) && panicking {
-                self.shared(|s| s.counters.stranded += 1);
-            }
-            return;
-        };
-        if engine.netpoll.is_none() || !self.flush_backlog(&mut engine) {
-            // Keep the order: nothing overtakes what is waiting.
-            self.defer(&message, ALL_TARGETS);
-        } else {
-            let Engine { netpoll, targets, .. } = &mut *engine;
-            let failed = self.send(netpoll, targets, &message, ALL_TARGETS);
-            if failed != 0 {
-                self.defer_stuck(&mut engine, &message, failed);
-            } else {
-                // What nested writes deferred while we sent: theirs follow ours.
-                self.flush_backlog(&mut engine);
-            }
-        }
-        let left = self.shared(|s| s.backlog.entries());
-        drop(engine);
-        self.settle(left);
-    }
-
-    /// After letting go of the NIC with `left` messages waiting (which the NIC would not take):
-    /// a nested write may have added one after our last look. If so, take the NIC again and
-    /// send, a bounded number of times; if not, leave the rest for the next write.
-    fn settle(&self, mut left: usize) {
-        for _ in 0..SETTLE_ROUNDS {
-            if self.shared(|s| s.backlog.entries()) <= left {
-                return;
-            }
-            let Some(mut engine) = self.engine.try_lock() else { return };
-            if engine.netpoll.is_none() || !self.flush_backlog(&mut engine) {
-                return;
-            }
-            left = 0;
-        }
-    }
-
-    /// Sends the backlog in order; `true` if it is empty afterwards. Sends at most the entries
-    /// that were there when it began, so a driver that logs on every transmit cannot keep it
-    /// busy forever: what such nested writes add waits for the next round.
-    fn flush_backlog(&self, engine: &mut Engine<D, W, U, B, TS>) -> bool {
-        if engine.netpoll.is_none() {
-            return self.shared(|s| s.backlog.is_empty());
-        }
-        let waiting = self.shared(|s| s.backlog.entries());
-        let Engine { netpoll, targets, scratch } = engine;
-        for _ in 0..waiting {
-            let Some(mask) = self.shared(|s| s.backlog.copy_front(scratch)) else {
-                return true;
-            };
-            let failed = match backlog::decode(scratch) {
-                Some(message) => self.send(netpoll, targets, &message, mask),
-                // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
-                None => {
-                    targets.slots_mut().iter_mut().flatten().for_each(|t| t.pending = None);
-                    0
-                }
-            };
-            if failed != 0 {
-                self.shared(|s| s.backlog.set_front_mask(failed));
-                return false;
-            }
-            self.shared(|s| s.backlog.pop_front());
-        }
-        self.shared(|s| s.backlog.is_empty())
-    }
-
-    /// Sends `message` to the enabled targets in `mask`. Returns the mask of targets whose TX
-    /// ring stayed full (to be kept in the backlog); other failures are counted as dropped.
-    fn send(
-        &self,
-        netpoll: &mut Option<Netpoll<D, W>>,
-        targets: &mut TS,
-        message: &Message<'_>,
-        mask: u32,
-    ) -> u32 {
-        let Some(np) = netpoll.as_mut() else { return mask };
-        let release_text = sysdata::cut(self.info.release(), MAX_RELEASE_LEN);
-        let mut stuck = 0u32;
-        // Newest target first, as Linux walks its target list (each target is added at its
-        // head): the last `;` piece of an option string gets the first IPv4 ID.
-        for (i, slot) in targets.slots_mut().iter_mut().enumerate().take(MAX_TARGETS).rev() {
-            let Some(target) = slot else { continue };
-            if mask & (1 << i) == 0 {
-                continue;
-            }
-            // Where an earlier try of this message stopped for this target, if it did.
-            let resume = target.pending.take();
-            if !target.enabled {
-                continue;
-            }
-            let skip = resume.as_ref().map_or(0, |p| p.sent);
-            let endpoint = target.endpoint;
-            let (mut index, mut frames, mut bytes) = (0u32, 0u64, 0u64);
-            let mut send = |payload: &dyn Payload| -> Result<(), SendError> {
-                if index >= skip {
-                    np.send_payload(&endpoint, payload)?;
-                    frames += 1;
-                    bytes += payload.len() as u64;
-                }
-                index += 1;
-                Ok(())
-            };
-            let mut sysdata = None;
-            let result = match (target.extended, message) {
-                (false, Message::Basic(text)) => send_basic(text, &[], &mut send),
-                (false, Message::Record(r)) => send_basic(r.text, b"\n", &mut send),
-                (true, Message::Basic(_)) => continue,
-                (true, Message::Record(r)) => {
-                    // The sysdata of a message is fixed at its first try (Linux builds it into
-                    // the skb once): msgid counts messages, not tries, and a resumed message
-                    // is cut into the same datagrams.
-                    let rendered = match resume {
-                        Some(p) => p.sysdata,
-                        None => {
-                            if target.sysdata.msgid {
-                                target.msgid = target.msgid.wrapping_add(1);
-                            }
-                            sysdata::render(target.sysdata, &self.info, target.msgid)
-                        }
-                    };
-                    let data = DataStream::new(
-                        r.text,
-                        r.subsystem,
-                        r.device,
-                        target.userdata.entries(),
-                        &rendered,
-                    );
-                    let header = r.header();
-                    let release = target.release.then_some(release_text);
-                    let result =
-                        for_each_packet(release, header.as_bytes(), &data, &mut |p| send(p));
-                    sysdata = Some(rendered);
-                    result
-                }
-            };
-            if result == Err(SendError::RingFull) {
-                stuck |= 1 << i;
-                // `index` counts the datagrams done: the skipped ones and those sent now.
-                target.pending =
-                    Some(Pending { sent: index, sysdata: sysdata.unwrap_or_default() });
-            }
-            let text_len = message.text_len();
-            let count = |c: &mut TargetCounters| {
-                c.frames += frames;
-                c.bytes += bytes;
-                match result {
-                    Ok(()) => c.messages += 1,
-                    Err(SendError::LinkDown) => c.link_down.add(text_len),
-                    Err(SendError::RingFull) => {}
-                    Err(_) => c.errors.add(text_len),
-                }
-            };
-            count(&mut target.counters);
-            self.shared(|s| count(&mut s.counters.targets));
-        }
-        stuck
-    }
-}
-
-/// Sends `text` followed by `tail` in raw chunks of at most [`MAX_PRINT_CHUNK`] bytes.
-fn send_basic(
-    text: &[u8],
-    tail: &'static [u8],
-    send: &mut dyn FnMut(&dyn Payload) -> Result<(), SendError>,
-) -> Result<(), SendError> {
-    let total = text.len() + tail.len();
-    let mut at = 0;
-    while at < total {
-        let end = (at + MAX_PRINT_CHUNK).min(total);
-        send(&Chunk { text, tail, from: at, to: end })?;
-        at = end;
-    }
-    Ok(())
-}
-
-/// A window `from..to` of `text ++ tail`.
-struct Chunk<'a> {
-    text: &'a [u8],
-    tail: &'a [u8],
-    from: usize,
-    to: usize,
-}
-
-impl Payload for Chunk<'_> {
-    fn len(&self) -> usize {
-        self.to - self.from
-    }
-
-    fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
-        let n = self.text.len();
-        if self.from < n {
-            f(&self.text[self.from..self.to.min(n)]);
-        }
-        if self.to > n {
-            f(&self.tail[self.from.max(n) - n..self.to - n]);
-        }
+        self.shared.count(|c| c.truncated += 1);
     }
 }

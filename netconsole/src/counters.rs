@@ -36,6 +36,9 @@ pub struct TargetCounters {
     pub ring_stuck: Dropped,
     /// Lost because the frame could not be built or the driver refused it.
     pub errors: Dropped,
+    /// Times the target, left on the broadcast MAC when it was enabled, switched to its peer's
+    /// MAC because the peer answered a later ARP request.
+    pub mac_switches: u64,
 }
 
 impl TargetCounters {
@@ -46,6 +49,7 @@ impl TargetCounters {
         link_down: Dropped::ZERO,
         ring_stuck: Dropped::ZERO,
         errors: Dropped::ZERO,
+        mac_switches: 0,
     };
 }
 
@@ -56,7 +60,8 @@ pub struct Counters {
     /// Messages handed to the console.
     pub messages: u64,
     /// Messages that went through the backlog: written while the console was busy (re-entry,
-    /// an interrupt) or held back by a full TX ring.
+    /// an interrupt), while others waited (each keeps its place behind them), before the first
+    /// target was enabled, or held back by a full TX ring.
     pub deferred: u64,
     /// Lost because the backlog was full when they had to wait.
     pub backlog_full: Dropped,
@@ -67,6 +72,11 @@ pub struct Counters {
     pub truncated: u64,
     /// Most bytes the backlog ever held.
     pub backlog_high_water: usize,
+    /// Lost because a fault handler (HardFault, NMI: what a single-core critical section does not
+    /// mask) wrote while the backlog was being changed: refused, never a panic.
+    pub refused: Dropped,
+    /// Panic handlers that took the console over from a write they interrupted.
+    pub takeovers: u64,
     /// Sum over every target the console has had, removed ones included.
     pub targets: TargetCounters,
 }
@@ -79,6 +89,8 @@ impl Counters {
         stranded: 0,
         truncated: 0,
         backlog_high_water: 0,
+        refused: Dropped::ZERO,
+        takeovers: 0,
         targets: TargetCounters::ZERO,
     };
 }
@@ -98,5 +110,6 @@ impl core::ops::AddAssign for TargetCounters {
         self.link_down += other.link_down;
         self.ring_stuck += other.ring_stuck;
         self.errors += other.errors;
+        self.mac_switches += other.mac_switches;
     }
 }

@@ -13,6 +13,8 @@
 //!
 //! // In a #[panic_handler]: never blocks, even if the panic struck inside a write.
 //! // global::log_panic(0, b"panicked at ...");
+//! // With the takeover (single core, or the others stopped), the message reaches the wire even
+//! // then: `global::take_over(&unsafe { PanicTakeover::new() })` first, `flush_for_panic` after.
 //! ```
 
 use core::cell::Cell;
@@ -21,6 +23,8 @@ use critical_section::Mutex;
 use embedded_hal::delay::DelayNs;
 use netpoll_core::NetPoll;
 
+use crate::console::StillQueued;
+use crate::lock::PanicTakeover;
 use crate::storage::TargetStorage;
 use crate::sysdata::SystemInfo;
 use crate::writer::MessageWriter;
@@ -36,6 +40,10 @@ pub trait Console: Sync {
     fn log_panic(&self, level: u8, text: &[u8]);
     /// See [`Netconsole::flush`].
     fn flush(&self) -> bool;
+    /// See [`Netconsole::take_over`].
+    fn take_over(&self, proof: &PanicTakeover) -> bool;
+    /// See [`Netconsole::flush_for_panic`].
+    fn flush_for_panic(&self, polls: u32) -> StillQueued;
     /// Counts a message a writer had to cut.
     fn count_truncated(&self);
 }
@@ -58,6 +66,12 @@ where
     }
     fn flush(&self) -> bool {
         Netconsole::flush(self)
+    }
+    fn take_over(&self, proof: &PanicTakeover) -> bool {
+        Netconsole::take_over(self, proof)
+    }
+    fn flush_for_panic(&self, polls: u32) -> StillQueued {
+        Netconsole::flush_for_panic(self, polls)
     }
     fn count_truncated(&self) {
         Netconsole::count_truncated(self)
@@ -112,4 +126,20 @@ pub fn flush() -> bool {
 /// A [`MessageWriter`] on the global console, if any.
 pub fn message(level: u8) -> Option<MessageWriter<'static>> {
     get().map(|c| MessageWriter::new(c, level))
+}
+
+/// A [`MessageWriter`] for a panic handler on the global console, if any: the panic message is
+/// one record, logged with [`log_panic`].
+pub fn panic_message(level: u8) -> Option<MessageWriter<'static>> {
+    get().map(|c| MessageWriter::for_panic(c, level))
+}
+
+/// Frees the global console from a write the panic interrupted; see [`Netconsole::take_over`].
+pub fn take_over(proof: &PanicTakeover) -> bool {
+    get().is_some_and(|c| c.take_over(proof))
+}
+
+/// Flushes the global console and waits for its NIC; see [`Netconsole::flush_for_panic`].
+pub fn flush_for_panic(polls: u32) -> Option<StillQueued> {
+    get().map(|c| c.flush_for_panic(polls))
 }

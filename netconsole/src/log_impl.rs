@@ -21,6 +21,7 @@ pub const fn printk_level(level: log::Level) -> u8 {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 impl<D, W, S, const U: usize, const B: usize, TS> log::Log for Netconsole<D, W, S, U, B, TS>
 where
     D: NetPoll + Send,

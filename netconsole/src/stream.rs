@@ -142,6 +142,13 @@ pub struct Packet<'a> {
     to: usize,
 }
 
+impl Packet<'_> {
+    /// The bytes of the data stream this datagram carries (its `ncfrag` offset up to the next).
+    pub fn data_range(&self) -> core::ops::Range<usize> {
+        self.from..self.to
+    }
+}
+
 impl Payload for Packet<'_> {
     fn len(&self) -> usize {
         self.release.map_or(0, |r| r.len() + 1)

@@ -6,7 +6,7 @@ use core::net::IpAddr;
 use netpoll_core::{Endpoint, MacAddr};
 
 use crate::counters::TargetCounters;
-use crate::sysdata::{self, Sysdata};
+use crate::sysdata::Sysdata;
 use crate::userdata::Userdata;
 
 /// Where a target's destination MAC came from when it was enabled.
@@ -17,8 +17,22 @@ pub enum MacSource {
     Configured(MacAddr),
     /// Found by ARP.
     Resolved(MacAddr),
-    /// Nothing given and ARP found nothing (or IPv6): broadcast, as Linux sends.
-    Broadcast,
+    /// No MAC: frames go to broadcast, as Linux sends them. Says why.
+    Broadcast(BroadcastReason),
+}
+
+/// Why a target's frames go to the broadcast MAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BroadcastReason {
+    /// The link had no carrier within the console's carrier timeout (or there is no delay to
+    /// wait with). The console's [`poll`](crate::Netconsole::poll) retries the resolution.
+    NoCarrier,
+    /// Nobody answered ARP within the resolve policy. The console's
+    /// [`poll`](crate::Netconsole::poll) retries the resolution.
+    NoReply,
+    /// IPv6: neighbour discovery is not implemented.
+    NotIpv4,
 }
 
 /// Why a configuration does not make a target.
@@ -60,18 +74,10 @@ pub struct Target<const U: usize> {
     pub sysdata: Sysdata,
     pub(crate) enabled: bool,
     pub(crate) msgid: u32,
+    /// As of the last time the console lent the target out (it keeps the live counts apart).
     pub(crate) counters: TargetCounters,
-    /// How far the message at the front of the backlog got for this target, if it got partway.
-    pub(crate) pending: Option<Pending>,
-}
-
-/// A message that met a full TX ring partway: resumed from here, cut the same way.
-#[derive(Debug, Clone)]
-pub(crate) struct Pending {
-    /// Datagrams of it already sent.
-    pub(crate) sent: u32,
-    /// Its sysdata as first rendered (msgid included).
-    pub(crate) sysdata: sysdata::Rendered,
+    /// On broadcast because the resolution failed: the console's poll asks again.
+    pub(crate) retry_resolve: bool,
 }
 
 impl<const U: usize> Target<U> {
@@ -86,7 +92,7 @@ impl<const U: usize> Target<U> {
             enabled: false,
             msgid: 0,
             counters: TargetCounters::ZERO,
-            pending: None,
+            retry_resolve: false,
         }
     }
 
@@ -125,7 +131,9 @@ impl<const U: usize> Target<U> {
         self.enabled
     }
 
-    /// What was sent to this target and what was lost, and why.
+    /// What was sent to this target and what was lost, and why: as of when the console lent it
+    /// out ([`Netconsole::with_target`](crate::Netconsole::with_target),
+    /// [`remove_target`](crate::Netconsole::remove_target)).
     pub fn counters(&self) -> TargetCounters {
         self.counters
     }

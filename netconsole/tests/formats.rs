@@ -5,7 +5,7 @@ mod common;
 use common::{drain, OUR_MAC, PEER_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Target, TargetError};
 use netpoll_core::wire::UdpFrame;
-use netpoll_core::{Netpoll, ResolvePolicy};
+use netpoll_core::{NicEngine, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Console =
@@ -23,7 +23,7 @@ fn add(console: &Console, option: &str) -> usize {
 
 fn console() -> Console {
     let c = Console::new(NoSystemInfo);
-    assert!(c.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     c
 }
 
@@ -134,7 +134,7 @@ fn disabled_targets_get_nothing_and_config_errors_are_clear() {
 
 #[test]
 fn enable_reports_where_the_mac_came_from() {
-    use netconsole::MacSource;
+    use netconsole::{BroadcastReason, MacSource};
     use netpoll_drivers::sim::SimPeer;
     let c = console();
     c.with_nic(|np| {
@@ -147,7 +147,10 @@ fn enable_reports_where_the_mac_came_from() {
         c.add_target(Target::from_options(&opts("@10.0.0.1/,@10.0.0.2/"), None).unwrap());
     assert_eq!(c.enable(resolved.unwrap(), policy), Ok(MacSource::Resolved(PEER_MAC)));
     let silent = c.add_target(Target::from_options(&opts("@10.0.0.1/,@10.0.0.9/"), None).unwrap());
-    assert_eq!(c.enable(silent.unwrap(), policy), Ok(MacSource::Broadcast));
+    assert_eq!(
+        c.enable(silent.unwrap(), policy),
+        Ok(MacSource::Broadcast(BroadcastReason::NoReply))
+    );
     let configured = c.add_target(
         Target::from_options(&opts("@10.0.0.1/,@10.0.0.9/02:00:00:00:00:09"), None).unwrap(),
     );

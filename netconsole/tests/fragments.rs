@@ -6,7 +6,7 @@ mod common;
 
 use common::{drain, reassemble, OUR_MAC, PEER_MAC};
 use netconsole::{escape, needs_escape, ExtendedRecord, Netconsole, Sysdata, SystemInfo, Target};
-use netpoll_core::{Endpoint, Netpoll, ResolvePolicy};
+use netpoll_core::{Endpoint, NicEngine, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 use proptest::prelude::*;
 
@@ -28,7 +28,7 @@ type Console =
 
 fn console(release: bool, userdata: &[(&str, &str)], sysdata: Sysdata) -> Console {
     let console = Console::new(Info);
-    assert!(console.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(console.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(PEER_MAC);
     let mut target = Target::new(endpoint);
@@ -180,7 +180,10 @@ proptest! {
     #[test]
     fn basic_chunks_concatenate_to_the_input(text in proptest::collection::vec(any::<u8>(), 0..8192)) {
         let c = console(false, &[], Sysdata::default());
+        // An enabled target's format is fixed, as in Linux: disable, change, enable.
+        c.disable(0).unwrap();
         c.with_target(0, |t| t.extended = false).unwrap();
+        c.enable(0, ResolvePolicy::default()).unwrap();
         c.write(&text);
         let packets = sent(&c);
         prop_assert!(packets.iter().all(|p| p.len() <= 1000 && !p.is_empty()));

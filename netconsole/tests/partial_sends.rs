@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use common::{drain, udp_payload, OUR_MAC, PEER_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Sysdata, Target};
 use netpoll_core::{
-    Endpoint, MacAddr, NetPoll, Netpoll, NoDelay, ResolvePolicy, RetryPolicy, XmitError,
+    Endpoint, MacAddr, NetPoll, NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError,
 };
 use netpoll_drivers::sim::SimNic;
 
@@ -21,8 +21,8 @@ fn endpoint(port: u16) -> Endpoint {
 }
 
 /// One try per frame: a legal policy ("at least one is always made").
-fn nic<const S: usize>() -> Netpoll<SimNic<S, 64>> {
-    let mut np = Netpoll::new(SimNic::new(OUR_MAC));
+fn nic<const S: usize>() -> NicEngine<SimNic<S, 64>> {
+    let mut np = NicEngine::new(SimNic::new(OUR_MAC));
     np.set_retry_policy(RetryPolicy { tries: 1, wait_us: 0 });
     np
 }
@@ -135,11 +135,20 @@ impl NetPoll for StallAfter {
     fn mac_address(&self) -> MacAddr {
         self.inner.mac_address()
     }
-    fn link_up(&mut self) -> bool {
+    fn link_up(&self) -> bool {
         self.inner.link_up()
     }
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8])) {
-        self.inner.poll(rx)
+    fn refresh_link(&mut self) -> bool {
+        self.inner.refresh_link()
+    }
+    fn reclaim_tx(&mut self) {
+        self.inner.reclaim_tx()
+    }
+    fn tx_in_flight(&self) -> usize {
+        self.inner.tx_in_flight()
+    }
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
+        self.inner.receive(budget, rx)
     }
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
         let r = self.inner.xmit_with(len, fill);
@@ -159,7 +168,7 @@ type Stalling = Netconsole<StallAfter, NoDelay, NoSystemInfo, 2, 8192, [Option<T
 fn with_linux_retry_budget_a_partly_sent_message_is_not_sent_again_from_its_first_datagram() {
     let c = Stalling::new(NoSystemInfo);
     let nic = StallAfter { inner: SimNic::new(OUR_MAC), after: 2 };
-    assert!(c.attach(Netpoll::new(nic)).is_ok()); // RetryPolicy::LINUX
+    assert!(c.attach(NicEngine::new(nic)).is_ok()); // RetryPolicy::LINUX
     let i = c.add_target(Target::new(endpoint(6666))).unwrap();
     c.enable(i, ResolvePolicy::default()).unwrap();
 

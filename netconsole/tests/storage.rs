@@ -6,7 +6,7 @@ mod common;
 use common::{drain, OUR_MAC, PEER_MAC};
 use managed::ManagedSlice;
 use netconsole::{ConsoleError, Netconsole, NoSystemInfo, Target};
-use netpoll_core::{Endpoint, Netpoll, NoDelay, ResolvePolicy};
+use netpoll_core::{Endpoint, NicEngine, NoDelay, ResolvePolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Slots<'a> = ManagedSlice<'a, Option<Target<2>>>;
@@ -24,7 +24,7 @@ fn a_borrowed_slice_holds_as_many_targets_as_it_has_slots() {
     let mut slots: [Option<Target<2>>; 3] = netconsole::no_targets();
     let console: Console<'_> =
         Netconsole::with_storage(NoSystemInfo, ManagedSlice::from(&mut slots[..]));
-    assert!(console.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(console.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     for port in [7001, 7002, 7003] {
         let i = console.add_target(target(port)).unwrap();
         console.enable(i, ResolvePolicy::default()).unwrap();
@@ -49,7 +49,7 @@ fn removing_a_target_takes_it_out_of_the_backlog() {
     let mut slots: [Option<Target<2>>; 2] = netconsole::no_targets();
     let console: Console<'_> =
         Netconsole::with_storage(NoSystemInfo, ManagedSlice::from(&mut slots[..]));
-    assert!(console.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(console.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     for port in [7001, 7002] {
         let i = console.add_target(target(port)).unwrap();
         console.enable(i, ResolvePolicy::default()).unwrap();

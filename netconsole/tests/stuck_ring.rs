@@ -5,7 +5,7 @@ mod common;
 
 use common::{drain, OUR_MAC, PEER_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Target};
-use netpoll_core::{Endpoint, Netpoll, ResolvePolicy, RetryPolicy};
+use netpoll_core::{Endpoint, NicEngine, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Console =
@@ -13,7 +13,7 @@ type Console =
 
 fn console() -> Console {
     let c = Console::new(NoSystemInfo);
-    let mut np = Netpoll::new(SimNic::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::new(OUR_MAC));
     np.set_retry_policy(RetryPolicy { tries: 5, wait_us: 50 });
     assert!(c.attach(np).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
@@ -86,7 +86,7 @@ fn messages_before_a_nic_wait_and_are_replayed() {
     let c = Console::new(NoSystemInfo);
     c.log(6, b"early boot");
     assert_eq!(c.counters().deferred, 1);
-    assert!(c.attach(Netpoll::new(SimNic::new(OUR_MAC))).is_ok());
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
     let mut endpoint = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
     endpoint.remote_mac = Some(PEER_MAC);
     let i = c.add_target(Target::new(endpoint)).unwrap();

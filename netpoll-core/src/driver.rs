@@ -1,25 +1,6 @@
 //! The driver contract: what a NIC driver gives the send engine.
 //!
-//! Every driver keeps these rules, because the engine may run in an interrupt handler, with
-//! interrupts disabled, or in a panic handler, where nothing else can make progress:
-//!
-//! - **Callable with interrupts disabled.** No call waits for an interrupt, takes a lock that an
-//!   interrupt handler may hold, sleeps, or allocates.
-//! - **Bounded time per call.** `poll` and `xmit_with` do a bounded amount of work (at most one
-//!   pass over the rings) and return; waiting and retrying is the engine's business.
-//! - **Nothing is lost on `Busy`.** `xmit_with` returns [`XmitError::Busy`] when no TX slot is
-//!   free, having queued nothing; the caller may `poll` to reclaim slots and try again. A ring
-//!   driver knows before it calls `fill`; a host socket only learns it from the send, so it may
-//!   have called `fill` (into its own buffer) first. Either way the frame was not sent.
-//! - **Short frames are padded** to 60 bytes (without FCS) with zeros by the driver; `fill` writes
-//!   exactly the `len` bytes it was asked for.
-//! - **Caller-provided, statically sized rings.** A driver owns buffers its constructor was given
-//!   (or sized by const generics); it never allocates.
-//! - **Never calls back into the console.** A driver does not log through netconsole: a log line
-//!   from inside `xmit_with` would re-enter the console (which survives it, by deferring the
-//!   line, but the driver must not rely on that).
-//! - **`unsafe` only for register and DMA access**, each block with a `// SAFETY:` comment, and
-//!   the driver's logic tested on the host against a model of its registers.
+//! The rules, with their reasons, are on [`NetPoll`], where implementers read them.
 
 use core::fmt;
 
@@ -32,7 +13,7 @@ pub const MAX_FRAME_LEN: usize = 1514;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum XmitError {
-    /// No free TX slot. Nothing was written; poll to reclaim slots and retry.
+    /// No free TX slot. Nothing was written; reclaim slots and retry.
     Busy,
     /// The link is down; the frame was not queued.
     LinkDown,
@@ -61,19 +42,75 @@ impl fmt::Display for XmitError {
 impl core::error::Error for XmitError {}
 
 /// A NIC as the send engine sees it: raw frames out, raw frames in, by polling.
+///
+/// Read the rules before implementing it: every method may be called with interrupts disabled
+/// and must return in bounded time.
+///
+/// # Rules
+///
+/// Every rule below exists because the engine may run in an interrupt handler, with interrupts
+/// disabled, or in a panic handler, where nothing else makes progress; and because the
+/// firmware's own network stack may use the same NIC:
+///
+/// - **Callable with interrupts disabled.** No call waits for an interrupt, takes a lock that an
+///   interrupt handler may hold, sleeps, or allocates: with interrupts off, any of those hangs.
+/// - **Bounded time per call.** Each call does at most one pass over its rings and returns;
+///   waiting and retrying is the engine's business, which bounds it by a budget.
+/// - **TX reclaim apart from receive.** [`reclaim_tx`](NetPoll::reclaim_tx) only frees finished
+///   TX slots; it never consumes a received frame. The engine's retry loop calls it while the ring
+///   is full, and a frame consumed there would be lost to the firmware's stack (Linux polls NAPI
+///   with a budget of 0 for the same reason). Frames are received only by
+///   [`receive`](NetPoll::receive), with a budget, when the caller asks.
+/// - **Cheap link state.** [`link_up`](NetPoll::link_up) returns a cached value and touches no
+///   register; [`refresh_link`](NetPoll::refresh_link) reads the PHY (an MDIO read costs tens of
+///   µs, more behind LAN9118's indirect MII access). The engine asks the cache per message and
+///   refreshes only when told to.
+/// - **Nothing is lost on `Busy`.** [`xmit_with`](NetPoll::xmit_with) returns
+///   [`XmitError::Busy`] when no TX slot is free, having queued nothing; the caller may reclaim
+///   and try again. A ring driver knows before it calls `fill`; a host socket only learns it from
+///   the send, so it may have called `fill` (into its own buffer) first. Either way the frame was
+///   not sent.
+/// - **TX drained is observable.** [`tx_in_flight`](NetPoll::tx_in_flight) says how many queued
+///   frames the NIC has not finished with, so a panic handler can wait, bounded, before it resets
+///   the chip.
+/// - **Short frames are padded** to 60 bytes (without FCS) with zeros by the driver; `fill`
+///   writes exactly the `len` bytes it was asked for.
+/// - **Caller-provided, statically sized rings.** A driver owns buffers its constructor was given
+///   (or sized by const generics); it never allocates.
+/// - **Never calls back into the console.** A driver does not log through netconsole: a log line
+///   from inside `xmit_with` would re-enter the console (which survives it, by deferring the
+///   line, but the driver must not rely on that).
+/// - **`unsafe` only for register and DMA access**, each block with a `// SAFETY:` comment,
+///   memory ordering toward the device explicit, and the driver's logic tested on the host
+///   against a model of its registers and descriptors.
 pub trait NetPoll {
     /// The NIC's own MAC address: the source of every frame sent.
     fn mac_address(&self) -> MacAddr;
 
-    /// Whether the link is up. May read a PHY register, so it takes `&mut self`.
-    fn link_up(&mut self) -> bool;
+    /// The link state as last read: a cached value, no register access.
+    fn link_up(&self) -> bool;
 
-    /// Reclaims finished TX slots and hands each received frame to `rx`. Never blocks, sleeps or
-    /// allocates; handles at most one ring's worth of frames per call.
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8]));
+    /// Reads the link state from the hardware (a PHY register through MDIO, say), caches it for
+    /// [`link_up`](Self::link_up) and returns it.
+    fn refresh_link(&mut self) -> bool;
+
+    /// Frees the TX slots the NIC has finished with. Never touches received frames; at most one
+    /// pass over the TX ring.
+    fn reclaim_tx(&mut self);
+
+    /// Frames queued and not yet finished by the NIC, as of the last
+    /// [`reclaim_tx`](Self::reclaim_tx) (0 for a driver that cannot tell, such as a host
+    /// socket, whose kernel owns the frame once the send returns).
+    fn tx_in_flight(&self) -> usize;
+
+    /// Hands at most `budget` received frames to `rx`, oldest first, each buffer going back to
+    /// the NIC once `rx` returns. Returns how many frames were handed over.
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize;
 
     /// Builds one frame of `len` bytes in place in a free TX slot and queues it: `fill` gets a
-    /// slice of exactly `len` bytes. `Err(Busy)` when no slot is free: nothing was queued.
+    /// slice of exactly `len` bytes, and `Ok` means it was called (the engine reports a frame
+    /// queued without it as an error, not as sent). `Err(Busy)` when no slot is free: nothing
+    /// was queued.
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError>;
 
     /// Queues a frame that is already built, by copying it into a TX slot. (A slot of another
@@ -96,11 +133,20 @@ impl<T: NetPoll + ?Sized> NetPoll for &mut T {
     fn mac_address(&self) -> MacAddr {
         (**self).mac_address()
     }
-    fn link_up(&mut self) -> bool {
+    fn link_up(&self) -> bool {
         (**self).link_up()
     }
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8])) {
-        (**self).poll(rx)
+    fn refresh_link(&mut self) -> bool {
+        (**self).refresh_link()
+    }
+    fn reclaim_tx(&mut self) {
+        (**self).reclaim_tx()
+    }
+    fn tx_in_flight(&self) -> usize {
+        (**self).tx_in_flight()
+    }
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
+        (**self).receive(budget, rx)
     }
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
         (**self).xmit_with(len, fill)

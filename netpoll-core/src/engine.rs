@@ -1,10 +1,15 @@
 //! The send engine for one NIC: frames built in the driver's TX slot, a bounded retry when the
 //! ring is full, one IPv4 identification counter for every target on the NIC.
 //!
-//! The retry is Linux's `__netpoll_send_skb`: try to transmit; if the ring is full, poll the
-//! device to reclaim TX slots, wait (50 µs in Linux), and try again, for a bounded number of tries
-//! (one jiffy's worth in Linux: 20 at HZ=1000). Then give up and say so: deferring the message is
-//! the caller's decision (netconsole keeps it in its backlog).
+//! The retry is Linux's `__netpoll_send_skb`: try to transmit; if the ring is full, reclaim
+//! finished TX slots (never received frames: those belong to whoever receives), wait (50 µs in
+//! Linux), and try again, for a bounded number of tries (one jiffy's worth in Linux: 20 at
+//! HZ=1000). Then give up and say so: deferring the message is the caller's decision (netconsole
+//! keeps it in its backlog).
+//!
+//! Received frames are consumed only when the caller asks ([`NicEngine::poll_rx`],
+//! [`NicEngine::resolve`]): ARP for one of our addresses is answered here, every other frame goes
+//! to the caller's handler (the firmware's own network stack, say), counted.
 
 use core::fmt;
 use core::net::Ipv4Addr;
@@ -64,6 +69,9 @@ pub enum SendError {
         /// Bytes the driver's slot had.
         got: usize,
     },
+    /// The driver said the frame was queued without ever calling `fill`, breaking its
+    /// contract: whatever its slot held went out in place of the frame.
+    NotFilled,
 }
 
 impl fmt::Display for SendError {
@@ -76,6 +84,7 @@ impl fmt::Display for SendError {
             SendError::SlotLength { expected, got } => {
                 write!(f, "driver handed a {got}-byte TX slot for a {expected}-byte frame")
             }
+            SendError::NotFilled => f.write_str("driver queued a frame without filling it"),
         }
     }
 }
@@ -92,7 +101,7 @@ pub struct Counters {
     pub bytes_sent: u64,
     /// Transmit attempts that found the ring full.
     pub busy_retries: u64,
-    /// Frames given up after the whole retry budget.
+    /// Frames given up after the whole retry budget (one try for an ARP frame).
     pub gave_up: u64,
     /// Sends refused because the link was down.
     pub link_down: u64,
@@ -102,7 +111,23 @@ pub struct Counters {
     pub arp_replies_sent: u64,
     /// ARP requests we sent to resolve a target.
     pub arp_requests_sent: u64,
+    /// Received ARP frames meant for us (requests for our addresses, replies to our requests),
+    /// handled here.
+    pub rx_arp: u64,
+    /// Received frames handed to the caller's receive handler.
+    pub rx_passed: u64,
+    /// Received frames not for us that found no handler to take them: dropped, and counted here.
+    pub rx_unclaimed: u64,
 }
+
+/// Received frames handled per [`NicEngine::poll`]: one small ring's worth, so that a poll from an
+/// idle loop stays short.
+pub const RX_BUDGET: usize = 16;
+
+/// What receives the frames that are not ARP for us: the firmware's own network stack, say. A
+/// plain function, so that it can run in any context and needs no heap; it typically copies the
+/// frame into a queue the stack reads.
+pub type RxHandler = fn(&[u8]);
 
 /// A delay that does not wait: retries follow each other as fast as `poll` returns. The default
 /// when the firmware has no timer to give.
@@ -113,53 +138,45 @@ impl DelayNs for NoDelay {
     fn delay_ns(&mut self, _ns: u32) {}
 }
 
-/// One NIC and its send engine.
+/// One NIC and its send engine: frames built in the driver's TX slots with Linux's bounded retry,
+/// one IPv4 identification counter for every target, ARP answers and resolution, and the NIC's
+/// received frames sorted into ARP for us and the rest, which go to the caller's handler.
 ///
-/// ```
-/// use netpoll_core::{Endpoint, MacAddr, Netpoll};
-/// use netpoll_drivers::sim::SimNic;
-///
-/// let nic: SimNic = SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1]));
-/// let mut netpoll = Netpoll::new(nic);
-/// let target = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-/// let len = netpoll.send_udp(&target, &[b"<6>hello, ", b"world\n"]).unwrap();
-///
-/// assert_eq!(len, 42 + 16);
-/// let frame = netpoll.driver_mut().pop_sent().unwrap();
-/// assert_eq!(&frame[42..len], b"<6>hello, world\n");
-/// assert_eq!(frame.len(), 60, "the driver pads short frames");
-/// assert_eq!(netpoll.counters().frames_sent, 1);
-/// ```
-pub struct Netpoll<D: NetPoll, W: DelayNs = NoDelay> {
+/// The [crate docs](crate) send a frame through one, with a minimal driver. (That example
+/// lives there, not here, so that it needs no netpoll-drivers, which a published netpoll-core
+/// cannot have even as a dev-dependency.)
+pub struct NicEngine<D: NetPoll, W: DelayNs = NoDelay> {
     driver: D,
     delay: W,
     has_delay: bool,
     policy: RetryPolicy,
+    rx_handler: Option<RxHandler>,
     /// The identification of the last IPv4 frame; Linux's first frame carries 1.
     ip_ident: u16,
     counters: Counters,
     pub(crate) arp: ArpState,
 }
 
-impl<D: NetPoll> Netpoll<D, NoDelay> {
+impl<D: NetPoll> NicEngine<D, NoDelay> {
     /// An engine for `driver` with Linux's retry budget and no delay between tries.
     pub fn new(driver: D) -> Self {
-        Netpoll::with_delay_inner(driver, NoDelay, false)
+        NicEngine::with_delay_inner(driver, NoDelay, false)
     }
 }
 
-impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
+impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     /// An engine that waits with `delay` between tries, as Linux waits 50 µs.
     pub fn with_delay(driver: D, delay: W) -> Self {
-        Netpoll::with_delay_inner(driver, delay, true)
+        NicEngine::with_delay_inner(driver, delay, true)
     }
 
     fn with_delay_inner(driver: D, delay: W, has_delay: bool) -> Self {
-        Netpoll {
+        NicEngine {
             driver,
             delay,
             has_delay,
             policy: RetryPolicy::LINUX,
+            rx_handler: None,
             ip_ident: 0,
             counters: Counters::default(),
             arp: ArpState::new(),
@@ -191,6 +208,18 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         &self.delay
     }
 
+    /// Whether the engine has a real delay (made with [`with_delay`](Self::with_delay)); without
+    /// one, nothing that waits for time (carrier, TX drain, retries) can wait.
+    pub fn has_delay(&self) -> bool {
+        self.has_delay
+    }
+
+    /// Sets what receives the frames that are not ARP for us; without a handler they are dropped
+    /// and counted in [`Counters::rx_unclaimed`].
+    pub fn set_rx_handler(&mut self, handler: Option<RxHandler>) {
+        self.rx_handler = handler;
+    }
+
     /// Gives the driver back.
     pub fn into_driver(self) -> D {
         self.driver
@@ -209,6 +238,9 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
 
     /// Builds one UDP frame from `payload` straight into a TX slot of the driver and queues it,
     /// retrying within the budget while the ring is full. Returns the frame length.
+    ///
+    /// The link state checked is the driver's cached one; refreshing it (a PHY read) is the
+    /// caller's decision, with [`refresh_link`](Self::refresh_link).
     pub fn send_udp(&mut self, to: &Endpoint, payload: &[&[u8]]) -> Result<usize, SendError> {
         self.send_payload(to, payload)
     }
@@ -268,24 +300,30 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
     }
 
-    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame.
+    /// One try, no retry: for ARP, whose peer asks again. Counted like any frame: a full ring
+    /// is a busy try and, the budget being that one try, a frame given up.
     pub(crate) fn xmit_once(&mut self, frame: &[u8]) -> Result<(), SendError> {
-        let mut wrong = None;
+        let mut slot_seen = None;
         let result = self.driver.xmit_with(frame.len(), &mut |slot: &mut [u8]| {
-            fill_exact(slot, frame.len(), &mut wrong, &mut |s| s.copy_from_slice(frame))
+            fill_exact(slot, frame.len(), &mut slot_seen, &mut |s| s.copy_from_slice(frame))
         });
-        self.account(result, frame.len(), wrong)
+        if result == Err(XmitError::Busy) {
+            self.counters.busy_retries += 1;
+            self.counters.gave_up += 1;
+        }
+        self.account(result, frame.len(), slot_seen)
     }
 
-    /// Counts one transmit attempt's outcome; a contract-breaking slot length is an error.
+    /// Counts one transmit attempt's outcome, given the length of the slot `fill` was handed
+    /// (`None`: never called); a contract-breaking slot, or none, is an error.
     fn account(
         &mut self,
         result: Result<(), XmitError>,
         len: usize,
-        wrong: Option<usize>,
+        slot_seen: Option<usize>,
     ) -> Result<(), SendError> {
-        match (result, wrong) {
-            (Ok(()), None) => {
+        match (result, slot_seen) {
+            (Ok(()), Some(got)) if got == len => {
                 self.counters.frames_sent += 1;
                 self.counters.bytes_sent += len as u64;
                 Ok(())
@@ -293,6 +331,10 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
             (Ok(()), Some(got)) => {
                 self.counters.errors += 1;
                 Err(SendError::SlotLength { expected: len, got })
+            }
+            (Ok(()), None) => {
+                self.counters.errors += 1;
+                Err(SendError::NotFilled)
             }
             (Err(XmitError::LinkDown), _) => {
                 self.counters.link_down += 1;
@@ -310,17 +352,18 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
     fn transmit(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), SendError> {
         let tries = self.policy.tries.max(1);
         for attempt in 0..tries {
-            let mut wrong = None;
+            let mut slot_seen = None;
             let result = self
                 .driver
-                .xmit_with(len, &mut |slot: &mut [u8]| fill_exact(slot, len, &mut wrong, fill));
+                .xmit_with(len, &mut |slot: &mut [u8]| fill_exact(slot, len, &mut slot_seen, fill));
             match result {
                 Err(XmitError::Busy) => {}
-                other => return self.account(other, len, wrong),
+                other => return self.account(other, len, slot_seen),
             }
             self.counters.busy_retries += 1;
             if attempt + 1 < tries {
-                self.poll();
+                // TX completions only: a received frame taken here would be lost to its owner.
+                self.driver.reclaim_tx();
                 if self.has_delay {
                     self.delay.delay_us(self.policy.wait_us);
                 }
@@ -330,13 +373,95 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
         Err(SendError::RingFull)
     }
 
-    /// Polls the driver once: reclaims TX slots, answers ARP requests for our addresses, notes ARP
-    /// replies a resolution waits for. Other received frames are dropped.
+    /// Frees the TX slots the NIC has finished with; touches no received frame.
+    pub fn reclaim(&mut self) {
+        self.driver.reclaim_tx();
+    }
+
+    /// Reclaims TX slots, then handles up to [`RX_BUDGET`] received frames as
+    /// [`poll_rx`](Self::poll_rx) does. For an idle loop or a timer.
     pub fn poll(&mut self) {
-        let arp = &mut self.arp;
+        self.driver.reclaim_tx();
+        self.poll_rx(RX_BUDGET);
+    }
+
+    /// Handles up to `budget` received frames: answers ARP requests for our addresses, notes the
+    /// ARP answers a resolution waits for, and hands every other frame to the receive handler
+    /// (see [`set_rx_handler`](Self::set_rx_handler)). Returns the frames received.
+    pub fn poll_rx(&mut self, budget: usize) -> usize {
+        let handler = self.rx_handler;
+        self.receive_sorted(budget, &mut |frame| handler.map(|h| h(frame)).is_some())
+    }
+
+    /// As [`poll_rx`](Self::poll_rx), with `other` in place of the receive handler for this call.
+    pub fn poll_rx_with(&mut self, budget: usize, other: &mut dyn FnMut(&[u8])) -> usize {
+        self.receive_sorted(budget, &mut |frame| {
+            other(frame);
+            true
+        })
+    }
+
+    /// Receives up to `budget` frames: ARP for us is handled here, the rest offered to `other`,
+    /// which says whether it took the frame.
+    fn receive_sorted(&mut self, budget: usize, other: &mut dyn FnMut(&[u8]) -> bool) -> usize {
         let our_mac = self.driver.mac_address();
-        self.driver.poll(&mut |frame| arp.receive(frame, our_mac));
+        let (arp, counters) = (&mut self.arp, &mut self.counters);
+        let received = self.driver.receive(budget, &mut |frame| {
+            if arp.receive(frame, our_mac) {
+                counters.rx_arp += 1;
+            } else if other(frame) {
+                counters.rx_passed += 1;
+            } else {
+                counters.rx_unclaimed += 1;
+            }
+        });
         self.send_arp_replies();
+        received
+    }
+
+    /// The driver's cached link state (no PHY read).
+    pub fn link_up(&self) -> bool {
+        self.driver.link_up()
+    }
+
+    /// Reads the link state from the hardware (a PHY read) and returns it.
+    pub fn refresh_link(&mut self) -> bool {
+        self.driver.refresh_link()
+    }
+
+    /// Waits until the link is up, reading it every millisecond for at most `timeout_ms`, as
+    /// Linux's netpoll waits `carrier_timeout` (4 s) before it starts. Reads it once first;
+    /// without a delay (see [`has_delay`](Self::has_delay)) that one read is all, since there is
+    /// no way to tell time. Returns the link state at the end.
+    pub fn wait_for_carrier(&mut self, timeout_ms: u32) -> bool {
+        if self.driver.refresh_link() {
+            return true;
+        }
+        if !self.has_delay {
+            return false;
+        }
+        for _ in 0..timeout_ms {
+            self.delay.delay_us(1000);
+            if self.driver.refresh_link() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Waits until the NIC has finished every queued frame, reclaiming TX slots at most `polls`
+    /// times more, `wait_us` apart (when the engine has a delay). For a panic handler before it
+    /// resets the chip. Returns the frames still in flight: 0 once drained.
+    pub fn wait_tx_drained(&mut self, polls: u32, wait_us: u32) -> usize {
+        self.driver.reclaim_tx();
+        for _ in 0..polls {
+            if self.driver.tx_in_flight() == 0 {
+                break;
+            }
+            self.wait_us(wait_us);
+            self.driver.reclaim_tx();
+        }
+        self.driver.tx_in_flight()
     }
 
     pub(crate) fn count_arp_request(&mut self) {
@@ -355,18 +480,19 @@ impl<D: NetPoll, W: DelayNs> Netpoll<D, W> {
 }
 
 /// Fills `slot` with `fill` if it is the `len` bytes the driver was asked for; otherwise zeroes
-/// it and notes its length in `wrong`, so a driver that breaks its contract sends zeros, not a
-/// stale frame, and never makes the engine slice out of bounds.
+/// it, so a driver that breaks its contract sends zeros, not a stale frame, and never makes the
+/// engine slice out of bounds. Notes the slot's length in `slot_seen` either way, so that a
+/// driver that never called this is caught too.
 fn fill_exact(
     slot: &mut [u8],
     len: usize,
-    wrong: &mut Option<usize>,
+    slot_seen: &mut Option<usize>,
     fill: &mut dyn FnMut(&mut [u8]),
 ) {
     if slot.len() == len {
         fill(slot);
     } else {
         slot.fill(0);
-        *wrong = Some(slot.len());
     }
+    *slot_seen = Some(slot.len());
 }

@@ -1,14 +1,16 @@
-//! Allocation-free frame building and a polled send engine, for putting a log on the network
-//! from any context: an interrupt handler, a panic, a system with no allocator.
+#![doc = include_str!("../README.md")]
 //!
-//! - [`wire`]: Ethernet, ARP, IPv4, IPv6 and UDP, as checked views over untrusted bytes and
-//!   plain `Repr` structs that emit into a caller's buffer, plus the Internet checksum and a UDP
-//!   frame builder that writes every header Linux netpoll writes, byte for byte.
-//! - [`NetPoll`]: the contract a NIC driver keeps (poll, build a frame in a TX slot).
-//! - [`Netpoll`]: one NIC's send engine: frames built in place, Linux's bounded retry when the
-//!   ring is full, one IPv4 ID counter per NIC, ARP answers and resolution.
+//! # Map
+//!
+//! - [`wire`]: the protocol views and `Repr`s, [`wire::UdpFrame`], the checksum.
+//! - [`NetPoll`]: the driver contract, with the reason for each rule; [`XmitError`].
+//! - [`NicEngine`]: the send engine; its [`Counters`], [`RetryPolicy`], [`SendError`], and
+//!   [`RxHandler`] for the frames that are not ARP for us.
+//! - [`arp`]: answers and resolution ([`ResolvePolicy`], [`ResolveError`]).
 //! - [`Endpoint`]: one target's addresses and ports.
 #![cfg_attr(not(test), no_std)]
+// docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -18,8 +20,8 @@ mod endpoint;
 mod engine;
 pub mod wire;
 
-pub use arp::{ResolveError, ResolvePolicy};
+pub use arp::{ResolveError, ResolvePolicy, MAX_WATCHED};
 pub use driver::{NetPoll, XmitError, MAX_FRAME_LEN};
 pub use endpoint::{Endpoint, DEFAULT_LOCAL_PORT, DEFAULT_REMOTE_PORT};
-pub use engine::{Counters, Netpoll, NoDelay, RetryPolicy, SendError};
+pub use engine::{Counters, NicEngine, NoDelay, RetryPolicy, RxHandler, SendError, RX_BUDGET};
 pub use wire::MacAddr;

@@ -5,7 +5,7 @@ use core::net::{IpAddr, Ipv4Addr};
 
 use etherparse::{ArpOperation, LinkHeader, NetHeaders, PacketHeaders};
 use netpoll_core::wire::{ArpRepr, EtherType, EthernetFrame, EthernetRepr};
-use netpoll_core::{Endpoint, MacAddr, Netpoll, ResolveError, ResolvePolicy};
+use netpoll_core::{Endpoint, MacAddr, NicEngine, ResolveError, ResolvePolicy};
 use netpoll_drivers::sim::{SimNic, SimPeer};
 
 const OUR_MAC: MacAddr = MacAddr([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
@@ -22,8 +22,8 @@ fn arp_frame(repr: &ArpRepr, dst: MacAddr) -> [u8; 60] {
     buf
 }
 
-fn engine() -> Netpoll<SimNic<4, 16>> {
-    let mut np = Netpoll::new(SimNic::new(OUR_MAC));
+fn engine() -> NicEngine<SimNic<4, 16>> {
+    let mut np = NicEngine::new(SimNic::new(OUR_MAC));
     assert!(np.add_local_ipv4(OUR_IP));
     np
 }
@@ -102,7 +102,7 @@ fn resolution_times_out_cleanly_against_silence() {
     let policy = ResolvePolicy { polls: 30, wait_us: 0, requests: 3 };
     assert_eq!(np.resolve(&mut ep, policy), Err(ResolveError::Timeout));
     assert_eq!(ep.remote_mac, None, "left unresolved");
-    assert_eq!(np.driver().counters().polls, 30, "bounded by the policy's polls");
+    assert_eq!(np.driver().counters().receives, 30, "bounded by the policy's polls");
     assert_eq!(np.counters().arp_requests_sent, 3);
     // A reply that arrives late is not taken for a later resolution of another address.
     np.driver_mut().inject_rx(&arp_frame(&ArpRepr::request(PEER.mac, PEER.ip, OUR_IP), OUR_MAC));
@@ -116,4 +116,67 @@ fn ipv6_endpoints_are_not_resolved() {
     let mut ep = Endpoint::new("fd00::1".parse().unwrap(), "fd00::2".parse().unwrap());
     assert_eq!(np.resolve(&mut ep, ResolvePolicy::default()), Err(ResolveError::NotIpv4));
     assert_eq!(np.driver().counters().xmit_calls, 0);
+}
+
+#[test]
+fn an_arp_frame_the_full_ring_refuses_is_counted_not_lost_silently() {
+    let mut np = engine();
+    np.driver_mut().never_drain();
+    let request = ArpRepr::request(PEER.mac, PEER.ip, OUR_IP);
+    assert!(np.driver_mut().inject_rx(&arp_frame(&request, MacAddr::BROADCAST)));
+    np.poll();
+    assert_eq!(np.driver().counters().busy, 1, "the reply found the ring full");
+    let c = np.counters();
+    assert_eq!(c.arp_replies_sent, 0);
+    assert_eq!((c.busy_retries, c.gave_up), (1, 1), "the reply, given up after its one try");
+
+    let ep = Endpoint::new(IpAddr::V4(OUR_IP), IpAddr::V4(PEER.ip));
+    np.request_mac(&ep).unwrap();
+    let c = np.counters();
+    assert_eq!(c.arp_requests_sent, 0);
+    assert_eq!((c.busy_retries, c.gave_up), (2, 2), "and the request likewise");
+}
+
+#[test]
+fn group_targets_are_not_asked_for_and_no_answer_can_claim_them() {
+    let mut np = engine();
+    let spoofer = MacAddr([0x02, 0, 0, 0, 0, 0x66]);
+    for group in [Ipv4Addr::BROADCAST, Ipv4Addr::new(239, 1, 2, 3)] {
+        // A station that answers for the group address, which no station owns.
+        np.driver_mut().set_peer(Some(SimPeer { mac: spoofer, ip: group }));
+        let mut ep = Endpoint::new(IpAddr::V4(OUR_IP), IpAddr::V4(group));
+        assert_eq!(np.resolve(&mut ep, ResolvePolicy::default()), Ok(MacAddr::BROADCAST));
+        assert_eq!(ep.remote_mac, Some(MacAddr::BROADCAST), "{group}: broadcast, as Linux sends");
+        ep.remote_mac = None;
+        np.request_mac(&ep).unwrap();
+        np.poll();
+        assert_eq!(np.learned_mac(&mut ep), Some(MacAddr::BROADCAST));
+    }
+    assert_eq!(np.driver().counters().xmit_calls, 0, "no ARP request for a group address");
+    assert_eq!(np.counters().arp_requests_sent, 0);
+}
+
+#[test]
+fn arp_from_our_own_mac_is_neither_answered_nor_learned() {
+    let mut np = engine();
+    // Our own announcement, looped back (a hub, a bridge in a loop, a TAP that echoes).
+    let ours = ArpRepr::request(OUR_MAC, OUR_IP, OUR_IP);
+    assert!(np.driver_mut().inject_rx(&arp_frame(&ours, MacAddr::BROADCAST)));
+    let mut ep = Endpoint::new(IpAddr::V4(OUR_IP), IpAddr::V4(PEER.ip));
+    np.request_mac(&ep).unwrap();
+    np.driver_mut().clear_sent();
+    // A reply that puts the peer at our own MAC: every log line would go to ourselves.
+    let poison = ArpRepr {
+        operation: netpoll_core::wire::ArpOperation::Reply,
+        source_mac: OUR_MAC,
+        source_ip: PEER.ip,
+        target_mac: OUR_MAC,
+        target_ip: OUR_IP,
+    };
+    assert!(np.driver_mut().inject_rx(&arp_frame(&poison, OUR_MAC)));
+    np.poll();
+    assert_eq!(np.driver().sent().count(), 0, "no reply to ourselves");
+    assert_eq!(np.counters().arp_replies_sent, 0);
+    assert_eq!(np.learned_mac(&mut ep), None);
+    assert_eq!(ep.remote_mac, None);
 }

@@ -5,7 +5,7 @@ use core::net::IpAddr;
 
 use embedded_hal::delay::DelayNs;
 use netpoll_core::wire::{Ipv4Packet, UdpFrame};
-use netpoll_core::{Counters, Endpoint, MacAddr, NetPoll, Netpoll, RetryPolicy, SendError};
+use netpoll_core::{Counters, Endpoint, MacAddr, NetPoll, NicEngine, RetryPolicy, SendError};
 use netpoll_drivers::sim::SimNic;
 
 const OUR_MAC: MacAddr = MacAddr([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
@@ -25,7 +25,7 @@ fn ident(frame: &[u8]) -> u16 {
 
 #[test]
 fn frames_are_byte_exact() {
-    let mut np = Netpoll::new(SimNic::<4, 16>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
     let mut ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     ep.remote_mac = Some(PEER_MAC);
     let len = np.send_udp(&ep, &[b"hello ", b"world\n"]).unwrap();
@@ -47,7 +47,7 @@ fn frames_are_byte_exact() {
 
 #[test]
 fn ipv6_frames_go_to_broadcast_without_a_mac() {
-    let mut np = Netpoll::new(SimNic::<4, 16>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
     np.send_udp(&endpoint("fd00::1", "fd00::2", 6666), &[b"v6\n"]).unwrap();
     let frame = np.driver_mut().pop_sent().unwrap();
     assert_eq!(frame[..6], [0xff; 6]);
@@ -56,7 +56,7 @@ fn ipv6_frames_go_to_broadcast_without_a_mac() {
 
 #[test]
 fn endpoints_share_one_ipv4_id_counter_starting_at_1() {
-    let mut np = Netpoll::new(SimNic::<4, 16>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
     let a = endpoint("10.0.0.1", "10.0.0.2", 6666);
     let b = endpoint("10.0.0.1", "10.0.0.3", 6667);
     let v6 = endpoint("fd00::1", "fd00::2", 6666);
@@ -72,7 +72,7 @@ fn endpoints_share_one_ipv4_id_counter_starting_at_1() {
 
 #[test]
 fn id_counter_wraps_mod_2_16() {
-    let mut np = Netpoll::new(SimNic::<1, 2>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<1, 2>::new(OUR_MAC));
     let ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     for _ in 0..65_536 {
         np.send_udp(&ep, &[]).unwrap();
@@ -84,16 +84,17 @@ fn id_counter_wraps_mod_2_16() {
 }
 
 #[test]
-fn a_full_ring_is_retried_with_polls_in_between() {
-    let mut np = Netpoll::new(SimNic::<2, 16>::new(OUR_MAC));
+fn a_full_ring_is_retried_with_tx_reclaims_in_between() {
+    let mut np = NicEngine::new(SimNic::<2, 16>::new(OUR_MAC));
     np.driver_mut().fill_ring_for(3);
     let ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     np.send_udp(&ep, &[b"late\n"]).unwrap();
     let sim = np.driver().counters();
-    // Busy on tries 1-4 (3 stalled polls, then the 4th poll frees the ring), sent on try 5.
+    // Busy on tries 1-4 (3 stalled reclaims, then the 4th frees the ring), sent on try 5.
     assert_eq!(sim.xmit_calls, 5);
     assert_eq!(sim.busy, 4);
-    assert_eq!(sim.polls, 4);
+    assert_eq!(sim.reclaims, 4);
+    assert_eq!(sim.receives, 0, "the retry loop never receives");
     assert_eq!(
         np.counters(),
         Counters { frames_sent: 1, bytes_sent: 47, busy_retries: 4, ..Counters::default() }
@@ -102,13 +103,13 @@ fn a_full_ring_is_retried_with_polls_in_between() {
 
 #[test]
 fn a_stuck_ring_gives_up_within_the_budget() {
-    let mut np = Netpoll::new(SimNic::<2, 16>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<2, 16>::new(OUR_MAC));
     np.set_retry_policy(RetryPolicy { tries: 7, wait_us: 50 });
     np.driver_mut().never_drain();
     let ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     assert_eq!(np.send_udp(&ep, &[b"lost\n"]), Err(SendError::RingFull));
     let sim = np.driver().counters();
-    assert_eq!((sim.xmit_calls, sim.busy, sim.polls, sim.frames), (7, 7, 6, 0));
+    assert_eq!((sim.xmit_calls, sim.busy, sim.reclaims, sim.frames), (7, 7, 6, 0));
     assert_eq!(np.counters(), Counters { busy_retries: 7, gave_up: 1, ..Counters::default() });
 
     // Healed, the next send goes through and the counters go on from there.
@@ -135,13 +136,13 @@ impl DelayNs for RecordingDelay {
 
 #[test]
 fn the_delay_waits_between_tries_only() {
-    let mut np = Netpoll::with_delay(SimNic::<2, 16>::new(OUR_MAC), RecordingDelay::default());
+    let mut np = NicEngine::with_delay(SimNic::<2, 16>::new(OUR_MAC), RecordingDelay::default());
     np.set_retry_policy(RetryPolicy { tries: 20, wait_us: 50 });
     np.driver_mut().never_drain();
     let ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     assert_eq!(np.send_udp(&ep, &[b"x"]), Err(SendError::RingFull));
-    // 20 tries, a poll and a 50 us wait between each two: 19 of each, 950 us in all.
-    assert_eq!(np.driver().counters().polls, 19);
+    // 20 tries, a reclaim and a 50 us wait between each two: 19 of each, 950 us in all.
+    assert_eq!(np.driver().counters().reclaims, 19);
     assert_eq!(np.delay().calls, 19);
     assert_eq!(np.delay().waited_ns, 19 * 50_000);
     assert_eq!(RetryPolicy::LINUX.max_wait_us(), 19 * 50);
@@ -155,7 +156,7 @@ fn the_delay_waits_between_tries_only() {
 
 #[test]
 fn link_down_and_oversized_payloads_are_refused_and_counted() {
-    let mut np = Netpoll::new(SimNic::<2, 16>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<2, 16>::new(OUR_MAC));
     let ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     np.driver_mut().set_link(false);
     assert_eq!(np.send_udp(&ep, &[b"x"]), Err(SendError::LinkDown));
@@ -170,7 +171,7 @@ fn link_down_and_oversized_payloads_are_refused_and_counted() {
 
 #[test]
 fn counters_add_up_over_many_sends() {
-    let mut np = Netpoll::new(SimNic::<4, 64>::new(OUR_MAC));
+    let mut np = NicEngine::new(SimNic::<4, 64>::new(OUR_MAC));
     let ep = endpoint("10.0.0.1", "10.0.0.2", 6666);
     let mut bytes = 0;
     for n in 0..50usize {
@@ -186,6 +187,6 @@ fn counters_add_up_over_many_sends() {
 
 #[test]
 fn mac_comes_from_the_driver() {
-    let np = Netpoll::new(SimNic::<4, 16>::new(OUR_MAC));
+    let np = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
     assert_eq!(np.driver().mac_address(), OUR_MAC);
 }

@@ -64,10 +64,10 @@ pub struct Counters {
 /// The link is always up, a frame is never refused as `Busy`, and `poll` receives nothing.
 ///
 /// ```no_run
-/// use netpoll_core::{Endpoint, Netpoll};
+/// use netpoll_core::{Endpoint, NicEngine};
 /// use netpoll_drivers::pcap::PcapWriter;
 ///
-/// let mut netpoll = Netpoll::new(PcapWriter::create("out.pcap")?);
+/// let mut netpoll = NicEngine::new(PcapWriter::create("out.pcap")?);
 /// let target = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
 /// netpoll.send_udp(&target, &[b"hello\n"]).expect("written");
 /// // tshark -r out.pcap
@@ -187,11 +187,25 @@ impl NetPoll for PcapWriter {
         self.mac
     }
 
-    fn link_up(&mut self) -> bool {
+    fn link_up(&self) -> bool {
         true
     }
 
-    fn poll(&mut self, _rx: &mut dyn FnMut(&[u8])) {}
+    fn refresh_link(&mut self) -> bool {
+        true
+    }
+
+    /// Nothing to reclaim: a frame is in the file once `xmit_with` returns.
+    fn reclaim_tx(&mut self) {}
+
+    fn tx_in_flight(&self) -> usize {
+        0
+    }
+
+    /// A file receives nothing.
+    fn receive(&mut self, _budget: usize, _rx: &mut dyn FnMut(&[u8])) -> usize {
+        0
+    }
 
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
         if len > MAX_FRAME_LEN {

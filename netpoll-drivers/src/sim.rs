@@ -31,8 +31,12 @@ pub struct SimPeer {
 /// What the simulated NIC has been asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SimCounters {
-    /// Calls of `poll`.
-    pub polls: u64,
+    /// Calls of `reclaim_tx`.
+    pub reclaims: u64,
+    /// Calls of `receive`.
+    pub receives: u64,
+    /// Calls of `refresh_link`: reads of the simulated PHY.
+    pub link_reads: u64,
     /// Calls of `xmit_with` (and so of `xmit_raw`).
     pub xmit_calls: u64,
     /// Calls that found no free slot.
@@ -55,11 +59,16 @@ pub type XmitHook = fn();
 /// The simulated NIC: `SLOTS` TX slots, a record of the last `RECORD` transmitted frames.
 pub struct SimNic<const SLOTS: usize = 4, const RECORD: usize = 64> {
     mac: MacAddr,
+    /// The link state as the driver last read it.
     link: bool,
+    /// The PHY's link state, read by `refresh_link`.
+    phy_link: bool,
+    /// PHY reads left before a negotiating PHY reports carrier.
+    negotiating: u64,
     /// Slots holding a frame the "hardware" has not finished with.
     in_flight: usize,
-    /// Polls left during which finished slots are not reclaimed.
-    stalled_polls: u64,
+    /// Reclaims left during which finished slots are not freed.
+    stalled_reclaims: u64,
     sent: Deque<SimFrame, RECORD>,
     rx: Deque<SimFrame, RX_QUEUE>,
     peer: Option<SimPeer>,
@@ -73,14 +82,18 @@ impl<const SLOTS: usize, const RECORD: usize> SimNic<SLOTS, RECORD> {
         SimNic {
             mac,
             link: true,
+            phy_link: true,
+            negotiating: 0,
             in_flight: 0,
-            stalled_polls: 0,
+            stalled_reclaims: 0,
             sent: Deque::new(),
             rx: Deque::new(),
             peer: None,
             hook: None,
             counters: SimCounters {
-                polls: 0,
+                reclaims: 0,
+                receives: 0,
+                link_reads: 0,
                 xmit_calls: 0,
                 busy: 0,
                 frames: 0,
@@ -111,7 +124,7 @@ impl<const SLOTS: usize, const RECORD: usize> SimNic<SLOTS, RECORD> {
         self.sent.clear();
     }
 
-    /// Queues a frame to be handed to the next `poll`'s receive callback. `false` (and counted)
+    /// Queues a frame to be handed to the next `receive`. `false` (and counted)
     /// if the queue is full or the frame longer than an Ethernet frame.
     pub fn inject_rx(&mut self, frame: &[u8]) -> bool {
         let queued = SimFrame::from_slice(frame).ok().and_then(|f| self.rx.push_back(f).ok());
@@ -121,26 +134,48 @@ impl<const SLOTS: usize, const RECORD: usize> SimNic<SLOTS, RECORD> {
         queued.is_some()
     }
 
-    /// Sets the link state.
+    /// Sets the link state, as a driver told by a link-change interrupt would: the cached state
+    /// and the PHY's alike.
     pub fn set_link(&mut self, up: bool) {
         self.link = up;
+        self.phy_link = up;
+        self.negotiating = 0;
     }
 
-    /// Fault: every slot is busy, and the next `polls` polls reclaim none; the poll after them
+    /// Sets the PHY's link state only: the driver sees it at the next `refresh_link`.
+    pub fn set_phy_link(&mut self, up: bool) {
+        self.phy_link = up;
+        self.negotiating = 0;
+    }
+
+    /// A PHY still negotiating: the link is down, and the `reads`-th `refresh_link` from now is
+    /// the first to find carrier.
+    pub fn negotiate_for(&mut self, reads: u64) {
+        self.link = false;
+        self.phy_link = false;
+        self.negotiating = reads;
+    }
+
+    /// Frames queued and not yet reclaimed.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Fault: every slot is busy, and the next `reclaims` reclaims free none; the reclaim after them
     /// frees the ring.
-    pub fn fill_ring_for(&mut self, polls: u64) {
+    pub fn fill_ring_for(&mut self, reclaims: u64) {
         self.in_flight = SLOTS;
-        self.stalled_polls = polls;
+        self.stalled_reclaims = reclaims;
     }
 
-    /// Fault: every slot is busy and polls never reclaim them, until [`heal`](Self::heal).
+    /// Fault: every slot is busy and reclaims never free them, until [`heal`](Self::heal).
     pub fn never_drain(&mut self) {
         self.fill_ring_for(u64::MAX);
     }
 
-    /// Ends a ring fault: the next poll reclaims every slot.
+    /// Ends a ring fault: the next reclaim frees every slot.
     pub fn heal(&mut self) {
-        self.stalled_polls = 0;
+        self.stalled_reclaims = 0;
     }
 
     /// Puts a peer on the wire that answers ARP requests for its address.
@@ -185,22 +220,45 @@ impl<const SLOTS: usize, const RECORD: usize> NetPoll for SimNic<SLOTS, RECORD> 
         self.mac
     }
 
-    fn link_up(&mut self) -> bool {
+    fn link_up(&self) -> bool {
         self.link
     }
 
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8])) {
-        self.counters.polls += 1;
-        if self.stalled_polls > 0 {
-            self.stalled_polls -= 1;
+    fn refresh_link(&mut self) -> bool {
+        self.counters.link_reads += 1;
+        if self.negotiating > 0 {
+            self.negotiating -= 1;
+            if self.negotiating == 0 {
+                self.phy_link = true;
+            }
+        }
+        self.link = self.phy_link;
+        self.link
+    }
+
+    fn reclaim_tx(&mut self) {
+        self.counters.reclaims += 1;
+        if self.stalled_reclaims > 0 {
+            self.stalled_reclaims -= 1;
         } else {
             self.in_flight = 0;
         }
+    }
+
+    fn tx_in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
+        self.counters.receives += 1;
         // At most one queue's worth, like a real ring: frames injected by `rx` wait for the next.
-        for _ in 0..RX_QUEUE {
+        let mut handed = 0;
+        while handed < budget.min(RX_QUEUE) {
             let Some(frame) = self.rx.pop_front() else { break };
             rx(&frame);
+            handed += 1;
         }
+        handed
     }
 
     fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
@@ -259,13 +317,33 @@ mod test {
     }
 
     #[test]
-    fn ring_fills_and_drains_on_poll() {
+    fn ring_fills_and_drains_on_reclaim_not_on_receive() {
         let mut nic: SimNic<2, 4> = SimNic::new(MAC);
         nic.xmit_raw(&[0; 60]).unwrap();
         nic.xmit_raw(&[0; 60]).unwrap();
+        assert_eq!(nic.tx_in_flight(), 2);
         assert_eq!(nic.xmit_raw(&[0; 60]), Err(XmitError::Busy));
-        nic.poll(&mut |_| {});
+        nic.receive(8, &mut |_| {});
+        assert_eq!(nic.xmit_raw(&[0; 60]), Err(XmitError::Busy));
+        nic.reclaim_tx();
+        assert_eq!(nic.tx_in_flight(), 0);
         assert!(nic.xmit_raw(&[0; 60]).is_ok());
+    }
+
+    #[test]
+    fn a_negotiating_phy_finds_carrier_on_the_nth_read_and_reads_are_counted() {
+        let mut nic: SimNic = SimNic::new(MAC);
+        nic.negotiate_for(3);
+        assert!(!nic.link_up());
+        assert!(!nic.refresh_link());
+        assert!(!nic.refresh_link());
+        assert!(!nic.link_up(), "the cache says what the last read said");
+        assert!(nic.refresh_link());
+        assert!(nic.link_up());
+        assert_eq!(nic.counters().link_reads, 3);
+        nic.set_phy_link(false);
+        assert!(nic.link_up(), "not read yet");
+        assert!(!nic.refresh_link());
     }
 
     #[test]
@@ -274,10 +352,10 @@ mod test {
         nic.fill_ring_for(3);
         for _ in 0..3 {
             assert_eq!(nic.xmit_raw(&[0; 60]), Err(XmitError::Busy));
-            nic.poll(&mut |_| {});
+            nic.reclaim_tx();
         }
         assert_eq!(nic.xmit_raw(&[0; 60]), Err(XmitError::Busy));
-        nic.poll(&mut |_| {});
+        nic.reclaim_tx();
         assert!(nic.xmit_raw(&[0; 60]).is_ok());
     }
 
@@ -308,7 +386,8 @@ mod test {
         assert!(!nic.inject_rx(&[0xff; 60]));
         assert_eq!(nic.counters().rx_dropped, 1);
         let mut seen = Vec::<u8, 16>::new();
-        nic.poll(&mut |f| seen.push(f[0]).unwrap());
+        assert_eq!(nic.receive(3, &mut |f| seen.push(f[0]).unwrap()), 3);
+        assert_eq!(nic.receive(100, &mut |f| seen.push(f[0]).unwrap()), 5);
         assert_eq!(seen.as_slice(), &[0, 1, 2, 3, 4, 5, 6, 7]);
     }
 
@@ -334,7 +413,7 @@ mod test {
         nic.xmit_raw(&request(peer.ip)).unwrap();
         assert_eq!(nic.counters().peer_replies, 1);
         let mut replies = 0;
-        nic.poll(&mut |f| {
+        nic.receive(RX_QUEUE, &mut |f| {
             let eth = EthernetFrame::new_checked(f).unwrap();
             let reply = ArpRepr::parse(&ArpPacket::new_checked(eth.payload()).unwrap()).unwrap();
             assert_eq!(reply.operation, ArpOperation::Reply);

@@ -1,5 +1,5 @@
 //! `linux::PacketSocket` against the kernel: two network namespaces joined by a veth pair, the
-//! driver in one, a plain `UdpSocket` in the other; 1000 frames built by `Netpoll::send_udp`
+//! driver in one, a plain `UdpSocket` in the other; 1000 frames built by `NicEngine::send_udp`
 //! must all arrive, byte-exact and in order, over IPv4 and over IPv6. Also what `poll` reads,
 //! the link state, and the errors for a bad interface.
 //!
@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
-use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll, XmitError};
+use netpoll_core::{Endpoint, MacAddr, NetPoll, NicEngine, XmitError};
 use netpoll_drivers::linux::{InterfaceInfo, PacketSocket};
 use nix::sys::socket::{setsockopt, sockopt};
 use support::netns::{can_make_namespaces, payloads, wait_for, Netns};
@@ -72,8 +72,8 @@ fn send_and_check(local: IpAddr, remote: IpAddr, max_payload: usize) {
     assert_ne!(info.mac, MacAddr::ZERO);
     assert_eq!(nic.mtu(), 1500);
 
-    let mut netpoll = Netpoll::new(nic);
-    wait_for("va to be up", || netpoll.driver_mut().link_up());
+    let mut netpoll = NicEngine::new(nic);
+    wait_for("va to be up", || netpoll.driver_mut().refresh_link());
     let mut to = Endpoint::new(local, remote);
     to.remote_mac = Some(peer.mac);
     let sent = payloads(FRAMES, max_payload);
@@ -114,7 +114,7 @@ fn poll_reads_what_the_interface_receives_but_not_what_it_sends() {
     let pair = Pair::new();
     let mut nic = pair.a.run(|| PacketSocket::open("va")).expect("open va");
     let our_mac = nic.mac_address();
-    wait_for("va to be up", || nic.link_up());
+    wait_for("va to be up", || nic.refresh_link());
     // From b, a datagram to a: b's kernel resolves 10.200.0.1 (ARP) and sends the frame; a's
     // kernel, with no socket on the port, answers with an ICMP error: an outgoing frame of `va`
     // that the driver must not read back, and neither may it read the frame it sends itself.
@@ -126,7 +126,7 @@ fn poll_reads_what_the_interface_receives_but_not_what_it_sends() {
     nic.xmit_raw(&[0xff; 60]).expect("our own frame");
     let mut frames: Vec<Vec<u8>> = Vec::new();
     wait_for("the marker datagram", || {
-        nic.poll(&mut |f| frames.push(f.to_vec()));
+        nic.receive(64, &mut |f| frames.push(f.to_vec()));
         frames.iter().any(|f| f.windows(marker.len()).any(|w| w == marker))
     });
     for f in &frames {
@@ -147,18 +147,18 @@ fn link_down_is_reported_and_refused() {
     }
     let pair = Pair::new();
     let mut nic = pair.a.run(|| PacketSocket::open("va")).expect("open va");
-    wait_for("va to be up", || nic.link_up());
+    wait_for("va to be up", || nic.refresh_link());
     // The peer down: `va` loses its carrier (IFF_RUNNING), the driver says the link is down.
     pair.b.ip(&["link", "set", "vb", "down"]);
-    wait_for("va to lose its carrier", || !nic.link_up());
+    wait_for("va to lose its carrier", || !nic.refresh_link());
     pair.b.ip(&["link", "set", "vb", "up"]);
-    wait_for("va to be up again", || nic.link_up());
+    wait_for("va to be up again", || nic.refresh_link());
     // `va` itself down: sends fail with ENETDOWN, which the driver reports as LinkDown.
     pair.a.ip(&["link", "set", "va", "down"]);
-    wait_for("va to be down", || !nic.link_up());
+    wait_for("va to be down", || !nic.refresh_link());
     assert_eq!(nic.xmit_raw(&[0xff; 60]), Err(XmitError::LinkDown));
     assert_eq!(nic.counters().link_down, 1);
-    let mut netpoll = Netpoll::new(nic);
+    let mut netpoll = NicEngine::new(nic);
     let to = Endpoint::new("10.200.0.1".parse().unwrap(), "10.200.0.2".parse().unwrap());
     assert_eq!(netpoll.send_udp(&to, &[b"x"]), Err(netpoll_core::SendError::LinkDown));
 }

@@ -1,5 +1,5 @@
 //! `linux::Tap` against the kernel: a TAP created in a network namespace of the test's own,
-//! given an address on the namespace's side; 1000 frames built by `Netpoll::send_udp` through
+//! given an address on the namespace's side; 1000 frames built by `NicEngine::send_udp` through
 //! the driver must reach a plain `UdpSocket` there, byte-exact and in order, over IPv4 and IPv6.
 //! Also what `poll` reads, the link state, and the errors.
 //!
@@ -13,7 +13,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll, SendError};
+use netpoll_core::{Endpoint, MacAddr, NetPoll, NicEngine, SendError};
 use netpoll_drivers::linux::{Tap, DEFAULT_TAP_MAC};
 use nix::sys::socket::{setsockopt, sockopt};
 use support::netns::{can_make_namespaces, payloads, wait_for, Netns};
@@ -54,8 +54,8 @@ fn send_and_check(local: IpAddr, remote: IpAddr, max_payload: usize) {
     assert_eq!(tap.mtu(), 1500);
     let mut to = Endpoint::new(local, remote);
     to.remote_mac = Some(tap.interface_mac());
-    let mut netpoll = Netpoll::new(tap);
-    wait_for("the TAP to be up", || netpoll.driver_mut().link_up());
+    let mut netpoll = NicEngine::new(tap);
+    wait_for("the TAP to be up", || netpoll.driver_mut().refresh_link());
 
     let sent = payloads(FRAMES, max_payload);
     let mut buf = [0u8; 2048];
@@ -102,7 +102,7 @@ fn poll_reads_what_the_host_sends_to_our_mac() {
     let (ns, tap) = tap_in_namespace();
     let ours = MacAddr([0x02, 0, 0, 0, 0x20, 0x01]);
     let mut tap = tap.with_mac(ours);
-    wait_for("the TAP to be up", || tap.link_up());
+    wait_for("the TAP to be up", || tap.refresh_link());
     // The namespace knows our MAC (a static neighbour), so it sends the datagram straight away.
     ns.ip(&["neigh", "add", "10.201.0.2", "lladdr", "02:00:00:00:20:01", "dev", "nptap0"]);
     let marker = b"tap poll marker 51c2";
@@ -112,7 +112,7 @@ fn poll_reads_what_the_host_sends_to_our_mac() {
     });
     let mut found = None;
     wait_for("the marker datagram", || {
-        tap.poll(&mut |f| {
+        tap.receive(64, &mut |f| {
             if f.windows(marker.len()).any(|w| w == marker) {
                 found = Some(f.to_vec());
             }
@@ -133,15 +133,15 @@ fn link_follows_the_interface_and_down_is_refused() {
     let ns = Netns::new("tapdown");
     let tap = ns.run(|| Tap::open("nptap%d")).expect("open TAP");
     assert_eq!(tap.name(), "nptap0", "the kernel picks the number");
-    let mut netpoll = Netpoll::new(tap);
-    assert!(!netpoll.driver_mut().link_up(), "a new TAP is down");
+    let mut netpoll = NicEngine::new(tap);
+    assert!(!netpoll.driver_mut().refresh_link(), "a new TAP is down");
     let to = Endpoint::new("10.201.0.2".parse().unwrap(), "10.201.0.1".parse().unwrap());
     assert_eq!(netpoll.send_udp(&to, &[b"x"]), Err(SendError::LinkDown));
     // Written anyway, the frame is refused by the kernel (EIO) and reported as LinkDown.
     assert_eq!(netpoll.driver_mut().xmit_raw(&[0xff; 60]), Err(netpoll_core::XmitError::LinkDown));
     assert_eq!(netpoll.driver().counters().link_down, 1);
     ns.ip(&["link", "set", "nptap0", "up"]);
-    wait_for("the TAP to be up", || netpoll.driver_mut().link_up());
+    wait_for("the TAP to be up", || netpoll.driver_mut().refresh_link());
     netpoll.send_udp(&to, &[b"x"]).expect("sent once up");
 }
 

@@ -1,4 +1,4 @@
-//! `PcapWriter` against tshark: frames built by `Netpoll::send_udp` (IPv4 and IPv6, payloads of
+//! `PcapWriter` against tshark: frames built by `NicEngine::send_udp` (IPv4 and IPv6, payloads of
 //! every interesting size, gathered from odd-length slices) are written to a pcap file, and
 //! tshark, with IP and UDP checksum validation on, must find every checksum good and every
 //! payload equal to what was sent. Also the writer's errors on bad paths.
@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 use std::{fs, io};
 
-use netpoll_core::{Endpoint, MacAddr, NetPoll, Netpoll};
+use netpoll_core::{Endpoint, MacAddr, NetPoll, NicEngine};
 use netpoll_drivers::pcap::{self, PcapWriter};
 use support::{run, skip};
 
@@ -67,7 +67,7 @@ fn sizes(max: usize) -> Vec<usize> {
 /// Sends every payload through a `PcapWriter` at `path`, each gathered from uneven slices.
 fn write_capture(path: &Path, frames: &[(Endpoint, Vec<u8>)]) {
     let writer = PcapWriter::create(path).expect("create pcap");
-    let mut netpoll = Netpoll::new(writer);
+    let mut netpoll = NicEngine::new(writer);
     for (i, (to, payload)) in frames.iter().enumerate() {
         // Split at odd offsets, so the checksum must carry odd bytes across slices.
         let a = (i * 7 + 1).min(payload.len());
@@ -269,7 +269,7 @@ fn the_writer_is_a_nic_that_never_receives_and_is_always_up() {
     assert_eq!(w.mac_address(), mac);
     assert!(w.link_up());
     let mut got = 0;
-    w.poll(&mut |_| got += 1);
+    w.receive(64, &mut |_| got += 1);
     assert_eq!(got, 0);
     assert_eq!(w.path(), path.0);
 }

@@ -10,6 +10,9 @@
 //!   `accept_local=1` and `rp_filter=0` (else the kernel drops the injected IPv4 frames as
 //!   martians, their source being one of its own addresses).
 //!
+//! Then, when `qemu-system-riscv64` is installed, it boots the riscv64 virtio example too
+//! (`cargo xtask qemu virtio`), and says so either way.
+//!
 //! No traffic leaves the namespaces it creates, which go away on the way out, whatever happens.
 //! `NETCONSOLE_BIN` names a `netconsole` binary to use instead of building one.
 
@@ -237,12 +240,12 @@ pub(crate) fn is_root() -> bool {
 }
 
 /// The `netconsole` binary to run: `NETCONSOLE_BIN`, or the one cargo builds now.
-fn netconsole_binary() -> Result<PathBuf, String> {
+pub(crate) fn netconsole_binary() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("NETCONSOLE_BIN") {
-        eprintln!("xtask demo: using NETCONSOLE_BIN={}", Path::new(&bin).display());
+        eprintln!("xtask: using NETCONSOLE_BIN={}", Path::new(&bin).display());
         return Ok(bin.into());
     }
-    eprintln!("xtask demo: building the netconsole command");
+    eprintln!("xtask: building the netconsole command");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build.current_dir(crate::test::root()).args(["build", "-p", "netconsole-cli"]);
@@ -265,6 +268,12 @@ pub fn run() -> Result<(), String> {
         let netconsole = netconsole.into_string().map_err(|_| "NETCONSOLE_BIN is not UTF-8")?;
         return inside_user_namespace(&netconsole);
     }
+    veth()?;
+    crate::qemu::demo()
+}
+
+/// The veth part of the demo, as root or in a user namespace.
+fn veth() -> Result<(), String> {
     if is_root() {
         let netconsole = netconsole_binary()?;
         let netconsole = netconsole.to_str().ok_or("the netconsole binary's path is not UTF-8")?;

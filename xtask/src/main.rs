@@ -2,22 +2,33 @@
 //!
 //! - `cargo xtask test [--require-all] [--quick]`: everything CI runs.
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
+//! - `cargo xtask qemu virtio|lan9118 [...]`: a bare-metal example under QEMU, checked end to end.
+//! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
 //! - `cargo xtask bench`: the criterion benchmarks.
 //! - `cargo xtask bench host`: `netconsole send --via packet` against a `UdpSocket` loop.
 
 mod bench_host;
 mod demo;
 mod process;
+mod qemu;
+mod size;
 mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test [--require-all] [--quick] | demo | bench>
+const USAGE: &str =
+    "usage: cargo xtask <test [--require-all] [--quick] | demo | qemu ... | size | bench>
 
   test           fmt, clippy, tests, no_std cross builds, fuzz smoke runs, end-to-end tests
     --require-all  a step whose prerequisite is missing fails instead of being skipped (CI)
     --quick        skip the fuzz smoke runs and end-to-end tests
   demo           send a log through a real network stack and show what arrived
+  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
+                 boot examples/qemu-virtio under QEMU and check that every line arrived
+  qemu lan9118 [--pcap FILE] [--records N]
+                 the same for examples/qemu-lan9118 (Cortex-M4 mps2-an386, LAN9118)
+  size           text, rodata, data and bss of every example firmware (release), the netconsole
+                 stack's and core::fmt's share, the LAN9118 budget (needs llvm-tools)
   bench          run the criterion benchmarks (benches/)
   bench host [--messages N] [--size BYTES] [--rounds N]
                  messages/s of `netconsole send --via packet` and of a UdpSocket loop (root)";
@@ -37,6 +48,8 @@ fn main() -> ExitCode {
             }
         },
         "demo" => demo::run(),
+        "qemu" => qemu::main(rest),
+        "size" => size::run(),
         "bench" => match rest.split_first() {
             Some((sub, args)) if sub == "host" => bench_host::run(args),
             _ => test::bench(),

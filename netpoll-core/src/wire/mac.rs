@@ -106,6 +106,7 @@ impl fmt::Display for MacAddr {
 }
 
 #[cfg(feature = "defmt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "defmt")))]
 impl defmt::Format for MacAddr {
     fn format(&self, f: defmt::Formatter) {
         let [a, b, c, d, e, g] = self.0;

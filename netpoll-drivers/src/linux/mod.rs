@@ -2,14 +2,15 @@
 //! ([`PacketSocket`]) and a TAP device ([`Tap`]).
 //!
 //! Both keep the [`NetPoll`](netpoll_core::NetPoll) contract as a host can: no call blocks
-//! (the file descriptors are non-blocking and every send carries `MSG_DONTWAIT`), `poll` reads
-//! at most [`RX_BUDGET`] frames, short frames are padded to 60 bytes with zeros, and the
+//! (the file descriptors are non-blocking and every send carries `MSG_DONTWAIT`), `receive`
+//! reads at most its budget of frames, the link state is cached and read again (one ioctl) only
+//! by `refresh_link`, short frames are padded to 60 bytes with zeros, and the
 //! buffers are allocated once, when the driver is opened. The syscalls go through [`nix`].
 //!
 //! # What the sender can see
 //!
 //! A frame counts as sent when the kernel has taken it. [`XmitError::Busy`] means the socket's
-//! send buffer is full (`EAGAIN`): nothing was sent and nothing is lost; poll and try again.
+//! send buffer is full (`EAGAIN`): nothing was sent and nothing is lost; try again.
 //! `ENOBUFS` (the interface's queue discipline dropped the frame) is counted in
 //! [`Counters::dropped`] and returned as [`XmitError::Dropped`]. Loss after that, at a switch or
 //! at the receiver (a full socket buffer, a checksum the receiver rejects, no socket bound to the
@@ -43,9 +44,6 @@ mod tap;
 pub use interface::{InterfaceInfo, MAX_NAME_LEN};
 pub use packet::PacketSocket;
 pub use tap::{Tap, DEFAULT_TAP_MAC};
-
-/// The most frames one `poll` reads (and hands on, or skips).
-pub const RX_BUDGET: usize = 64;
 
 /// Receive buffer size: more than any frame of an interface with a 64 KiB MTU (`lo`), VLAN tag
 /// included. A frame that fills it whole is taken as truncated and skipped.

@@ -13,7 +13,7 @@ use nix::sys::socket::{
 use nix::{setsockopt_impl, sockopt_impl};
 
 use super::interface::{self, InterfaceInfo};
-use super::{context, Counters, Transmitter, RX_BUDGET, RX_BUF_LEN};
+use super::{context, Counters, Transmitter, RX_BUF_LEN};
 
 sockopt_impl!(
     /// `PACKET_IGNORE_OUTGOING` (Linux 4.20): the socket does not see the frames it sends.
@@ -36,12 +36,12 @@ const LINK_DOWN_ERRORS: [Errno; 3] = [Errno::ENETDOWN, Errno::ENXIO, Errno::ENOD
 /// [module documentation](super) for what a sender can and cannot know about loss.
 ///
 /// ```no_run
-/// use netpoll_core::{Endpoint, Netpoll};
+/// use netpoll_core::{Endpoint, NicEngine};
 /// use netpoll_drivers::linux::PacketSocket;
 ///
 /// let nic = PacketSocket::open("eth0")?; // needs CAP_NET_RAW
 /// let local = nic.info().ipv4[0];
-/// let mut netpoll = Netpoll::new(nic);
+/// let mut netpoll = NicEngine::new(nic);
 /// let target = Endpoint::new(local.into(), "192.0.2.1".parse().unwrap());
 /// netpoll.send_udp(&target, &[b"hello\n"]).expect("sent");
 /// # Ok::<(), std::io::Error>(())
@@ -52,6 +52,8 @@ pub struct PacketSocket {
     mtu: u32,
     tx: Transmitter,
     rx: Box<[u8]>,
+    /// The link state as last read.
+    link: bool,
 }
 
 impl PacketSocket {
@@ -92,7 +94,15 @@ impl PacketSocket {
             mtu,
             tx: Transmitter::new(max_len),
             rx: vec![0; RX_BUF_LEN].into_boxed_slice(),
-        })
+            link: false,
+        }
+        .with_link_read())
+    }
+
+    /// Reads the link state once, so the cache starts true to the interface.
+    fn with_link_read(mut self) -> PacketSocket {
+        self.refresh_link();
+        self
     }
 
     /// The interface as it was when the socket was opened: name, index, MAC, addresses.
@@ -128,7 +138,7 @@ impl std::fmt::Debug for PacketSocket {
 }
 
 impl AsFd for PacketSocket {
-    /// The socket, to wait for frames with `poll(2)` or `epoll` before calling [`NetPoll::poll`].
+    /// The socket, to wait for frames with `poll(2)` or `epoll` before calling [`NetPoll::receive`].
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -139,15 +149,28 @@ impl NetPoll for PacketSocket {
         self.info.mac
     }
 
-    /// `IFF_UP` and `IFF_RUNNING` (operational state "up" or "unknown"), read with one ioctl.
-    fn link_up(&mut self) -> bool {
-        interface::is_up(self.fd.as_fd(), &self.info.name)
+    fn link_up(&self) -> bool {
+        self.link
     }
 
-    /// Reads up to [`RX_BUDGET`] frames without waiting and hands each to `rx`.
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8])) {
+    /// `IFF_UP` and `IFF_RUNNING` (operational state "up" or "unknown"), read with one ioctl.
+    fn refresh_link(&mut self) -> bool {
+        self.link = interface::is_up(self.fd.as_fd(), &self.info.name);
+        self.link
+    }
+
+    /// Nothing to reclaim: the kernel owns a frame once the send returns.
+    fn reclaim_tx(&mut self) {}
+
+    fn tx_in_flight(&self) -> usize {
+        0
+    }
+
+    /// Reads up to `budget` frames without waiting and hands each to `rx`.
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
         let counters = &mut self.tx.counters;
-        for _ in 0..RX_BUDGET {
+        let mut handed = 0;
+        while handed < budget {
             let (len, from) = match recvfrom::<LinkAddr>(self.fd.as_raw_fd(), &mut self.rx) {
                 Ok(got) => got,
                 Err(Errno::EAGAIN) => break,
@@ -170,7 +193,9 @@ impl NetPoll for PacketSocket {
             }
             counters.frames_received += 1;
             rx(&self.rx[..len]);
+            handed += 1;
         }
+        handed
     }
 
     /// Sends one frame with `MSG_DONTWAIT`: `Busy` when the send buffer is full (`EAGAIN`),

@@ -11,7 +11,7 @@ use nix::libc;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use super::interface::{self, InterfaceInfo};
-use super::{context, Counters, Transmitter, RX_BUDGET, RX_BUF_LEN};
+use super::{context, Counters, Transmitter, RX_BUF_LEN};
 
 /// The MAC a [`Tap`] sends from unless told otherwise: locally administered (bit 1 of the first
 /// octet set), unicast.
@@ -44,6 +44,8 @@ pub struct Tap {
     mtu: u32,
     tx: Transmitter,
     rx: Box<[u8]>,
+    /// The link state as last read.
+    link: bool,
 }
 
 impl Tap {
@@ -95,7 +97,15 @@ impl Tap {
             mtu,
             tx: Transmitter::new(max_len),
             rx: vec![0; RX_BUF_LEN].into_boxed_slice(),
-        })
+            link: false,
+        }
+        .with_link_read())
+    }
+
+    /// Reads the link state once, so the cache starts true to the interface.
+    fn with_link_read(mut self) -> Tap {
+        self.refresh_link();
+        self
     }
 
     /// The same TAP, sending from `mac`.
@@ -155,7 +165,7 @@ impl std::fmt::Debug for Tap {
 
 impl AsFd for Tap {
     /// The TAP file, to wait for frames with `poll(2)` or `epoll` before calling
-    /// [`NetPoll::poll`].
+    /// [`NetPoll::receive`].
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.file.as_fd()
     }
@@ -166,20 +176,34 @@ impl NetPoll for Tap {
         self.mac
     }
 
-    /// The TAP interface is `IFF_UP` and `IFF_RUNNING` (up on the host side, and attached).
-    fn link_up(&mut self) -> bool {
-        interface::is_up(self.probe.as_fd(), &self.info.name)
+    fn link_up(&self) -> bool {
+        self.link
     }
 
-    /// Reads up to [`RX_BUDGET`] frames the host sent out of the TAP, without waiting.
-    fn poll(&mut self, rx: &mut dyn FnMut(&[u8])) {
+    /// The TAP interface is `IFF_UP` and `IFF_RUNNING` (up on the host side, and attached).
+    fn refresh_link(&mut self) -> bool {
+        self.link = interface::is_up(self.probe.as_fd(), &self.info.name);
+        self.link
+    }
+
+    /// Nothing to reclaim: the kernel owns a frame once the send returns.
+    fn reclaim_tx(&mut self) {}
+
+    fn tx_in_flight(&self) -> usize {
+        0
+    }
+
+    /// Reads up to `budget` frames the host sent out of the TAP, without waiting.
+    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
         let counters = &mut self.tx.counters;
-        for _ in 0..RX_BUDGET {
+        let mut handed = 0;
+        while handed < budget {
             match nix::unistd::read(&self.file, &mut self.rx) {
                 Ok(len) if len >= self.rx.len() => counters.rx_skipped += 1,
                 Ok(len) => {
                     counters.frames_received += 1;
                     rx(&self.rx[..len]);
+                    handed += 1;
                 }
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => break,
@@ -189,6 +213,7 @@ impl NetPoll for Tap {
                 }
             }
         }
+        handed
     }
 
     /// Writes one frame: `LinkDown` while the TAP interface is down (`EIO`).

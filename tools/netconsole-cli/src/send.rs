@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use embedded_hal::delay::DelayNs;
 use netconsole::{Netconsole, Sysdata, SystemInfo, Target};
 use netconsole_options::Device;
-use netpoll_core::{MacAddr, NetPoll, Netpoll, ResolvePolicy, RetryPolicy};
+use netpoll_core::{MacAddr, NetPoll, NicEngine, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::linux::{InterfaceInfo, PacketSocket, Tap};
 use netpoll_drivers::pcap::PcapWriter;
 
@@ -323,7 +323,7 @@ fn make_console<D: NetPoll>(
     options: &Options,
 ) -> Result<Box<Console<D>>, Error> {
     let console: Box<Console<D>> = Box::new(Netconsole::new(info));
-    let mut netpoll = Netpoll::with_delay(nic, StdDelay);
+    let mut netpoll = NicEngine::with_delay(nic, StdDelay);
     // Up to 200 tries 50 µs apart: 10 ms for a frame the kernel's queue does not take at once.
     netpoll.set_retry_policy(RetryPolicy { tries: 200, wait_us: 50 });
     if console.attach(netpoll).is_err() {

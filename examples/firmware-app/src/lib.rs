@@ -1,0 +1,63 @@
+//! The netconsole part of every QEMU example, whatever the architecture and the NIC.
+//!
+//! A program is this crate plus a little glue: boot code, a timer interrupt, a serial port, a
+//! way to end QEMU, and a driver. The glue implements [`Platform`], puts one [`AppConsole`] in
+//! a `static`, and calls [`run`] with its driver; its timer interrupt calls [`on_timer_tick`]
+//! and its `#[panic_handler]` calls [`panic`].
+//!
+//! [`run`] then, in order (every line below is what [`expected`] lists for the host's checker):
+//! parses the targets from the option string compiled in (`NETCONSOLE_OPTIONS`, else
+//! [`DEFAULT_OPTIONS`]: one basic and one extended target), waits for carrier, resolves the
+//! next hop by ARP and enables the targets, logs a banner naming the driver and its register
+//! layout, 100 numbered lines while a timer interrupt logs its own lines through the same
+//! console (real re-entry: those land in the backlog and leave with the next write), one
+//! 3000-byte line, the counters, `NETCONSOLE_RECORDS` records as fast as it can if that was
+//! set at build time (the time it took goes to the serial port), and ends with a deliberate
+//! panic whose message leaves through the panic path. QEMU then exits with [`ExitCode`].
+#![no_std]
+#![forbid(unsafe_code)]
+
+mod app;
+mod clock;
+pub mod expected;
+mod panic;
+mod serial;
+mod timer;
+
+pub use app::{run, AppConsole, DriverInfo, BACKLOG};
+pub use clock::{Clock, Delay};
+pub use panic::panic;
+pub use serial::Serial;
+pub use timer::on_timer_tick;
+
+/// The option string used when `NETCONSOLE_OPTIONS` is not set at build time: a basic target
+/// on port 6666 and an extended one on 6667 of QEMU's user-network host (10.0.2.2).
+pub const DEFAULT_OPTIONS: &str = "6665@10.0.2.15/,6666@10.0.2.2/;+6665@10.0.2.15/,6667@10.0.2.2/";
+
+/// What the glue gives the app. Associated functions, not methods: the panic handler and the
+/// timer interrupt reach them without a value to carry.
+pub trait Platform: 'static {
+    /// Microseconds since boot, monotonic.
+    fn now_us() -> u64;
+    /// Writes to the serial console (the run's own log, apart from netconsole).
+    fn serial_write(bytes: &[u8]);
+    /// Starts a periodic timer interrupt whose handler calls [`on_timer_tick`].
+    fn start_timer(period_us: u32);
+    /// Stops the timer interrupt.
+    fn stop_timer();
+    /// Ends the program (QEMU exits with `code`). Never returns.
+    fn exit(code: ExitCode) -> !;
+}
+
+/// How the program ends; QEMU's exit status says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Everything was sent; the deliberate panic ended the run.
+    Clean = 0,
+    /// The firmware saw errors (a message dropped, a target not resolved, a send refused).
+    Errors = 1,
+    /// A panic other than the deliberate one.
+    UnexpectedPanic = 2,
+    /// Bring-up failed: no NIC, a bad option string, no carrier.
+    BringUp = 3,
+}

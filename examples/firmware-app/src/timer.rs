@@ -1,0 +1,35 @@
+//! The timer interrupt's part: a numbered line per tick, through the global console, while the
+//! main loop may be in the middle of a write (then the line waits in the backlog).
+
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use crate::expected::{timer_line, TIMER_LINES};
+
+/// Ticks handled so far. Only the interrupt handler writes it (load and store, no
+/// read-modify-write: cores without atomic RMW have these).
+static TICKS: AtomicU32 = AtomicU32::new(0);
+/// Set by the main loop once the console is ready for the timer's lines.
+pub(crate) static ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Called by the glue's timer interrupt handler. Logs the next timer line; returns `false`
+/// once all [`TIMER_LINES`] are logged (the glue then stops the timer).
+pub fn on_timer_tick() -> bool {
+    if !ARMED.load(Ordering::Acquire) {
+        return true;
+    }
+    let tick = TICKS.load(Ordering::Relaxed) + 1;
+    if tick > TIMER_LINES {
+        return false;
+    }
+    TICKS.store(tick, Ordering::Release);
+    let mut line: heapless::String<64> = heapless::String::new();
+    let _ = write!(line, "{}", timer_line(tick));
+    netconsole::global::log(6, line.as_bytes());
+    tick < TIMER_LINES
+}
+
+/// Ticks handled so far.
+pub(crate) fn ticks() -> u32 {
+    TICKS.load(Ordering::Acquire)
+}

@@ -1,0 +1,114 @@
+//! MPS2 AN385/AN386 as QEMU models it: 25 MHz system clock, CMSDK APB timer 0 free-running
+//! as the clock, SysTick for the periodic interrupt, CMSDK UART 0 as the serial port.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::peripheral::syst::SystClkSource;
+use firmware_app::{ExitCode, Platform};
+
+/// System (and SysTick, and APB timer) clock.
+const CLOCK_HZ: u32 = 25_000_000;
+const TICKS_PER_US: u32 = CLOCK_HZ / 1_000_000;
+
+/// CMSDK APB timer 0: CTRL, VALUE (counts down), RELOAD.
+const TIMER0: usize = 0x4000_0000;
+const TIMER_CTRL: usize = 0x0;
+const TIMER_VALUE: usize = 0x4;
+const TIMER_RELOAD: usize = 0x8;
+const TIMER_ENABLE: u32 = 1 << 0;
+
+/// CMSDK APB UART 0: DATA, STATE (bit 0: TX full), CTRL (bit 0: TX enable), BAUDDIV.
+const UART0: usize = 0x4000_4000;
+const UART_DATA: usize = 0x0;
+const UART_STATE: usize = 0x4;
+const UART_CTRL: usize = 0x8;
+const UART_BAUDDIV: usize = 0x10;
+const UART_TX_FULL: u32 = 1 << 0;
+const UART_TX_ENABLE: u32 = 1 << 0;
+
+/// The clock's state: the last timer reading, the ticks not yet counted as a whole
+/// microsecond, and the microseconds since `init`. Kept so that `now_us` needs no 64-bit
+/// division (a software routine on Cortex-M, about 900 bytes): one 32-bit divide per call.
+static LAST_TICKS: AtomicU32 = AtomicU32::new(0);
+static SPARE_TICKS: AtomicU32 = AtomicU32::new(0);
+static MICROS_LOW: AtomicU32 = AtomicU32::new(0);
+static MICROS_HIGH: AtomicU32 = AtomicU32::new(0);
+
+fn write(addr: usize, value: u32) {
+    // SAFETY: `addr` is a register of the CMSDK timer or UART on MPS2 (device memory, always
+    // mapped); only this module touches them.
+    unsafe { (addr as *mut u32).write_volatile(value) }
+}
+
+fn read(addr: usize) -> u32 {
+    // SAFETY: as in `write`; these reads have no side effects.
+    unsafe { (addr as *const u32).read_volatile() }
+}
+
+/// Starts the clock and the serial port. Called once, first thing.
+pub fn init() {
+    write(TIMER0 + TIMER_RELOAD, u32::MAX);
+    write(TIMER0 + TIMER_VALUE, u32::MAX);
+    write(TIMER0 + TIMER_CTRL, TIMER_ENABLE);
+    write(UART0 + UART_BAUDDIV, 16);
+    write(UART0 + UART_CTRL, UART_TX_ENABLE);
+}
+
+/// This board.
+pub struct Board;
+
+impl Platform for Board {
+    fn now_us() -> u64 {
+        // Interrupts off for the read-update, so that SysTick's reading cannot interleave; a
+        // handful of instructions. The counter wraps every 171 s; the program reads it far
+        // more often than that.
+        cortex_m::interrupt::free(|_| {
+            let now = u32::MAX - read(TIMER0 + TIMER_VALUE);
+            let elapsed = now.wrapping_sub(LAST_TICKS.load(Ordering::Relaxed));
+            LAST_TICKS.store(now, Ordering::Relaxed);
+            let ticks = SPARE_TICKS.load(Ordering::Relaxed) + elapsed % TICKS_PER_US;
+            let micros = elapsed / TICKS_PER_US + ticks / TICKS_PER_US;
+            SPARE_TICKS.store(ticks % TICKS_PER_US, Ordering::Relaxed);
+            let total = (u64::from(MICROS_HIGH.load(Ordering::Relaxed)) << 32
+                | u64::from(MICROS_LOW.load(Ordering::Relaxed)))
+                + u64::from(micros);
+            MICROS_LOW.store(total as u32, Ordering::Relaxed);
+            MICROS_HIGH.store((total >> 32) as u32, Ordering::Relaxed);
+            total
+        })
+    }
+
+    fn serial_write(bytes: &[u8]) {
+        for &b in bytes {
+            // Bounded: QEMU's UART drains at once; a real one within a character time.
+            for _ in 0..100_000 {
+                if read(UART0 + UART_STATE) & UART_TX_FULL == 0 {
+                    break;
+                }
+            }
+            write(UART0 + UART_DATA, u32::from(b));
+        }
+    }
+
+    fn start_timer(period_us: u32) {
+        // SAFETY: SysTick is used by this module alone; stealing it does not alias a handle
+        // anyone else holds.
+        let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
+        syst.set_clock_source(SystClkSource::Core);
+        syst.set_reload(period_us.saturating_mul(CLOCK_HZ / 1_000_000).clamp(1, 0x00FF_FFFF) - 1);
+        syst.clear_current();
+        syst.enable_interrupt();
+        syst.enable_counter();
+    }
+
+    fn stop_timer() {
+        // SAFETY: as in `start_timer`.
+        let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
+        syst.disable_interrupt();
+        syst.disable_counter();
+    }
+
+    fn exit(code: ExitCode) -> ! {
+        crate::semihosting::exit(code as u32)
+    }
+}

@@ -1,0 +1,349 @@
+//! The write path: who sends, in which order, and for how long.
+//!
+//! A write takes the console with a try-lock. If it cannot (it came from inside the driver, an
+//! interrupt, a fault or panic handler), it appends its message to the backlog and returns. If it
+//! can, it sends the backlog in order, then its own message (appended to the backlog first when
+//! something waits, so it keeps its place), then again what nested writes added meanwhile, until
+//! the backlog is empty, the NIC stops taking frames (a datagram's retry budget ran out) or the
+//! call's byte budget is spent. After letting go it looks once more, since a nested write may have
+//! added a message between its last look and the release, and takes the console again if so.
+//!
+//! The budget is in bytes of backlog entries, kept by the call itself: what waited when it began
+//! plus one backlog's worth. Nested writes add to the backlog, never to the budget, so a driver
+//! that logs on every transmit cannot keep one write busy forever.
+
+use embedded_hal::delay::DelayNs;
+use netpoll_core::{NetPoll, NicEngine, SendError};
+
+use crate::backlog::{self, Extras, Resume, Resumes};
+use crate::console::{Engine, Netconsole, DEFAULT_LEVEL, MAX_TARGETS};
+use crate::counters::TargetCounters;
+use crate::framing;
+use crate::message::Message;
+use crate::record::ExtendedRecord;
+use crate::storage::TargetStorage;
+use crate::sysdata::{self, SystemInfo, MAX_RELEASE_LEN};
+
+/// What one call may still do.
+pub(crate) struct Run {
+    /// Bytes of backlog entries it may still send.
+    left: usize,
+    /// The NIC stopped taking frames, the backlog was refused, or nothing can be sent yet.
+    stop: bool,
+}
+
+/// How a message went to the targets it was owed to.
+enum Delivered {
+    /// Every target got it, or lost it for a counted reason.
+    Done,
+    /// A datagram's retry budget ran out: the NIC takes no more for now.
+    Stuck(Stuck),
+}
+
+/// Where a message stopped.
+struct Stuck {
+    /// The targets still owed it: the one it stopped for, and those not reached yet.
+    mask: u32,
+    /// The slot it stopped for.
+    index: usize,
+    /// Bytes of that target's copy done.
+    offset: u32,
+    /// That copy's sysdata, when it was rendered by this try (its first).
+    sysdata: Option<sysdata::Rendered>,
+}
+
+fn bit(index: usize) -> u32 {
+    1u32.checked_shl(index as u32).unwrap_or(0)
+}
+
+impl<D, W, S, const U: usize, const B: usize, TS> Netconsole<D, W, S, U, B, TS>
+where
+    D: NetPoll,
+    W: DelayNs,
+    S: SystemInfo,
+    TS: TargetStorage<U>,
+{
+    /// A fresh budget: what waits now plus one backlog's worth.
+    pub(crate) fn run(&self) -> Run {
+        Run { left: self.shared.used() + B, stop: false }
+    }
+
+    pub(crate) fn submit(&self, message: Message<'_>, panicking: bool) {
+        self.shared.count(|c| c.messages += 1);
+        let mask = self.shared.routing().mask();
+        if mask == 0 {
+            return; // every target is disabled: it goes nowhere, as in Linux
+        }
+        let Some(mut engine) = self.engine.try_lock() else {
+            // Re-entered: never touch the NIC from here.
+            if self.shared.defer(&message, mask) && panicking {
+                self.shared.count(|c| c.stranded += 1);
+            }
+            return;
+        };
+        let Some(waiting) = self.shared.backlog(|b| b.entries()) else {
+            self.shared.count(|c| c.refused.add(message.text_len()));
+            return;
+        };
+        let mut run = self.run();
+        let mut own = Some((message, mask));
+        if waiting > 0 || !self.ready(&engine) {
+            // Behind what waits, in its place; with no room it goes straight to the NIC once
+            // what waits is out.
+            if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
+            {
+                self.shared.count_deferred(used);
+                own = None;
+            }
+        }
+        self.drain(&mut engine, &mut run, &mut own);
+        if let Some((message, mask)) = own {
+            self.shared.defer(&message, mask);
+        }
+        drop(engine);
+        self.settle(&mut run);
+    }
+
+    /// Whether anything can be sent: a NIC, and a target enabled at least once (until then
+    /// messages wait for it).
+    fn ready(&self, engine: &Engine<D, W, U, B, TS>) -> bool {
+        engine.nic.is_some() && self.shared.routing().ever_enabled
+    }
+
+    /// `message` as the targets owed it get it: console text whose owed targets are all
+    /// extended (console text written before they were enabled, say) becomes a record at the
+    /// default level, numbered now, as [`write`](Self::write) makes it when it can tell.
+    fn for_targets<'m>(&self, targets: &TS, message: &Message<'m>, mask: u32) -> Message<'m> {
+        let Message::Basic(text) = *message else { return *message };
+        let mut extended = false;
+        for (i, slot) in targets.slots().iter().enumerate().take(MAX_TARGETS) {
+            match slot {
+                Some(t) if t.enabled && mask & bit(i) != 0 => {
+                    if !t.extended {
+                        return *message;
+                    }
+                    extended = true;
+                }
+                _ => {}
+            }
+        }
+        if !extended {
+            return *message;
+        }
+        let text = text.strip_suffix(b"\n").unwrap_or(text);
+        let seq = self.shared.next_seq();
+        let record = ExtendedRecord::new(DEFAULT_LEVEL, seq, self.info.timestamp_us(), text);
+        Message::Record(record)
+    }
+
+    /// With the console let go: takes it again and sends while messages wait and the run may.
+    pub(crate) fn settle(&self, run: &mut Run) {
+        while !run.stop && self.shared.waiting() > 0 {
+            let Some(mut engine) = self.engine.try_lock() else { return };
+            self.drain(&mut engine, run, &mut None);
+        }
+    }
+
+    /// Sends the backlog, then `own`, then what nested writes added, until the backlog is empty
+    /// or the run stops.
+    fn drain(
+        &self,
+        engine: &mut Engine<D, W, U, B, TS>,
+        run: &mut Run,
+        own: &mut Option<(Message<'_>, u32)>,
+    ) {
+        while !run.stop {
+            if self.flush_front(engine, run) {
+                continue;
+            }
+            if run.stop {
+                return;
+            }
+            // The backlog is empty.
+            let Some((message, mask)) = own.take() else { return };
+            let Engine { nic, targets, order, .. } = engine;
+            let Some(np) = nic.as_mut() else { return };
+            let message = self.for_targets(targets, &message, mask);
+            let result = self.deliver(np, targets, order, &message, mask, Resumes::NONE);
+            if let Delivered::Stuck(stuck) = result {
+                self.keep_stuck(targets, &message, &stuck, Resumes::NONE, false);
+                run.stop = true;
+            }
+        }
+    }
+
+    /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
+    /// or the run stops.
+    fn flush_front(&self, engine: &mut Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
+        if !self.ready(engine) {
+            run.stop = true;
+            return false;
+        }
+        let Engine { nic, targets, order, scratch, .. } = engine;
+        let Some(front) = self.shared.backlog(|b| b.copy_front(scratch)) else {
+            run.stop = true;
+            return false;
+        };
+        let Some(mask) = front else { return false };
+        if scratch.len() > run.left {
+            run.stop = true;
+            return false;
+        }
+        run.left -= scratch.len();
+        let (Some(np), Some((message, resumes))) = (nic.as_mut(), backlog::decode(scratch)) else {
+            // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
+            self.shared.backlog(|b| b.pop_front());
+            return true;
+        };
+        let message = self.for_targets(targets, &message, mask);
+        match self.deliver(np, targets, order, &message, mask, resumes) {
+            Delivered::Done => {
+                self.shared.backlog(|b| b.pop_front());
+            }
+            Delivered::Stuck(stuck) => {
+                self.keep_stuck(targets, &message, &stuck, resumes, true);
+                run.stop = true;
+            }
+        }
+        true
+    }
+
+    /// Keeps a message that stopped partway at the front of the backlog (in place of the entry it
+    /// came from, if `replace`), with where it stopped for each target still owed it. If there is
+    /// no room it is dropped and counted as `ring_stuck` for each of them.
+    fn keep_stuck(
+        &self,
+        targets: &TS,
+        message: &Message<'_>,
+        stuck: &Stuck,
+        old: Resumes<'_>,
+        replace: bool,
+    ) {
+        let target = targets.slots().get(stuck.index).and_then(Option::as_ref);
+        let extras = match (&stuck.sysdata, target) {
+            (Some(sysdata), Some(t)) => {
+                Some(Extras::Live { userdata: t.userdata.entries(), sysdata })
+            }
+            _ => old.find(stuck.index).map(|r| r.extras),
+        };
+        let stopped = (stuck.offset > 0 || extras.is_some()).then(|| Resume {
+            index: stuck.index as u8,
+            offset: stuck.offset,
+            extras: extras.unwrap_or(Extras::Frozen(&[])),
+        });
+        let kept = self.shared.backlog(|b| {
+            if replace {
+                b.pop_front();
+            }
+            (b.push_front(message, stuck.mask, stopped, old), b.used())
+        });
+        match kept {
+            Some((true, used)) if !replace => self.shared.count_deferred(used),
+            Some((true, _)) => {}
+            _ => {
+                let len = message.text_len();
+                for (i, slot) in targets.slots().iter().enumerate().take(MAX_TARGETS) {
+                    if slot.is_some() && stuck.mask & bit(i) != 0 {
+                        self.shared.count_target(i, |c| c.ring_stuck.add(len));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends `message` to the enabled targets in `mask`, newest first, each from where an
+    /// earlier try stopped (`resumes`). Stops at the first datagram whose retry budget runs out.
+    fn deliver(
+        &self,
+        np: &mut NicEngine<D, W>,
+        targets: &mut TS,
+        order: &[u8],
+        message: &Message<'_>,
+        mask: u32,
+        resumes: Resumes<'_>,
+    ) -> Delivered {
+        let slots = targets.slots_mut();
+        let owed = |i: usize| {
+            mask & bit(i) != 0 && slots.get(i).and_then(Option::as_ref).is_some_and(|t| t.enabled)
+        };
+        if !order.iter().any(|&i| owed(usize::from(i))) {
+            return Delivered::Done;
+        }
+        let text_len = message.text_len();
+        // The link state, asked once per message: the driver's cached state, and one PHY read
+        // when that says down.
+        if !np.link_up() && !np.refresh_link() {
+            for &i in order {
+                if owed(usize::from(i)) {
+                    self.shared.count_target(usize::from(i), |c| c.link_down.add(text_len));
+                }
+            }
+            return Delivered::Done;
+        }
+        let release = sysdata::cut(self.info.release(), MAX_RELEASE_LEN);
+        let mut remaining = mask;
+        for &i in order {
+            let i = usize::from(i);
+            let Some(Some(target)) = slots.get_mut(i) else { continue };
+            if remaining & bit(i) == 0 {
+                continue;
+            }
+            if !target.enabled {
+                remaining &= !bit(i);
+                continue;
+            }
+            let resume = resumes.find(i);
+            let from = resume.map_or(0, |r| r.offset);
+            let endpoint = target.endpoint;
+            let mut rendered = None;
+            let sent = match (target.extended, message) {
+                (false, Message::Basic(text)) => framing::basic(np, &endpoint, text, b"", from),
+                (false, Message::Record(r)) => framing::basic(np, &endpoint, r.text, b"\n", from),
+                (true, Message::Basic(_)) => {
+                    remaining &= !bit(i);
+                    continue;
+                }
+                (true, Message::Record(r)) => {
+                    // The sysdata of a message is fixed at its first try (Linux builds it into
+                    // the skb once): msgid counts messages, not tries.
+                    let extras = match resume {
+                        Some(resume) => resume.extras,
+                        None => {
+                            if target.sysdata.msgid {
+                                target.msgid = target.msgid.wrapping_add(1);
+                            }
+                            let sysdata = rendered.insert(sysdata::render(
+                                target.sysdata,
+                                &self.info,
+                                target.msgid,
+                            ));
+                            Extras::Live { userdata: target.userdata.entries(), sysdata }
+                        }
+                    };
+                    let release = target.release.then_some(release);
+                    framing::extended(np, &endpoint, release, r, extras, from)
+                }
+            };
+            self.shared.count_target(i, |c: &mut TargetCounters| {
+                c.frames += sent.frames;
+                c.bytes += sent.bytes;
+                match sent.result {
+                    Ok(()) => c.messages += 1,
+                    Err(SendError::LinkDown) => c.link_down.add(text_len),
+                    Err(SendError::RingFull) => {}
+                    Err(_) => c.errors.add(text_len),
+                }
+            });
+            if sent.result == Err(SendError::RingFull) {
+                return Delivered::Stuck(Stuck {
+                    mask: remaining,
+                    index: i,
+                    offset: sent.offset,
+                    sysdata: rendered,
+                });
+            }
+            remaining &= !bit(i);
+        }
+        Delivered::Done
+    }
+}

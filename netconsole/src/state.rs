@@ -1,0 +1,176 @@
+//! What every writer may touch, each in a short critical section: the backlog, the counters, the
+//! record numbering and which targets are enabled.
+//!
+//! Nothing here waits or panics. The counters are plain values in `Cell`s, read and written
+//! whole, so reading them never fails. The backlog is borrowed with a try-borrow: a fault handler
+//! (HardFault, NMI: what a single-core critical section does not mask) that writes while it is
+//! being changed is refused and counted, never a panic. (A count such a handler makes while the
+//! code it interrupted is between reading and writing the same counters is lost: counts only.)
+
+use core::cell::{Cell, RefCell};
+
+use critical_section::Mutex;
+
+use crate::backlog::Backlog;
+use crate::counters::{Counters, TargetCounters};
+use crate::message::Message;
+use crate::storage::CounterSlots;
+
+/// The mask of a message for every target, those added later included (early-boot replay).
+pub(crate) const ALL_TARGETS: u32 = u32::MAX;
+
+/// Which targets a new message goes to, and its record number.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Routing {
+    /// The next record's sequence number.
+    pub(crate) seq: u64,
+    /// Enabled targets, by slot.
+    pub(crate) enabled: u32,
+    /// Enabled basic targets, by slot.
+    pub(crate) basic: u32,
+    /// Whether a target was ever enabled: until then messages wait for the first one.
+    pub(crate) ever_enabled: bool,
+}
+
+impl Routing {
+    /// The targets a message written now goes to: every target until the first is enabled
+    /// (Linux replays its log buffer to a new console), then the enabled ones.
+    pub(crate) fn mask(&self) -> u32 {
+        if self.ever_enabled {
+            self.enabled
+        } else {
+            ALL_TARGETS
+        }
+    }
+}
+
+pub(crate) struct Shared<const B: usize, C> {
+    backlog: Mutex<RefCell<Backlog<B>>>,
+    counters: Mutex<Cell<Counters>>,
+    targets: Mutex<C>,
+    routing: Mutex<Cell<Routing>>,
+}
+
+impl<const B: usize, C: CounterSlots> Shared<B, C> {
+    pub(crate) const fn new(targets: C) -> Self {
+        Shared {
+            backlog: Mutex::new(RefCell::new(Backlog::new())),
+            counters: Mutex::new(Cell::new(Counters::ZERO)),
+            targets: Mutex::new(targets),
+            routing: Mutex::new(Cell::new(Routing {
+                seq: 0,
+                enabled: 0,
+                basic: 0,
+                ever_enabled: false,
+            })),
+        }
+    }
+
+    /// Runs `f` on the backlog; `None` if a context this one interrupted is changing it (only a
+    /// fault handler can find it so).
+    pub(crate) fn backlog<R>(&self, f: impl FnOnce(&mut Backlog<B>) -> R) -> Option<R> {
+        critical_section::with(|cs| {
+            self.backlog.borrow(cs).try_borrow_mut().ok().map(|mut backlog| f(&mut backlog))
+        })
+    }
+
+    /// Appends `message` for the targets in `mask`, counting it as deferred; if there is no
+    /// room it is dropped and counted as `backlog_full`, if the backlog is refused as
+    /// `refused`. `true` if it was kept.
+    pub(crate) fn defer(&self, message: &Message<'_>, mask: u32) -> bool {
+        match self.backlog(|b| (b.push(message, mask), b.used())) {
+            Some((true, used)) => {
+                self.count_deferred(used);
+                true
+            }
+            Some((false, _)) => {
+                self.count(|c| c.backlog_full.add(message.text_len()));
+                false
+            }
+            None => {
+                self.count(|c| c.refused.add(message.text_len()));
+                false
+            }
+        }
+    }
+
+    pub(crate) fn count_deferred(&self, used: usize) {
+        self.count(|c| {
+            c.deferred += 1;
+            c.backlog_high_water = c.backlog_high_water.max(used);
+        });
+    }
+
+    /// Messages waiting; a refused look counts as "some".
+    pub(crate) fn waiting(&self) -> usize {
+        self.backlog(|b| b.entries()).unwrap_or(1)
+    }
+
+    /// Bytes waiting (0 if the backlog is refused).
+    pub(crate) fn used(&self) -> usize {
+        self.backlog(|b| b.used()).unwrap_or(0)
+    }
+
+    pub(crate) fn count(&self, f: impl FnOnce(&mut Counters)) {
+        critical_section::with(|cs| {
+            let cell = self.counters.borrow(cs);
+            let mut counters = cell.get();
+            f(&mut counters);
+            cell.set(counters);
+        });
+    }
+
+    pub(crate) fn counters(&self) -> Counters {
+        critical_section::with(|cs| self.counters.borrow(cs).get())
+    }
+
+    /// Counts for the target in slot `index` and in the console's sum over targets.
+    pub(crate) fn count_target(&self, index: usize, f: impl Fn(&mut TargetCounters)) {
+        critical_section::with(|cs| {
+            if let Some(cell) = self.targets.borrow(cs).cells().get(index) {
+                let mut counters = cell.get();
+                f(&mut counters);
+                cell.set(counters);
+            }
+            let cell = self.counters.borrow(cs);
+            let mut counters = cell.get();
+            f(&mut counters.targets);
+            cell.set(counters);
+        });
+    }
+
+    pub(crate) fn target_counters(&self, index: usize) -> Option<TargetCounters> {
+        critical_section::with(|cs| self.targets.borrow(cs).cells().get(index).map(Cell::get))
+    }
+
+    /// Zeroes the counters of slot `index` (a new target there starts from zero).
+    pub(crate) fn reset_target(&self, index: usize) {
+        critical_section::with(|cs| {
+            if let Some(cell) = self.targets.borrow(cs).cells().get(index) {
+                cell.set(TargetCounters::ZERO);
+            }
+        });
+    }
+
+    pub(crate) fn routing(&self) -> Routing {
+        critical_section::with(|cs| self.routing.borrow(cs).get())
+    }
+
+    pub(crate) fn route(&self, f: impl FnOnce(&mut Routing)) {
+        critical_section::with(|cs| {
+            let cell = self.routing.borrow(cs);
+            let mut routing = cell.get();
+            f(&mut routing);
+            cell.set(routing);
+        });
+    }
+
+    pub(crate) fn next_seq(&self) -> u64 {
+        let mut seq = 0;
+        self.route(|r| {
+            seq = r.seq;
+            r.seq += 1;
+        });
+        seq
+    }
+}
