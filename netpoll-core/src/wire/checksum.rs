@@ -108,7 +108,7 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16)
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> Checksum {
     let halves = |a: Ipv6Addr| {
         let a = a.to_bits();
-        add(add(a as u64, (a >> 64) as u64), 0)
+        add(a as u64, (a >> 64) as u64)
     };
     let addrs = add(halves(src), halves(dst));
     Checksum { acc: add(addrs, u64::from(length) + u64::from(next_header)), odd: false }
