@@ -71,7 +71,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Err("bench host: needs root, to create the network namespaces it sends in".into());
     }
     let netconsole = release_netconsole()?;
-    let lines = write_lines(&options)?;
+    let lines = Lines(write_lines(&options)?);
     let ns = Netns::create()?;
     let peer_mac = ns.recv_mac()?;
     let me = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
@@ -92,12 +92,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         udp.args(["netns", "exec", &ns.send]).arg(&me).args(["bench", "host"]);
         udp.env(UDP_ENV, format!("{TARGET_IP}:{TARGET_PORT}"));
         for (best, cmd) in best.iter_mut().zip([&mut packet, &mut udp]) {
-            let (wall, cpu) = timed(cmd, &lines)?;
+            let (wall, cpu) = timed(cmd, &lines.0)?;
             best[0] = best[0].min(wall);
             best[1] = best[1].min(cpu);
         }
     }
-    let _ = fs::remove_file(&lines);
+    drop(lines);
     let n = options.messages as f64;
     let [packet, udp] = best.map(|[wall, cpu]| (n / wall, cpu * 1e6 / n));
     println!("  {:<30} {:>14} {:>14}", "", "messages/s", "CPU us/message");
@@ -172,6 +172,15 @@ fn udp_loop(target: &str) -> Result<(), String> {
         return Err(format!("{failed} datagrams were not sent"));
     }
     Ok(())
+}
+
+/// The file of lines, removed on drop (an error on the way included).
+struct Lines(PathBuf);
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
 }
 
 /// A file of `messages` printable lines of `size` bytes each.
