@@ -4,10 +4,12 @@
 //! - `cargo xtask demo`: the mission, end to end, on this machine.
 //! - `cargo xtask qemu virtio|lan9118 [...]`: a bare-metal example under QEMU, checked end to end.
 //! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
-//! - `cargo xtask bench`: the criterion benchmarks.
+//! - `cargo xtask bench`: the criterion benchmarks; `cargo xtask bench listen`: `netconsole
+//!   listen` against a full socket buffer and at a fixed rate.
 //! - `cargo xtask bench host`: `netconsole send --via packet` against a `UdpSocket` loop.
 
 mod bench_host;
+mod bench_listen;
 mod demo;
 mod process;
 mod qemu;
@@ -30,6 +32,8 @@ const USAGE: &str =
   size           text, rodata, data and bss of every example firmware (release), the netconsole
                  stack's and core::fmt's share, the LAN9118 budget (needs llvm-tools)
   bench          run the criterion benchmarks (benches/)
+  bench listen [--quick] [--listener PATH]
+                 netconsole listen on loopback: datagrams/s, drops, CPU, memory
   bench host [--messages N] [--size BYTES] [--rounds N]
                  messages/s of `netconsole send --via packet` and of a UdpSocket loop (root)";
 
@@ -51,7 +55,8 @@ fn main() -> ExitCode {
         "qemu" => qemu::main(rest),
         "size" => size::run(),
         "bench" => match rest.split_first() {
-            Some((sub, args)) if sub == "host" => bench_host::run(args),
+            Some((what, args)) if what == "listen" => bench_listen::run(args),
+            Some((what, args)) if what == "host" => bench_host::run(args),
             _ => test::bench(),
         },
         "-h" | "--help" | "help" => {

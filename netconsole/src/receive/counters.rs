@@ -4,7 +4,7 @@ use core::fmt;
 
 use super::datagram::Malformed;
 #[cfg(doc)]
-use super::Receiver;
+use super::{Message, Receiver};
 
 /// What the receiver has done. Plain integers: read them as a snapshot.
 ///
@@ -43,12 +43,25 @@ pub struct Counters {
     pub complete: u64,
     /// Messages handed out with bytes missing.
     pub incomplete: u64,
-    /// Records longer than the slot buffer, handed out cut (incomplete); basic lines longer than
-    /// it, handed out in pieces.
+    /// Records longer than the slot buffer, handed out cut (incomplete).
     pub truncated: u64,
+    /// Pieces of basic lines longer than the slot buffer, handed out whole but split (each
+    /// marked [`Message::continues`]); nothing is lost.
+    pub split: u64,
     /// Basic line starts handed out at once, unjoined with what follows, because a cap left no
     /// slot to hold them.
     pub unjoined: u64,
+    /// Extended records that never arrived, by their senders' sequence numbers: gaps found
+    /// when the record after them went out ([`Message::missing_before`]), less those filled by
+    /// a record arriving late, within the fragment timeout. Lost in transit (or in a socket
+    /// buffer), or never sent: a kernel sends a record only to consoles whose log level lets
+    /// it through, so a target with a lower level than the log sees gaps in the numbering.
+    pub missing: u64,
+    /// Senders whose sequence went back to 0 or far back: a restart, not a gap.
+    pub restarts: u64,
+    /// Sender entries given to another sender while they still remembered records: duplicate
+    /// detection and gap counting start afresh for the one forgotten.
+    pub forgotten: u64,
 }
 
 impl Counters {

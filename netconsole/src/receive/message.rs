@@ -3,6 +3,8 @@
 use core::net::SocketAddr;
 
 use super::datagram::Header;
+#[cfg(doc)]
+use super::{unescape, Counters, Receiver};
 
 /// Whether a message came with an extended header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,16 +26,37 @@ impl Kind {
     }
 }
 
+/// Where datagrams come from and where they arrive: what the receiver keeps apart. Two targets
+/// of one kernel share its source port but not their destination, so `local` matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stream {
+    /// The sender's address.
+    pub src: SocketAddr,
+    /// The local address the datagram arrived on (the bound socket's address will do); the
+    /// unspecified `0.0.0.0:0` when the caller has only one.
+    pub local: SocketAddr,
+}
+
+impl Stream {
+    /// The stream from `src` to `local`.
+    pub const fn new(src: SocketAddr, local: SocketAddr) -> Self {
+        Stream { src, local }
+    }
+}
+
 /// One message. It borrows the receiver's memory (or the datagram's) for the length of the
 /// callback it is handed to; copy out what must outlive it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     /// The sender's address, as given to the receiver.
     pub src: SocketAddr,
+    /// The local address it arrived on, as given to [`Receiver::receive_on`]; unspecified for
+    /// [`Receiver::receive`].
+    pub local: SocketAddr,
     /// The extended header; `None` for basic text.
     pub header: Option<Header<'a>>,
     /// The text: a basic line without its `\n`, or an extended record's first line, still in
-    /// printk's escaping (`\xNN` for control bytes, non-ASCII and `\`).
+    /// printk's escaping (`\xNN` for control bytes, non-ASCII and `\`; [`unescape`] undoes it).
     pub text: &'a [u8],
     /// An extended record's lines after the text: dictionary (`SUBSYSTEM=`, `DEVICE=`), userdata
     /// and sysdata, each ` key=value\n`. Read them with [`Message::fields`]. Empty for basic text.
@@ -42,17 +65,34 @@ pub struct Message<'a> {
     /// arrive is kept, in offset order, gaps closed up), a record cut at the receiver's byte
     /// cap, or a basic line flushed without its `\n`.
     pub complete: bool,
+    /// A piece of a basic line longer than the receiver holds: the sender's next message
+    /// carries on the same line.
+    pub continues: bool,
+    /// How many of the sender's records before this one, by sequence number, had not arrived
+    /// when it went out (0 for basic text). Some may still come, late: see
+    /// [`Counters::missing`].
+    pub missing_before: u64,
 }
 
 impl<'a> Message<'a> {
     /// A basic line.
-    pub(crate) fn basic(src: SocketAddr, line: &'a [u8], complete: bool) -> Self {
-        Message { src, header: None, text: line, dict: &[], complete }
+    pub(crate) fn basic(stream: Stream, line: &'a [u8], complete: bool) -> Self {
+        let Stream { src, local } = stream;
+        Message {
+            src,
+            local,
+            header: None,
+            text: line,
+            dict: &[],
+            complete,
+            continues: false,
+            missing_before: 0,
+        }
     }
 
     /// An extended record whose data (after the header's `;`) is `data`.
     pub(crate) fn extended(
-        src: SocketAddr,
+        stream: Stream,
         header: Header<'a>,
         data: &'a [u8],
         complete: bool,
@@ -64,7 +104,17 @@ impl<'a> Message<'a> {
             }
             None => (data, &[][..]),
         };
-        Message { src, header: Some(header), text, dict, complete }
+        let Stream { src, local } = stream;
+        Message {
+            src,
+            local,
+            header: Some(header),
+            text,
+            dict,
+            complete,
+            continues: false,
+            missing_before: 0,
+        }
     }
 
     /// Basic or extended.
@@ -127,7 +177,7 @@ mod test {
             caller: None,
             release: None,
         };
-        let src = "10.0.0.1:6665".parse().unwrap();
+        let src = Stream::new("10.0.0.1:6665".parse().unwrap(), "10.0.0.2:6666".parse().unwrap());
         let m = Message::extended(
             src,
             header,

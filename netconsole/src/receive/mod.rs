@@ -6,7 +6,8 @@
 //!   They are split into lines per sender; a line cut across datagrams is joined.
 //! - **Extended** datagrams carry printk's header (`<prefix>,<seq>,<ts_us>,<flag>[,..];`),
 //!   perhaps after a `<release>,` prefix; records over 1000 bytes come as `ncfrag=<off>/<total>`
-//!   fragments, reassembled per sender and record in any order, duplicates dropped. A record
+//!   fragments, reassembled per stream (sender and local address: [`Stream`]) and record in
+//!   any order, duplicates dropped, gaps in the sequence numbers counted. A record
 //!   whose fragments do not all come within the timeout goes out marked incomplete, with what
 //!   did arrive. [`datagram`] says how an extended header is told from text and a release
 //!   prefix from a header.
@@ -33,6 +34,7 @@
 mod counters;
 mod coverage;
 pub mod datagram;
+mod escape;
 mod message;
 mod receiver;
 mod sender;
@@ -46,5 +48,7 @@ mod test;
 pub use counters::{Counters, Error};
 pub use coverage::MAX_RUNS;
 pub use datagram::{parse, Datagram, Fragment, Header, Malformed};
-pub use message::{Fields, Kind, Message};
+pub use escape::{is_escaped, unescape, Unescape};
+pub use message::{Fields, Kind, Message, Stream};
 pub use receiver::{Config, Receiver};
+pub use sender::SenderEntry;

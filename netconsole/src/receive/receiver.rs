@@ -4,8 +4,8 @@ use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::counters::{Counters, Error};
 use super::datagram::{parse, Datagram, Fragment, Header};
-use super::message::Message;
-use super::sender::Sender;
+use super::message::{Message, Stream};
+use super::sender::{SenderEntry, Sequence, Table};
 use super::slot::{Holding, Key, Slot};
 
 /// Settings a receiver may change without changing its memory.
@@ -34,23 +34,35 @@ impl Default for Config {
 
 /// Parses datagrams and reassembles messages in fixed memory.
 ///
-/// - `SENDERS`: senders remembered at once: what they have pending, and their last records (to
-///   drop duplicates). A sender of basic text whose datagrams end in `\n` takes no entry. When
-///   the table is full, the least recently heard sender with nothing pending is forgotten.
+/// - `SENDERS`: streams remembered at once: what they have pending, their last records (to
+///   drop duplicates) and sequence numbers (to find gaps). A sender of basic text whose
+///   datagrams end in `\n` takes no entry. Found by hash in sets of 8 (best a power of two,
+///   at least 8); a new stream whose two sets are full takes the place of the least recently
+///   heard one with nothing pending, counted in [`Counters::forgotten`]. Size it a tenth above
+///   the senders expected.
 /// - `SLOTS`: lines and fragmented records waiting at once, over all senders.
 /// - `BYTES`: the buffer of each slot: the longest record kept whole, and the longest line
 ///   joined. A longer record is kept up to `BYTES` and handed out incomplete; a longer line, in
 ///   `BYTES` pieces.
 ///
-/// Memory is about `SLOTS * (BYTES + 400) + SENDERS * 330` bytes. The defaults (256 senders,
-/// 64 slots of 8 KiB: about 620 KiB) suit a host listener; firmware picks smaller.
+/// Memory is about `SLOTS * (BYTES + 400) + SENDERS * 300` bytes. The defaults (256 senders,
+/// 64 slots of 8 KiB: about 610 KiB) suit a small listener; `netconsole listen` holds 65,536
+/// senders (about 20 MiB), firmware picks smaller.
 ///
 /// No heap, no clock: the caller passes the time, in milliseconds from any fixed origin, never
 /// going back (time that does go back only delays timeouts).
-pub struct Receiver<const SENDERS: usize = 256, const SLOTS: usize = 64, const BYTES: usize = 8192>
-{
+///
+/// The sender table is an array inside the receiver (`E`'s default), or memory the caller
+/// allocates and hands to [`Receiver::with_senders`] (a host listener's `Box<[SenderEntry]>`,
+/// which spares a large table the trip through the stack); `SENDERS` is then unused.
+pub struct Receiver<
+    const SENDERS: usize = 256,
+    const SLOTS: usize = 64,
+    const BYTES: usize = 8192,
+    E = [SenderEntry; SENDERS],
+> {
     config: Config,
-    senders: heapless::Vec<Sender, SENDERS>,
+    senders: Table<E>,
     slots: [Slot<BYTES>; SLOTS],
     counters: Counters,
 }
@@ -66,10 +78,21 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Default
 impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SENDERS, SLOTS, BYTES> {
     /// An empty receiver. `const`, so it can live in a `static`.
     pub const fn new(config: Config) -> Self {
+        Receiver::with_senders(config, [const { SenderEntry::EMPTY }; SENDERS])
+    }
+}
+
+impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize, E>
+    Receiver<SENDERS, SLOTS, BYTES, E>
+where
+    E: AsRef<[SenderEntry]> + AsMut<[SenderEntry]>,
+{
+    /// An empty receiver whose sender table is `entries` (all [`SenderEntry::EMPTY`]).
+    pub const fn with_senders(config: Config, entries: E) -> Self {
         const { assert!(BYTES > 0, "a receiver needs slot buffers of at least one byte") };
         Receiver {
             config,
-            senders: heapless::Vec::new(),
+            senders: Table::with_entries(entries),
             slots: [const { Slot::FREE }; SLOTS],
             counters: Counters {
                 datagrams: 0,
@@ -87,7 +110,11 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                 complete: 0,
                 incomplete: 0,
                 truncated: 0,
+                split: 0,
                 unjoined: 0,
+                missing: 0,
+                restarts: 0,
+                forgotten: 0,
             },
         }
     }
@@ -100,6 +127,11 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     /// A snapshot of the counters.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// Streams the receiver holds state for: something pending, or their last records.
+    pub fn senders(&self) -> usize {
+        self.senders.len()
     }
 
     /// Lines and records waiting for the rest.
@@ -119,6 +151,8 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     /// Takes one datagram from `src`, received at `now_ms`; hands every message it completes to
     /// `out` (none, one, or several basic lines). An error says why the datagram, or part of
     /// it, was dropped; it has been counted, and the receiver is ready for the next.
+    ///
+    /// For a receiver on one local address; one on several uses [`Receiver::receive_on`].
     pub fn receive(
         &mut self,
         now_ms: u64,
@@ -126,6 +160,24 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         datagram: &[u8],
         out: &mut dyn FnMut(Message<'_>),
     ) -> Result<(), Error> {
+        self.receive_on(now_ms, Stream::new(src, UNSPECIFIED), datagram, out)
+    }
+
+    /// [`Receiver::receive`] for a datagram that arrived on local address `stream.local`.
+    ///
+    /// A kernel with several extended targets sends each record to every target, back to back
+    /// and from the same source port: the same sequence numbers, with or without a release
+    /// prefix. Told apart only by the address they arrive on, they would look like duplicates
+    /// of each other; so a stream, with its duplicates and its pending fragments, is a sender
+    /// and a local address.
+    pub fn receive_on(
+        &mut self,
+        now_ms: u64,
+        stream: Stream,
+        datagram: &[u8],
+        out: &mut dyn FnMut(Message<'_>),
+    ) -> Result<(), Error> {
+        let src = stream;
         self.counters.datagrams += 1;
         match parse(datagram) {
             Err(why) => {
@@ -154,14 +206,15 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         while let Some(index) =
             self.oldest(|slot| now_ms.saturating_sub(slot.started_ms) >= timeout)
         {
-            self.finish(index, out);
+            self.finish(now_ms, index, out);
         }
     }
 
     /// Hands out everything pending, oldest first: at shutdown, say.
     pub fn flush(&mut self, out: &mut dyn FnMut(Message<'_>)) {
         while let Some(index) = self.oldest(|_| true) {
-            self.finish(index, out);
+            let started = self.slots.get(index).map_or(0, |slot| slot.started_ms);
+            self.finish(started, index, out);
         }
     }
 
@@ -177,17 +230,11 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
 
     /// Basic text: complete lines go out at once; a line's start waits in a slot for the rest,
     /// which comes in the sender's next datagram (Linux cuts long lines into 1000-byte chunks).
-    fn basic(
-        &mut self,
-        now_ms: u64,
-        src: SocketAddr,
-        text: &[u8],
-        out: &mut dyn FnMut(Message<'_>),
-    ) {
+    fn basic(&mut self, now_ms: u64, src: Stream, text: &[u8], out: &mut dyn FnMut(Message<'_>)) {
         let mut rest = text;
         let held = self.find(src).and_then(|s| self.senders.get_mut(s)).and_then(|sender| {
             sender.last_ms = now_ms;
-            sender.line
+            sender.line()
         });
         if let Some(index) = held {
             let (head, tail) = split_line(rest);
@@ -196,7 +243,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                 None => return,
                 Some(tail) => {
                     if let Some(slot) = self.slots.get(index) {
-                        let src = self.senders.get(slot.owner).map_or(src, |s| s.addr);
+                        let src = self.senders.get(slot.owner).map_or(src, |s| s.stream);
                         emit(&mut self.counters, out, Message::basic(src, slot.line(), true));
                     }
                     self.release(index);
@@ -217,7 +264,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                     (self.senders.get_mut(sender), self.slots.get_mut(index))
                 {
                     slot.start_line(sender, now_ms);
-                    s.line = Some(index);
+                    s.set_line(Some(index));
                 }
                 self.append_line(index, rest, out);
             }
@@ -231,14 +278,19 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     /// Appends to a held line; a full buffer goes out as a piece and the line goes on.
     fn append_line(&mut self, index: usize, mut bytes: &[u8], out: &mut dyn FnMut(Message<'_>)) {
         let Some(slot) = self.slots.get_mut(index) else { return };
-        let src = self.senders.get(slot.owner).map(|s| s.addr).unwrap_or(UNSPECIFIED);
+        let src = self
+            .senders
+            .get(slot.owner)
+            .map_or(Stream::new(UNSPECIFIED, UNSPECIFIED), |s| s.stream);
         loop {
             bytes = slot.append(bytes);
             if bytes.is_empty() {
                 return;
             }
-            self.counters.truncated += 1;
-            emit(&mut self.counters, out, Message::basic(src, slot.line(), false));
+            // Every byte of the line so far is here: a piece, complete, that the next goes on.
+            self.counters.split += 1;
+            let piece = Message { continues: true, ..Message::basic(src, slot.line(), true) };
+            emit(&mut self.counters, out, piece);
             slot.restart_line();
         }
     }
@@ -249,7 +301,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     fn whole(
         &mut self,
         now_ms: u64,
-        src: SocketAddr,
+        src: Stream,
         header: Header<'_>,
         body: &[u8],
         out: &mut dyn FnMut(Message<'_>),
@@ -260,6 +312,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             Some(sender) => Some(sender),
             None => self.admit(now_ms, src).ok(),
         };
+        let mut missing_before = 0;
         if let Some(sender) = sender.and_then(|s| self.senders.get_mut(s)) {
             sender.last_ms = now_ms;
             if sender.has_finished(key) {
@@ -267,9 +320,12 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
                 return;
             }
             sender.remember(key);
+            let sequence = sender.sequence(header.seq, now_ms, self.config.frag_timeout_ms);
+            missing_before = count_sequence(&mut self.counters, sequence);
         }
         self.counters.extended += 1;
-        emit(&mut self.counters, out, Message::extended(src, header, body, true));
+        let message = Message { missing_before, ..Message::extended(src, header, body, true) };
+        emit(&mut self.counters, out, message);
     }
 
     /// One `ncfrag` fragment: into its record's slot (claimed on its first fragment); the
@@ -277,7 +333,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     fn fragment(
         &mut self,
         now_ms: u64,
-        src: SocketAddr,
+        src: Stream,
         header: &Header<'_>,
         fragment: Fragment,
         body: &[u8],
@@ -325,23 +381,34 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
             }
         }
         if slot.is_complete() {
-            self.finish(index, out);
+            self.finish(now_ms, index, out);
         }
         Ok(())
     }
 
-    /// Hands out what slot `index` holds (a record, complete or not; a line, unfinished) and
-    /// frees it.
-    fn finish(&mut self, index: usize, out: &mut dyn FnMut(Message<'_>)) {
+    /// Hands out what slot `index` holds (a record, complete or not; a line, unfinished) at
+    /// `now_ms`, and frees it.
+    fn finish(&mut self, now_ms: u64, index: usize, out: &mut dyn FnMut(Message<'_>)) {
         let Some(slot) = self.slots.get_mut(index) else { return };
-        let src = self.senders.get(slot.owner).map(|s| s.addr).unwrap_or(UNSPECIFIED);
+        let src = self
+            .senders
+            .get(slot.owner)
+            .map_or(Stream::new(UNSPECIFIED, UNSPECIFIED), |s| s.stream);
         let len = slot.close_gaps();
         let data = slot.kept(len);
         let message = match slot.header() {
             Some(header) => {
                 let truncated = slot.is_truncated();
                 self.counters.truncated += u64::from(truncated);
-                Message::extended(src, header, data, slot.is_complete() && !truncated)
+                let timeout = self.config.frag_timeout_ms;
+                let sequence = self
+                    .senders
+                    .get_mut(slot.owner)
+                    .map_or(Sequence::InOrder, |s| s.sequence(header.seq, now_ms, timeout));
+                Message {
+                    missing_before: count_sequence(&mut self.counters, sequence),
+                    ..Message::extended(src, header, data, slot.is_complete() && !truncated)
+                }
             }
             None => Message::basic(src, data, false),
         };
@@ -355,7 +422,7 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
         if let Some(sender) = self.senders.get_mut(slot.owner) {
             sender.pending = sender.pending.saturating_sub(1);
             match (slot.holding, slot.key()) {
-                (Holding::Line, _) => sender.line = None,
+                (Holding::Line, _) => sender.set_line(None),
                 (Holding::Record, Some(key)) => sender.remember(key),
                 _ => {}
             }
@@ -364,19 +431,19 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     }
 
     /// The entry of `src`, if it has one.
-    fn find(&self, src: SocketAddr) -> Option<usize> {
-        self.senders.iter().position(|sender| sender.addr == src)
+    fn find(&self, src: Stream) -> Option<usize> {
+        self.senders.find(&src)
     }
 
     /// A sender entry and a free slot for something new from `src`, within the caps. The slot is
     /// counted as the sender's; the caller fills it.
-    fn claim(&mut self, now_ms: u64, src: SocketAddr) -> Result<(usize, usize), Error> {
+    fn claim(&mut self, now_ms: u64, src: Stream) -> Result<(usize, usize), Error> {
         let sender = match self.find(src) {
             Some(sender) => sender,
             None => self.admit(now_ms, src)?,
         };
         let entry = self.senders.get_mut(sender).ok_or(Error::TooManySenders)?;
-        if entry.pending >= self.config.pending_per_sender {
+        if entry.pending as usize >= self.config.pending_per_sender {
             return Err(Error::TooManyPending);
         }
         let index = self.slots.iter().position(Slot::is_free).ok_or(Error::NoFreeSlot)?;
@@ -386,31 +453,35 @@ impl<const SENDERS: usize, const SLOTS: usize, const BYTES: usize> Receiver<SEND
     }
 
     /// A new entry for `src`, in place of the least recently heard sender with nothing pending
-    /// if the table is full.
-    fn admit(&mut self, now_ms: u64, src: SocketAddr) -> Result<usize, Error> {
-        let fresh = Sender::new(src, now_ms);
-        let victim = self
-            .senders
-            .iter()
-            .enumerate()
-            .filter(|(_, sender)| sender.pending == 0)
-            .min_by_key(|(_, sender)| sender.last_ms)
-            .map(|(index, _)| index);
-        match self.senders.push(fresh) {
-            Ok(()) => Ok(self.senders.len() - 1),
-            Err(fresh) => {
-                let index = victim.ok_or(Error::TooManySenders)?;
-                if let Some(entry) = self.senders.get_mut(index) {
-                    *entry = fresh;
-                }
-                Ok(index)
-            }
-        }
+    /// among those it could go to, if they are all taken.
+    fn admit(&mut self, now_ms: u64, src: Stream) -> Result<usize, Error> {
+        let admitted = self.senders.admit(src, now_ms).map_err(|_| Error::TooManySenders);
+        self.counters.forgotten = self.senders.forgotten;
+        admitted
     }
 }
 
 /// Stands in for a sender the table has lost; unreachable while the bookkeeping holds.
 const UNSPECIFIED: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
+/// Counts what a record's sequence number said; returns how many records it found missing.
+fn count_sequence(counters: &mut Counters, sequence: Sequence) -> u64 {
+    match sequence {
+        Sequence::InOrder => 0,
+        Sequence::Gap(missing) => {
+            counters.missing += missing;
+            missing
+        }
+        Sequence::Filled => {
+            counters.missing = counters.missing.saturating_sub(1);
+            0
+        }
+        Sequence::Restart => {
+            counters.restarts += 1;
+            0
+        }
+    }
+}
 
 /// Counts a message and hands it out.
 fn emit(counters: &mut Counters, out: &mut dyn FnMut(Message<'_>), message: Message<'_>) {

@@ -12,6 +12,7 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Got {
     src: SocketAddr,
+    local: SocketAddr,
     kind: Kind,
     seq: Option<u64>,
     release: Option<Vec<u8>>,
@@ -19,6 +20,8 @@ struct Got {
     dict: Vec<u8>,
     fields: Vec<(Vec<u8>, Vec<u8>)>,
     complete: bool,
+    continues: bool,
+    missing_before: u64,
 }
 
 impl Got {
@@ -31,6 +34,7 @@ impl Got {
 fn got(m: Message<'_>) -> Got {
     Got {
         src: m.src,
+        local: m.local,
         kind: m.kind(),
         seq: m.header.map(|h| h.seq),
         release: m.header.and_then(|h| h.release).map(<[u8]>::to_vec),
@@ -38,6 +42,8 @@ fn got(m: Message<'_>) -> Got {
         dict: m.dict.to_vec(),
         fields: m.fields().map(|(k, v)| (k.to_vec(), v.to_vec())).collect(),
         complete: m.complete,
+        continues: m.continues,
+        missing_before: m.missing_before,
     }
 }
 
@@ -102,6 +108,48 @@ fn examples_a_to_e_shuffled_duplicated_two_senders() {
     assert_eq!((counters.complete, counters.incomplete, counters.extended), (5, 0, 1));
     assert_eq!(counters.late + counters.duplicates, 5);
     assert_eq!(receiver.pending(), 0);
+}
+
+#[test]
+fn two_targets_of_one_kernel_are_two_streams() {
+    // One kernel, one source port, two extended targets (the second with the release): every
+    // record to both, back to back, as netconsole's write_ext_msg sends it.
+    let kernel = addr("192.0.2.1:6665");
+    let (plain, released) = (addr("192.0.2.9:6667"), addr("192.0.2.9:6668"));
+    let mut datagrams = Vec::new();
+    for i in 0..30u64 {
+        let len = if i % 3 == 0 { 1400 } else { 50 };
+        let mut msg = format!("6,{},{},-;", 700 + i, 5_000 + i).into_bytes();
+        msg.resize(msg.len() + len, b'k');
+        for (local, release) in [(plain, None), (released, Some(&b"6.12.0"[..]))] {
+            for packet in fragments(release, &msg, b"") {
+                datagrams.push((local, packet));
+            }
+        }
+    }
+    let mut receiver = Small::new(Config::DEFAULT);
+    let mut out = Vec::new();
+    for (local, datagram) in &datagrams {
+        let stream = Stream::new(kernel, *local);
+        receiver.receive_on(0, stream, datagram, &mut |m| out.push(got(m))).unwrap();
+    }
+    for (local, release) in [(plain, None), (released, Some(b"6.12.0".to_vec()))] {
+        let mine: Vec<_> = out.iter().filter(|m| m.local == local).collect();
+        let seqs: Vec<_> = mine.iter().filter_map(|m| m.seq).collect();
+        assert_eq!(seqs, (700..730).collect::<Vec<_>>(), "{local}");
+        assert!(mine.iter().all(|m| m.complete && m.release == release && m.src == kernel));
+    }
+    let c = receiver.counters();
+    assert_eq!((c.duplicates, c.late, c.messages), (0, 0, 60));
+
+    // On one local address the second copy of a record is what it looks like: a duplicate.
+    let mut receiver = Small::new(Config::DEFAULT);
+    let mut out = Vec::new();
+    for (_, datagram) in &datagrams {
+        let _ = receiver.receive(0, kernel, datagram, &mut |m| out.push(got(m)));
+    }
+    assert_eq!(out.len(), 30);
+    assert!(out.iter().all(|m| m.local == addr("0.0.0.0:0")));
 }
 
 #[test]
@@ -182,9 +230,62 @@ fn line_longer_than_a_slot_goes_out_in_pieces() {
     // A whole line inside one datagram needs no slot at all.
     assert_eq!(out.len(), 1);
     let out = run(&mut receiver, &[(0, src, vec![b'y'; 20]), (0, src, b"yy\n".to_vec())]);
-    let pieces: Vec<_> = out.iter().map(|m| (m.text.len(), m.complete)).collect();
-    assert_eq!(pieces, [(16, false), (6, true)]);
-    assert_eq!(receiver.counters().truncated, 1);
+    // Every byte arrived: the pieces are complete, and nothing is counted as truncated.
+    let pieces: Vec<_> = out.iter().map(|m| (m.text.len(), m.complete, m.continues)).collect();
+    assert_eq!(pieces, [(16, true, true), (6, true, false)]);
+    let c = receiver.counters();
+    assert_eq!((c.truncated, c.split, c.incomplete), (0, 1, 0));
+}
+
+#[test]
+fn a_long_basic_line_over_many_datagrams_is_not_truncated() {
+    // Linux cuts a 20000-byte console line into 1000-byte datagrams; the slots hold 8 KiB.
+    let src = addr("192.0.2.1:6665");
+    let line: Vec<u8> = (0..20_000).map(|i| b'a' + (i % 26) as u8).chain([b'\n']).collect();
+    let datagrams: Vec<_> = line.chunks(1000).map(|c| (0, src, c.to_vec())).collect();
+    let mut receiver: Receiver<4, 4, 8192> = Receiver::new(Config::DEFAULT);
+    let out = run(&mut receiver, &datagrams);
+    let joined: Vec<u8> = out.iter().flat_map(|m| m.text.clone()).collect();
+    assert_eq!(joined, line[..20_000]);
+    assert!(out.iter().all(|m| m.complete));
+    assert_eq!(out.iter().filter(|m| m.continues).count(), 2);
+    let c = receiver.counters();
+    assert_eq!((c.truncated, c.incomplete, c.split), (0, 0, 2));
+}
+
+#[test]
+fn gaps_are_counted_and_marked_and_a_restart_is_not_one() {
+    let src = addr("192.0.2.1:6665");
+    let record = |seq: u64, ts: u64| format!("6,{seq},{ts},-;r{seq}\n").into_bytes();
+    let mut receiver = Small::new(Config { frag_timeout_ms: 100, ..Config::DEFAULT });
+    let sent = [(0, 1), (0, 2), (10, 6), (50, 4), (500, 5), (510, 7), (520, 0), (530, 1)];
+    // After the restart at 520, the kernel's clock starts again too.
+    let ts = |t: u64, seq: u64| if t < 520 { 1000 + seq } else { 10 + seq };
+    let datagrams: Vec<_> =
+        sent.iter().map(|&(t, seq)| (t, src, record(seq, ts(t, seq)))).collect();
+    let out = run(&mut receiver, &datagrams);
+    let marks: Vec<_> = out.iter().map(|m| (m.seq.unwrap(), m.missing_before)).collect();
+    // 6 finds 3, 4 and 5 missing; 4 fills in time, 5 too late; 0 is the sender restarting.
+    assert_eq!(marks, [(1, 0), (2, 0), (6, 3), (4, 0), (5, 0), (7, 0), (0, 0), (1, 0)]);
+    let c = receiver.counters();
+    assert_eq!((c.missing, c.restarts), (2, 1));
+}
+
+#[test]
+fn duplicates_are_caught_for_thousands_of_senders() {
+    // A table a fifth larger than the senders it holds: none forgotten.
+    const SENDERS: u32 = 1700;
+    let src = |i: u32| SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 6665));
+    let mut receiver: Box<Receiver<2048, 2, 64>> = Box::default();
+    for round in 0..2 {
+        for i in 0..SENDERS {
+            let datagram = format!("6,{i},{i},-;from {i}\n");
+            receiver.receive(round, src(i), datagram.as_bytes(), &mut |_| {}).unwrap();
+        }
+    }
+    let c = receiver.counters();
+    assert_eq!((c.extended, c.duplicates), (u64::from(SENDERS), u64::from(SENDERS)));
+    assert_eq!((c.forgotten, receiver.senders()), (0, SENDERS as usize));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod args;
 mod listen;
 mod output;
+mod rfc5424;
 mod send;
 
 use std::process::ExitCode;

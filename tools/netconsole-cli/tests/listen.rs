@@ -3,126 +3,12 @@
 //! lines, many senders, and bad input. Every child runs under a timeout.
 
 mod common;
+mod listen_common;
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus, Stdio};
 
-/// How long a listener may live before the test kills it and fails.
-const CHILD_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A running `netconsole listen` and its output, line by line.
-struct Listener {
-    child: Child,
-    addr: SocketAddr,
-    stdout: mpsc::Receiver<String>,
-    stderr: mpsc::Receiver<String>,
-    started: Instant,
-}
-
-impl Listener {
-    /// Starts `netconsole listen --bind <bind> <args>` and waits for `listening on`. `bind`
-    /// holds `{port}`, replaced by a port that was free a moment ago.
-    fn start(bind: &str, args: &[&str]) -> Listener {
-        let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let bind = bind.replace("{port}", &port.to_string());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_netconsole"))
-            .args(["listen", "--bind", &bind])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("netconsole runs");
-        let stdout = lines(child.stdout.take().unwrap());
-        let stderr = lines(child.stderr.take().unwrap());
-        let started = Instant::now();
-        let first = stderr.recv_timeout(Duration::from_secs(10));
-        let Ok(first) = first else {
-            let _ = child.kill();
-            panic!("no 'listening on' within 10 s");
-        };
-        assert!(first.starts_with("listening on "), "{first}");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        Listener { child, addr, stdout, stderr, started }
-    }
-
-    /// Waits for the listener to exit by itself; kills it (and fails) after the timeout.
-    fn finish(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if self.started.elapsed() > CHILD_TIMEOUT {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                let out: Vec<String> = self.stdout.try_iter().collect();
-                let err: Vec<String> = self.stderr.try_iter().collect();
-                panic!(
-                    "netconsole listen still running after {CHILD_TIMEOUT:?}\n{out:#?}\n{err:#?}"
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // The reader threads end at EOF; collect everything they read.
-        let out = self.stdout.iter().collect();
-        let err = self.stderr.iter().collect();
-        (status, out, err)
-    }
-}
-
-fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-/// Linux's `send_ext_msg_udp` (spec 3.3): the datagrams for `msg` (`<header>;<body>`).
-fn fragments(release: Option<&str>, msg: &[u8], extradata: &[u8]) -> Vec<Vec<u8>> {
-    let mut prefix = Vec::new();
-    if let Some(release) = release {
-        prefix.extend_from_slice(release.as_bytes());
-        prefix.push(b',');
-    }
-    if prefix.len() + msg.len() + extradata.len() <= 1000 {
-        return vec![[&prefix[..], msg, extradata].concat()];
-    }
-    let semicolon = msg.iter().position(|&b| b == b';').unwrap();
-    prefix.extend_from_slice(&msg[..semicolon]);
-    let data = [&msg[semicolon + 1..], extradata].concat();
-    let mut packets = Vec::new();
-    let mut sent = 0;
-    while sent < data.len() {
-        let mut packet = prefix.clone();
-        packet.extend_from_slice(format!(",ncfrag={sent}/{};", data.len()).as_bytes());
-        let take = (data.len() - sent).min(1000 - packet.len());
-        packet.extend_from_slice(&data[sent..sent + take]);
-        packets.push(packet);
-        sent += take;
-    }
-    packets
-}
-
-/// `header` and a body of `len` bytes: `fill` repeated, then `\n`.
-fn record(header: &str, len: usize, fill: u8) -> Vec<u8> {
-    let mut msg = header.as_bytes().to_vec();
-    msg.extend(std::iter::repeat_n(fill, len - 1));
-    msg.push(b'\n');
-    msg
-}
-
-fn repeat(fill: char, n: usize) -> String {
-    std::iter::repeat_n(fill, n).collect()
-}
+use listen_common::{fragments, free_port, lines, record, repeat, Listener, CHILD_TIMEOUT};
 
 const SYSDATA: &[u8] = b" cpu=3\n taskname=echo\n release=6.18.0\n msgid=1\n";
 
@@ -177,12 +63,16 @@ fn feed(listener: SocketAddr) -> (SocketAddr, SocketAddr) {
 }
 
 /// The eight messages `feed` makes: (sender 1 or 2, JSON line).
-fn expected_json(one: SocketAddr, two: SocketAddr) -> Vec<String> {
+fn expected_json(local: SocketAddr, one: SocketAddr, two: SocketAddr) -> Vec<String> {
     let ext = |src: SocketAddr, text: String, hdr: &str, rest: &str| {
-        format!(r#"{{"src":"{src}","kind":"extended","text":"{text}",{hdr}{rest}}}"#)
+        format!(
+            r#"{{"src":"{src}","local":"{local}","kind":"extended","text":"{text}",{hdr}{rest}}}"#
+        )
     };
     let basic = |src: SocketAddr, text: &str| {
-        format!(r#"{{"src":"{src}","kind":"basic","text":"{text}","complete":true}}"#)
+        format!(
+            r#"{{"src":"{src}","local":"{local}","kind":"basic","text":"{text}","complete":true}}"#
+        )
     };
     let long: String = (0..2500).map(|i| (b'A' + (i % 26) as u8) as char).collect();
     let mut want = vec![
@@ -190,13 +80,15 @@ fn expected_json(one: SocketAddr, two: SocketAddr) -> Vec<String> {
             one,
             repeat('a', 970),
             r#""facility":0,"level":6,"seq":416,"ts_us":1758426,"cont":false"#,
-            r#","fields":{},"complete":false"#,
+            // Sender one's records C and E (seq 1) went out first.
+            r#","fields":{},"missing_before":414,"complete":false"#,
         ),
         ext(
             two,
             repeat('b', 1134),
             r#""facility":1,"level":5,"seq":468,"ts_us":514729715,"cont":false"#,
-            r#","fields":{},"complete":true"#,
+            // Sender two's record D (seq 1) went out first.
+            r#","fields":{},"missing_before":466,"complete":true"#,
         ),
         ext(
             one,
@@ -226,21 +118,20 @@ fn expected_json(one: SocketAddr, two: SocketAddr) -> Vec<String> {
 
 #[test]
 fn examples_two_senders_and_basic_lines_as_json() {
-    let listener = Listener::start(
-        "127.0.0.1:{port}",
-        &["--format", "json", "--count", "8", "--frag-timeout", "300"],
-    );
-    let (one, two) = feed(listener.addr);
+    let listener =
+        Listener::start(1, &["--format", "json", "--count", "8", "--frag-timeout", "300"]);
+    let listener_addr = listener.addr();
+    let (one, two) = feed(listener.addr());
     let (status, mut out, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
     out.sort();
-    assert_eq!(out, expected_json(one, two), "{err:#?}");
+    assert_eq!(out, expected_json(listener_addr, one, two), "{err:#?}");
 }
 
 #[test]
 fn examples_two_senders_and_basic_lines_as_text() {
-    let listener = Listener::start("127.0.0.1:{port}", &["--count", "8", "--frag-timeout", "300"]);
-    feed(listener.addr);
+    let listener = Listener::start(1, &["--count", "8", "--frag-timeout", "300"]);
+    feed(listener.addr());
     let (status, mut out, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
     out.sort();
@@ -261,11 +152,11 @@ fn examples_two_senders_and_basic_lines_as_text() {
 
 #[test]
 fn malformed_datagrams_get_one_line_each_and_the_listener_goes_on() {
-    let listener = Listener::start("127.0.0.1:{port}", &["--count", "1"]);
+    let listener = Listener::start(1, &["--count", "1"]);
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
     // The netconsd CVE (an offset past the total), then an empty datagram, then a good line.
     for datagram in [&b"6,1,100,-,ncfrag=2000/1000;x"[..], b"", b"still here\n"] {
-        sender.send_to(datagram, listener.addr).unwrap();
+        sender.send_to(datagram, listener.addr()).unwrap();
     }
     let (status, out, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
@@ -288,7 +179,7 @@ fn malformed_datagrams_get_one_line_each_and_the_listener_goes_on() {
 #[test]
 fn many_senders_at_once() {
     const SENDERS: usize = 40;
-    let listener = Listener::start("127.0.0.1:{port}", &["--format", "json", "--count", "40"]);
+    let listener = Listener::start(1, &["--format", "json", "--count", "40"]);
     let sockets: Vec<_> = (0..SENDERS).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
     let packets: Vec<_> = (0..SENDERS)
         .map(|i| fragments(None, &record(&format!("6,{i},{i},-;"), 1135, b'x'), b""))
@@ -296,7 +187,7 @@ fn many_senders_at_once() {
     // Every sender's first fragment, then every second one: 40 records pending at once.
     for fragment in 0..2 {
         for (socket, packets) in sockets.iter().zip(&packets) {
-            socket.send_to(&packets[fragment], listener.addr).unwrap();
+            socket.send_to(&packets[fragment], listener.addr()).unwrap();
         }
     }
     let (status, out, err) = listener.finish();
@@ -320,10 +211,13 @@ fn dual_stack_default_shows_ipv4_senders_as_ipv4() {
         eprintln!("skipped: no IPv6 on this host");
         return;
     }
-    let listener = Listener::start("[::]:{port}", &["--idle-exit", "0.5"]);
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_netconsole"));
+    command.args(["listen", "--bind", &format!("[::]:{port}"), "--idle-exit", "0.5"]);
+    let listener = Listener::spawn(&mut command, vec![SocketAddr::from(([127, 0, 0, 1], port))]);
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sender.send_to(b"over v4\n", listener.addr).unwrap();
-    sender.send_to(b"no newline", listener.addr).unwrap();
+    sender.send_to(b"over v4\n", listener.addr()).unwrap();
+    sender.send_to(b"no newline", listener.addr()).unwrap();
     let (status, out, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
     // The unfinished line is flushed at the idle exit, marked.
@@ -332,14 +226,10 @@ fn dual_stack_default_shows_ipv4_senders_as_ipv4() {
 
 #[test]
 fn several_binds() {
-    let second = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listener = Listener::start(
-        "127.0.0.1:{port}",
-        &["--bind", &format!("127.0.0.1:{second}"), "--count", "2"],
-    );
+    let listener = Listener::start(2, &["--count", "2"]);
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sender.send_to(b"to the first\n", listener.addr).unwrap();
-    sender.send_to(b"to the second\n", ("127.0.0.1", second)).unwrap();
+    sender.send_to(b"to the first\n", listener.addrs[0]).unwrap();
+    sender.send_to(b"to the second\n", listener.addrs[1]).unwrap();
     let (status, mut out, err) = listener.finish();
     assert!(status.success(), "{status}\n{err:#?}");
     out.sort();
