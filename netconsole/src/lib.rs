@@ -26,6 +26,7 @@ mod backlog;
 mod configure;
 mod console;
 mod counters;
+pub mod decimal;
 mod delivery;
 mod error;
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The extended console record, rendered as printk renders it for `CON_EXTENDED` consoles
 //! (`info_print_ext_header` and `msg_print_ext_body`).
 
-use core::fmt::{self, Write as _};
+use core::fmt;
+
+use crate::decimal::Decimal;
 
 /// Who logged a record, as printk's optional `caller=` field says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,38 +58,55 @@ impl<'a> ExtendedRecord<'a> {
 
     /// The header without its `;`: `<(facility<<3)|level>,<seq>,<usec>,<c|->[,caller=..]`.
     pub fn header(&self) -> Header {
-        let mut h = Header(heapless::String::new());
+        let mut h = Header(heapless::Vec::new());
         let prefix = u32::from(self.facility) << 3 | u32::from(self.level & 7);
-        let flag = if self.continuation { 'c' } else { '-' };
+        let flag = if self.continuation { b'c' } else { b'-' };
         // Cannot overflow: at most 10 + 20 + 20 + 1 + 3 commas + 19 of caller = 73 bytes.
-        let _ = write!(h.0, "{prefix},{},{},{flag}", self.seq, self.timestamp_us);
-        match self.caller {
-            Some(Caller::Task(id)) => {
-                let _ = write!(h.0, ",caller=T{id}");
-            }
-            Some(Caller::Cpu(cpu)) => {
-                let _ = write!(h.0, ",caller=C{cpu}");
-            }
-            None => {}
+        // Digits by hand, not `write!`: see the `decimal` module.
+        let mut put = |bytes: &[u8]| {
+            let _ = h.0.extend_from_slice(bytes);
+        };
+        put(Decimal::new(prefix.into()).as_bytes());
+        put(b",");
+        put(Decimal::new(self.seq).as_bytes());
+        put(b",");
+        put(Decimal::new(self.timestamp_us).as_bytes());
+        put(b",");
+        put(&[flag]);
+        let (tag, id): (&[u8], u32) = match self.caller {
+            Some(Caller::Task(id)) => (b",caller=T", id),
+            Some(Caller::Cpu(cpu)) => (b",caller=C", cpu),
+            None => (b"", 0),
+        };
+        if !tag.is_empty() {
+            put(tag);
+            put(Decimal::new(id.into()).as_bytes());
         }
         h
     }
 }
 
-/// A rendered record header (without the terminating `;`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header(heapless::String<80>);
+/// A rendered record header (without the terminating `;`): ASCII only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Header(heapless::Vec<u8, 80>);
 
 impl Header {
     /// The header's bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        &self.0
     }
 }
 
 impl fmt::Display for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        // Digits, commas, `-`/`c` and `caller=`: always ASCII.
+        f.write_str(core::str::from_utf8(&self.0).unwrap_or_default())
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Header").field(&format_args!("{self}")).finish()
     }
 }
 

@@ -6,6 +6,7 @@ use core::cell::Cell;
 
 use netpoll_core::wire::Payload;
 
+use crate::decimal::Decimal;
 use crate::record::{escaped_len, walk_escaped, walk_escaped_from, EscapeCursor};
 use crate::userdata::Entry;
 
@@ -129,7 +130,7 @@ impl<'a> DataStream<'a> {
 }
 
 /// The separator after the header: `;`, or `,ncfrag=<offset>/<total>;` in a fragment.
-type Separator = heapless::String<50>;
+type Separator = heapless::Vec<u8, 50>;
 
 /// One datagram of an extended message: `[<release>,]<header><separator>` and a window of the
 /// data stream.
@@ -163,7 +164,7 @@ impl Payload for Packet<'_> {
             f(b",");
         }
         f(self.header);
-        f(self.separator.as_bytes());
+        f(&self.separator);
         self.data.walk(self.from, self.to, f);
     }
 }
@@ -185,12 +186,23 @@ pub fn for_each_packet<E>(
     let total = data.len();
     if prefix_len + 1 + total <= MAX_PRINT_CHUNK {
         let mut separator = Separator::new();
-        let _ = separator.push(';');
+        let _ = separator.push(b';');
         return send(&Packet { release, header, separator, data, from: 0, to: total });
     }
     let mut sent = 0;
     while sent < total {
-        let separator = ncfrag(sent, total);
+        let mut separator = Separator::new();
+        // At most 8 + 20 + 1 + 20 + 1 bytes: fits.
+        // Digits by hand, not `write!`: see the `decimal` module.
+        for part in [
+            b",ncfrag=".as_slice(),
+            Decimal::new(sent as u64).as_bytes(),
+            b"/",
+            Decimal::new(total as u64).as_bytes(),
+            b";",
+        ] {
+            let _ = separator.extend_from_slice(part);
+        }
         // The release is capped at 64 bytes and the header at 80, so the room is never 0;
         // max(1) keeps the loop finite whatever changes.
         let room = MAX_PRINT_CHUNK.saturating_sub(prefix_len + separator.len()).max(1);
@@ -199,48 +211,4 @@ pub fn for_each_packet<E>(
         sent += take;
     }
     Ok(())
-}
-
-/// `,ncfrag=<sent>/<total>;`, at most 8 + 20 + 1 + 20 + 1 bytes. Written digit by digit: the
-/// formatting machinery of `write!` cost more per fragment than the fragment's headers.
-fn ncfrag(sent: usize, total: usize) -> Separator {
-    let mut separator = Separator::new();
-    let _ = separator.push_str(",ncfrag=");
-    push_decimal(&mut separator, sent);
-    let _ = separator.push('/');
-    push_decimal(&mut separator, total);
-    let _ = separator.push(';');
-    separator
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(separator: &mut Separator, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[at..] {
-        let _ = separator.push(char::from(digit));
-    }
-}
-
-#[cfg(test)]
-mod test {
-    use super::*;
-    use core::fmt::Write as _;
-
-    #[test]
-    fn ncfrag_separator_is_what_write_gives() {
-        for (sent, total) in [(0, 1), (950, 8042), (9, 10), (usize::MAX, usize::MAX)] {
-            let mut expected = Separator::new();
-            let _ = write!(expected, ",ncfrag={sent}/{total};");
-            assert_eq!(ncfrag(sent, total), expected);
-        }
-    }
 }

@@ -2,7 +2,7 @@
 //! messages (spec section 3.4). There is no kernel to ask, so the values come from the
 //! firmware through [`SystemInfo`].
 
-use core::fmt::Write as _;
+use crate::decimal::Decimal;
 
 /// Longest task name sent, as Linux's `TASK_COMM_LEN - 1`.
 pub const MAX_TASK_NAME_LEN: usize = 15;
@@ -75,10 +75,9 @@ pub(crate) fn render(fields: Sysdata, info: &dyn SystemInfo, msgid: u32) -> Rend
         let _ = out.extend_from_slice(value);
         let _ = out.push(b'\n');
     };
-    let mut number = heapless::String::<10>::new();
+    // Digits by hand, not `write!`: see the `decimal` module.
     if fields.cpu {
-        let _ = write!(number, "{}", info.cpu());
-        line("cpu", number.as_bytes());
+        line("cpu", Decimal::new(info.cpu().into()).as_bytes());
     }
     if fields.taskname {
         line("taskname", cut(info.task_name(), MAX_TASK_NAME_LEN));
@@ -87,9 +86,7 @@ pub(crate) fn render(fields: Sysdata, info: &dyn SystemInfo, msgid: u32) -> Rend
         line("release", cut(info.release(), MAX_RELEASE_LEN));
     }
     if fields.msgid {
-        number.clear();
-        let _ = write!(number, "{msgid}");
-        line("msgid", number.as_bytes());
+        line("msgid", Decimal::new(msgid.into()).as_bytes());
     }
     out
 }

@@ -235,6 +235,7 @@ pub fn run(options: &Options) -> Result<(), String> {
     package_check(&mut report);
     docs_rs_check(&mut report);
     examples(&mut report, &targets, options.quick);
+    size_check(&mut report, &targets);
 
     if options.quick {
         report.skip("fuzz smoke runs", "--quick");
@@ -347,6 +348,23 @@ fn examples(report: &mut Report, targets: &[String], quick: bool) {
         }
     }
     qemu_run(report, targets, quick, "lan9118", THUMBV7EM, "qemu-system-arm");
+}
+
+/// `cargo xtask size` as a step: every example's footprint, failing when a firmware with a
+/// budget (`BUDGETS` in size.rs) is over it or cannot be built.
+fn size_check(report: &mut Report, targets: &[String]) {
+    let name = "cargo xtask size (flash budgets)";
+    if !targets.iter().any(|t| t == "thumbv7em-none-eabihf") {
+        report.skip(name, "rustup target not installed (rustup target add thumbv7em-none-eabihf)");
+    } else if !crate::size::llvm_tools_installed() {
+        report.skip(name, "llvm-size/llvm-nm not installed (rustup component add llvm-tools)");
+    } else if let Ok(xtask) = std::env::current_exe() {
+        let mut cmd = Command::new(xtask);
+        cmd.current_dir(root()).arg("size");
+        report.step(name, minutes(30), &mut cmd);
+    } else {
+        report.skip(name, "cannot find the xtask binary itself");
+    }
 }
 
 /// `cargo xtask qemu <example>` as a step, or the reason it is skipped.

@@ -1,14 +1,18 @@
 //! The scripted run: bring-up, the log, the throughput mode, the deliberate panic.
 
 use core::fmt::Write as _;
+use netconsole::decimal::Decimal;
 
-use netconsole::{Counters, MacSource, Netconsole, Target};
+use netconsole::{BroadcastReason, Counters, MacSource, Netconsole, Target};
 use netpoll_core::{NetPoll, NicEngine, ResolvePolicy};
 
 use crate::clock::{spin_us, Clock, Delay};
-use crate::expected::{self, Banner, Numbered, Record, LONG_LINE_LEN, NUMBERED_LINES, TIMER_LINES};
+use crate::expected::{
+    self, Banner, Line, Numbered, Record, LONG_LINE_LEN, NUMBERED_LINES, TIMER_LINES,
+};
 use crate::panic::{note_errors, panic_now};
 use crate::serial::say;
+use crate::text::{mac_text, Text};
 use crate::timer::{self, ARMED};
 use crate::{ExitCode, Platform, DEFAULT_OPTIONS};
 
@@ -48,18 +52,34 @@ where
     P: Platform,
 {
     let mac = driver.mac_address();
-    say!(P, "firmware-app: {} ({} register layout), mac {}", info.name, info.layout, mac);
+    say::<P>(&[
+        b"firmware-app: ",
+        info.name.as_bytes(),
+        b" (",
+        info.layout.as_bytes(),
+        b" register layout), mac ",
+        &mac_text(mac),
+    ]);
     if !netconsole::global::set(console) {
         bring_up_failed::<P>("a global console is set already");
     }
     let options = option_env!("NETCONSOLE_OPTIONS").unwrap_or(DEFAULT_OPTIONS);
-    say!(P, "firmware-app: netconsole={options}");
+    say::<P>(&[b"firmware-app: netconsole=", options.as_bytes()]);
     let mut targets = 0;
     for piece in netconsole_options::targets(options) {
         let parsed = match piece {
             Ok(parsed) => parsed,
             Err(e) => {
-                say!(P, "firmware-app: netconsole={options}: {e}");
+                // Linux's line, and where: the kind's own words would bring in `core::fmt`.
+                say::<P>(&[
+                    b"firmware-app: netconsole=",
+                    options.as_bytes(),
+                    b": couldn't parse config at '",
+                    e.cur(),
+                    b"'! (byte ",
+                    Decimal::new(e.offset() as u64).as_bytes(),
+                    b")",
+                ]);
                 bring_up_failed::<P>("bad option string");
             }
         };
@@ -80,27 +100,45 @@ where
     for index in 0..targets {
         match console.enable(index, RESOLVE) {
             Ok(MacSource::Broadcast(why)) => {
-                say!(P, "firmware-app: target {index}: broadcasting ({why:?})");
+                let why: &[u8] = match why {
+                    BroadcastReason::NoCarrier => b"no carrier",
+                    BroadcastReason::NoReply => b"ARP unanswered",
+                    BroadcastReason::NotIpv4 => b"not IPv4",
+                };
+                say::<P>(&[
+                    b"firmware-app: target ",
+                    Decimal::new(index as u64).as_bytes(),
+                    b": broadcasting (",
+                    why,
+                    b")",
+                ]);
                 note_errors();
             }
-            Ok(MacSource::Resolved(mac)) => {
-                say!(P, "firmware-app: target {index} enabled, next hop {mac} (ARP)");
-            }
+            Ok(MacSource::Resolved(mac)) => say_next_hop::<P>(index, mac_text(mac), b"ARP"),
             Ok(MacSource::Configured(mac)) => {
-                say!(P, "firmware-app: target {index} enabled, next hop {mac} (configured)");
+                say_next_hop::<P>(index, mac_text(mac), b"configured");
             }
             Err(e) => {
-                say!(P, "firmware-app: target {index}: {e}");
+                // Its `Display` only writes a `str`; `core::fmt::write` is in the image anyway,
+                // for panic messages with arguments. 256 as in the panic path: one `write_char`.
+                let mut why = Text::<256>::new();
+                let _ = write!(why, "{e}");
+                say::<P>(&[
+                    b"firmware-app: target ",
+                    Decimal::new(index as u64).as_bytes(),
+                    b": ",
+                    why.as_bytes(),
+                ]);
                 bring_up_failed::<P>("target not enabled");
             }
         }
     }
 
-    log_fmt(console, format_args!("{}", Banner { driver: info.name, layout: info.layout }));
+    log_line(console, &Banner { driver: info.name, layout: info.layout });
     ARMED.store(true, core::sync::atomic::Ordering::Release);
     P::start_timer(TIMER_PERIOD_US);
     for i in 1..=NUMBERED_LINES {
-        log_fmt(console, format_args!("{}", Numbered(i)));
+        log_line(console, &Numbered(i));
         spin_us::<P>(LINE_GAP_US);
     }
     let mut long = [0u8; LONG_LINE_LEN];
@@ -114,7 +152,13 @@ where
     }
     P::stop_timer();
     if timer::ticks() < TIMER_LINES {
-        say!(P, "firmware-app: only {} of {TIMER_LINES} timer ticks", timer::ticks());
+        say::<P>(&[
+            b"firmware-app: only ",
+            Decimal::new(timer::ticks().into()).as_bytes(),
+            b" of ",
+            Decimal::new(TIMER_LINES.into()).as_bytes(),
+            b" timer ticks",
+        ]);
         note_errors();
     }
     settle::<D, P>(console);
@@ -124,8 +168,9 @@ where
     }
 
     let counters = console.counters();
-    log_fmt(console, format_args!("{}", CountersLine(&counters)));
-    say!(P, "firmware-app: {}", CountersLine(&counters));
+    let line = counters_line(&counters);
+    console.log(6, line.as_bytes());
+    say::<P>(&[b"firmware-app: ", line.as_bytes()]);
     if lost(&counters) {
         note_errors();
     }
@@ -133,12 +178,25 @@ where
     panic_now()
 }
 
-/// Logs `args` as one record at level 6 (info), formatted on the stack.
-fn log_fmt<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, args: core::fmt::Arguments<'_>) {
-    let mut line: heapless::String<256> = heapless::String::new();
-    // Every line the app formats is far shorter than 256 bytes.
-    let _ = line.write_fmt(args);
-    console.log(6, line.as_bytes());
+/// Logs `line` as one record at level 6 (info), put together on the stack.
+fn log_line<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, line: &dyn Line) {
+    // Every line the app logs is far shorter than 256 bytes.
+    let mut text = Text::<256>::new();
+    line.write_to(&mut text);
+    console.log(6, text.as_bytes());
+}
+
+/// `firmware-app: target 0 enabled, next hop 52:54:00:12:34:56 (ARP)`.
+fn say_next_hop<P: Platform>(index: usize, mac: [u8; 17], how: &[u8]) {
+    say::<P>(&[
+        b"firmware-app: target ",
+        Decimal::new(index as u64).as_bytes(),
+        b" enabled, next hop ",
+        &mac,
+        b" (",
+        how,
+        b")",
+    ]);
 }
 
 /// Waits for the link as Linux's netpoll waits for carrier, bounded.
@@ -156,18 +214,30 @@ fn settle<D: NetPoll, P: Platform>(console: &AppConsole<D, P>) {
 /// long that took.
 fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str) {
     let Ok(count) = records.trim().parse::<u32>() else {
-        say!(P, "firmware-app: NETCONSOLE_RECORDS={records}: not a whole number");
+        say::<P>(&[
+            b"firmware-app: NETCONSOLE_RECORDS=",
+            records.as_bytes(),
+            b": not a whole number",
+        ]);
         note_errors();
         return;
     };
     let start = P::now_us();
     for i in 1..=count {
-        log_fmt(console, format_args!("{}", Record(i)));
+        log_line(console, &Record(i));
     }
     settle::<D, P>(console);
     let elapsed = P::now_us().wrapping_sub(start).max(1);
     let rate = u64::from(count) * 1_000_000 / elapsed;
-    say!(P, "firmware-app: throughput: {count} records in {elapsed} us ({rate} records/s sent)");
+    say::<P>(&[
+        b"firmware-app: throughput: ",
+        Decimal::new(count.into()).as_bytes(),
+        b" records in ",
+        Decimal::new(elapsed).as_bytes(),
+        b" us (",
+        Decimal::new(rate).as_bytes(),
+        b" records/s sent)",
+    ]);
 }
 
 /// Whether the counters say a message was lost.
@@ -182,33 +252,29 @@ fn lost(c: &Counters) -> bool {
         != 0
 }
 
-/// The counters line.
-struct CountersLine<'a>(&'a Counters);
-
-impl core::fmt::Display for CountersLine<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let c = self.0;
-        let t = &c.targets;
-        write!(
-            f,
-            "{} messages={} deferred={} backlog_high_water={} backlog_full={} stranded={} \
-             truncated={} frames={} link_down={} ring_stuck={} errors={}",
-            expected::COUNTERS_PREFIX,
-            c.messages,
-            c.deferred,
-            c.backlog_high_water,
-            c.backlog_full.messages,
-            c.stranded,
-            c.truncated,
-            t.frames,
-            t.link_down.messages,
-            t.ring_stuck.messages,
-            t.errors.messages
-        )
+/// The counters line: `counters: messages=.. deferred=..`.
+fn counters_line(c: &Counters) -> Text<256> {
+    let t = &c.targets;
+    let mut line = Text::new();
+    line.bytes(expected::COUNTERS_PREFIX.as_bytes());
+    for (name, value) in [
+        (" messages=", c.messages),
+        (" deferred=", c.deferred),
+        (" backlog_high_water=", c.backlog_high_water as u64),
+        (" backlog_full=", c.backlog_full.messages),
+        (" stranded=", c.stranded),
+        (" truncated=", c.truncated),
+        (" frames=", t.frames),
+        (" link_down=", t.link_down.messages),
+        (" ring_stuck=", t.ring_stuck.messages),
+        (" errors=", t.errors.messages),
+    ] {
+        line.bytes(name.as_bytes()).dec(value);
     }
+    line
 }
 
 fn bring_up_failed<P: Platform>(why: &str) -> ! {
-    say!(P, "firmware-app: bring-up failed: {why}");
+    say::<P>(&[b"firmware-app: bring-up failed: ", why.as_bytes()]);
     P::exit(ExitCode::BringUp)
 }

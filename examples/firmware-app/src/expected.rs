@@ -1,8 +1,57 @@
 //! The lines the app logs, in one place: the firmware writes them and the host's checker
 //! (`cargo xtask qemu`, which includes this file) looks for them. Plain `core`, no
 //! dependency, so that a std program can include it as it is.
+//!
+//! Each line is written once, as pieces into a [`LineSink`]: the firmware's sink puts digits
+//! together by hand (no `core::fmt` in its image), the checker's `Display` goes through
+//! `Formatter`; both get the same bytes.
 
 use core::fmt;
+
+/// Where a line's pieces go.
+pub trait LineSink {
+    /// Appends text.
+    fn text(&mut self, text: &str);
+    /// Appends `n` in decimal, zero-padded to `width` digits.
+    fn number(&mut self, n: u32, width: usize);
+}
+
+/// A line the firmware logs and the checker looks for.
+pub trait Line {
+    /// Writes the line's pieces to `sink`.
+    fn write_to(&self, sink: &mut dyn LineSink);
+}
+
+/// A `Formatter` as a [`LineSink`], for the lines' `Display`.
+struct FmtSink<'a, 'b> {
+    f: &'a mut fmt::Formatter<'b>,
+    result: fmt::Result,
+}
+
+impl LineSink for FmtSink<'_, '_> {
+    fn text(&mut self, text: &str) {
+        self.result = self.result.and_then(|()| self.f.write_str(text));
+    }
+
+    fn number(&mut self, n: u32, width: usize) {
+        self.result = self.result.and_then(|()| write!(self.f, "{n:0width$}"));
+    }
+}
+
+/// `Display` for a [`Line`]: what the checker compares with.
+macro_rules! display_line {
+    ($($ty:ty),*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut sink = FmtSink { f, result: Ok(()) };
+                self.write_to(&mut sink);
+                sink.result
+            }
+        }
+    )*};
+}
+
+display_line!(Numbered, TimerLine, Record, Banner<'_>);
 
 /// Numbered lines the main loop logs.
 pub const NUMBERED_LINES: u32 = 100;
@@ -23,18 +72,24 @@ pub const COUNTERS_PREFIX: &str = "counters:";
 /// `line 007 of 100`.
 pub struct Numbered(pub u32);
 
-impl fmt::Display for Numbered {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {:03} of {}", self.0, NUMBERED_LINES)
+impl Line for Numbered {
+    fn write_to(&self, sink: &mut dyn LineSink) {
+        sink.text("line ");
+        sink.number(self.0, 3);
+        sink.text(" of ");
+        sink.number(NUMBERED_LINES, 1);
     }
 }
 
 /// `timer tick 07 of 20`.
 pub struct TimerLine(pub u32);
 
-impl fmt::Display for TimerLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "timer tick {:02} of {}", self.0, TIMER_LINES)
+impl Line for TimerLine {
+    fn write_to(&self, sink: &mut dyn LineSink) {
+        sink.text("timer tick ");
+        sink.number(self.0, 2);
+        sink.text(" of ");
+        sink.number(TIMER_LINES, 1);
     }
 }
 
@@ -46,9 +101,10 @@ pub fn timer_line(tick: u32) -> TimerLine {
 /// `record 12345`: one record of the throughput run.
 pub struct Record(pub u32);
 
-impl fmt::Display for Record {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "record {}", self.0)
+impl Line for Record {
+    fn write_to(&self, sink: &mut dyn LineSink) {
+        sink.text("record ");
+        sink.number(self.0, 1);
     }
 }
 
@@ -60,9 +116,12 @@ pub struct Banner<'a> {
     pub layout: &'a str,
 }
 
-impl fmt::Display for Banner<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{BANNER_PREFIX}{}, register layout {}", self.driver, self.layout)
+impl Line for Banner<'_> {
+    fn write_to(&self, sink: &mut dyn LineSink) {
+        sink.text(BANNER_PREFIX);
+        sink.text(self.driver);
+        sink.text(", register layout ");
+        sink.text(self.layout);
     }
 }
 

@@ -22,6 +22,7 @@ mod clock;
 pub mod expected;
 mod panic;
 mod serial;
+mod text;
 mod timer;
 
 pub use app::{run, AppConsole, DriverInfo, BACKLOG};

@@ -29,11 +29,11 @@ impl<P: Platform> fmt::Write for Serial<P> {
     }
 }
 
-/// `writeln!` to the serial port, ignoring the (infallible) result.
-macro_rules! say {
-    ($p:ty, $($arg:tt)*) => {{
-        use core::fmt::Write as _;
-        let _ = writeln!($crate::serial::Serial::<$p>::new(), $($arg)*);
-    }};
+/// Writes `pieces` and a newline to the serial port: the app's own messages, put together
+/// without `core::fmt` (see `text`).
+pub(crate) fn say<P: Platform>(pieces: &[&[u8]]) {
+    for piece in pieces {
+        P::serial_write(piece);
+    }
+    P::serial_write(b"\n");
 }
-pub(crate) use say;

@@ -1,10 +1,10 @@
 //! The timer interrupt's part: a numbered line per tick, through the global console, while the
 //! main loop may be in the middle of a write (then the line waits in the backlog).
 
-use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use crate::expected::{timer_line, TIMER_LINES};
+use crate::expected::{timer_line, Line as _, TIMER_LINES};
+use crate::text::Text;
 
 /// Ticks handled so far. Only the interrupt handler writes it (load and store, no
 /// read-modify-write: cores without atomic RMW have these).
@@ -23,8 +23,8 @@ pub fn on_timer_tick() -> bool {
         return false;
     }
     TICKS.store(tick, Ordering::Release);
-    let mut line: heapless::String<64> = heapless::String::new();
-    let _ = write!(line, "{}", timer_line(tick));
+    let mut line = Text::<64>::new();
+    timer_line(tick).write_to(&mut line);
     netconsole::global::log(6, line.as_bytes());
     tick < TIMER_LINES
 }

@@ -7,12 +7,13 @@
 #![no_main]
 
 mod board;
+mod mem;
 mod semihosting;
 mod vectors;
 
 use cortex_m_rt::{entry, exception};
 use firmware_app::{AppConsole, DriverInfo, Platform as _};
-use netpoll_drivers::lan9118::{Config, Lan9118, Mmio};
+use netpoll_drivers::lan9118::{Config, InitError, Lan9118, Mmio};
 
 use board::Board;
 
@@ -37,10 +38,31 @@ fn main() -> ! {
             firmware_app::run(&CONSOLE, nic, info)
         }
         Err(e) => {
-            use core::fmt::Write as _;
-            let _ = writeln!(firmware_app::Serial::<Board>::new(), "qemu-lan9118: {e}");
+            say_init_error(e);
             Board::exit(firmware_app::ExitCode::BringUp)
         }
+    }
+}
+
+/// Why the NIC did not come up, on the serial port: the driver's words without its `Display`,
+/// which would bring `core::fmt` (several KiB) into a firmware that has none otherwise.
+fn say_init_error(e: InitError) {
+    let mut hex = *b"0x00000000";
+    let (what, detail): (&str, &[u8]) = match e {
+        InitError::NotFound { byte_test } => {
+            for (i, digit) in hex[2..].iter_mut().enumerate() {
+                *digit = b"0123456789abcdef"[(byte_test >> (28 - 4 * i) & 15) as usize];
+            }
+            ("no LAN9118 here, BYTE_TEST reads ", &hex)
+        }
+        InitError::ResetTimeout => ("HW_CFG.SRST stuck after soft reset", b""),
+        InitError::NotReady => ("PMT_CTRL.READY never set after reset", b""),
+        InitError::EepromBusy => ("EEPROM MAC address load never finished", b""),
+        InitError::MacCsr(step) => ("MAC CSR access stuck while ", step.as_bytes()),
+        InitError::NoMacAddress { .. } => ("no MAC configured and none in the EEPROM", b""),
+    };
+    for piece in [b"qemu-lan9118: lan9118: ".as_slice(), what.as_bytes(), detail, b"\n"] {
+        Board::serial_write(piece);
     }
 }
 

@@ -7,6 +7,8 @@
 #![no_std]
 #![no_main]
 
+#[path = "../mem.rs"]
+mod mem;
 #[path = "../semihosting.rs"]
 mod semihosting;
 #[path = "../vectors.rs"]
