@@ -113,13 +113,24 @@ impl fmt::Debug for Header {
 /// Whether printk escapes this byte in an extended record: control characters (newline
 /// included), DEL and above, and the backslash itself.
 pub const fn needs_escape(byte: u8) -> bool {
-    byte < b' ' || byte >= 0x7f || byte == b'\\'
+    // One unsigned compare for "outside 0x20..=0x7e", and no branch: the scans below vectorise.
+    (byte.wrapping_sub(b' ') >= 0x7f - b' ') | (byte == b'\\')
 }
 
 /// Length of `text` once escaped (each escaped byte becomes the four bytes `\xNN`).
 pub fn escaped_len(text: &[u8]) -> usize {
-    // A count without early exit: the compiler turns it into vector compares.
-    text.len() + 3 * text.iter().filter(|&&b| needs_escape(b)).count()
+    let blocks = text.chunks(COUNT_BLOCK);
+    text.len() + 3 * blocks.map(|block| usize::from(escapes_in(block))).sum::<usize>()
+}
+
+/// Bytes counted together by [`escapes_in`]: at most 255, so that the count fits the byte lanes
+/// it is kept in.
+const COUNT_BLOCK: usize = 240;
+
+/// Bytes to escape in a block of at most 255 bytes: counted in bytes, without early exit, so the
+/// compiler compares and counts a whole vector of bytes at once.
+fn escapes_in(block: &[u8]) -> u8 {
+    block.iter().fold(0u8, |n, &b| n.wrapping_add(u8::from(needs_escape(b))))
 }
 
 /// The four bytes printk writes for an escaped byte: `\x` and two lowercase hex digits.
@@ -128,15 +139,16 @@ pub fn escape(byte: u8) -> [u8; 4] {
     [b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]
 }
 
-/// Bytes looked at together when scanning for bytes to escape.
+/// Bytes looked at together when scanning for the next byte to escape.
 const SCAN_BLOCK: usize = 32;
 
 /// The index of the first byte at or after `from` that needs escaping, or `text.len()`.
 fn next_escape(text: &[u8], mut from: usize) -> usize {
-    // Whole blocks first: an any-of without early exit vectorises; most text has no escapes.
-    while from + SCAN_BLOCK <= text.len() {
-        let block = &text[from..from + SCAN_BLOCK];
-        if block.iter().fold(false, |any, &b| any | needs_escape(b)) {
+    // Whole blocks first, with an any-of in byte lanes and no early exit, which the compiler
+    // turns into a few vector compares per block; most text has no escapes. The block that has
+    // one is searched byte by byte.
+    while let Some(block) = text.get(from..from + SCAN_BLOCK) {
+        if block.iter().fold(0u8, |any, &b| any | u8::from(needs_escape(b))) != 0 {
             break;
         }
         from += SCAN_BLOCK;
@@ -144,11 +156,38 @@ fn next_escape(text: &[u8], mut from: usize) -> usize {
     text[from..].iter().position(|&b| needs_escape(b)).map_or(text.len(), |i| from + i)
 }
 
+/// A place in a walk of the escaped form: `src` bytes of the text read, `out` escaped bytes
+/// produced, never inside an escape. A walk returns where it stopped so that the next window of
+/// the same text (the next fragment) starts there instead of from the beginning: cutting a long
+/// record into fragments then reads it once, not once per fragment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EscapeCursor {
+    src: usize,
+    out: usize,
+}
+
 /// Calls `f` with bytes `start..end` of the escaped form of `text`, as runs of plain bytes and
 /// (parts of) 4-byte escapes. Blocks before `start` are skipped by counting alone, and the walk
 /// stops at `end`, so cutting a long record into fragments stays linear in its length.
 pub fn walk_escaped(text: &[u8], start: usize, end: usize, f: &mut dyn FnMut(&[u8])) {
-    let (mut src, mut out) = (0, 0);
+    walk_escaped_from(text, EscapeCursor::default(), start, end, f);
+}
+
+/// As [`walk_escaped`], starting at `cursor` if it lies at or before `start` (a cursor an
+/// earlier walk of this text returned), and returning where this walk stopped.
+///
+/// Short pieces (an escape, a run between two close escapes) are gathered in a small buffer and
+/// handed to `f` together: each call of `f` costs a slice copied and summed into the frame, which
+/// for a 4-byte escape was most of the work.
+pub fn walk_escaped_from(
+    text: &[u8],
+    cursor: EscapeCursor,
+    start: usize,
+    end: usize,
+    f: &mut dyn FnMut(&[u8]),
+) -> EscapeCursor {
+    let usable = cursor.out <= start && cursor.src <= text.len();
+    let EscapeCursor { mut src, mut out } = if usable { cursor } else { EscapeCursor::default() };
     while src + SCAN_BLOCK <= text.len() {
         let len = escaped_len(&text[src..src + SCAN_BLOCK]);
         if out + len > start {
@@ -157,22 +196,76 @@ pub fn walk_escaped(text: &[u8], start: usize, end: usize, f: &mut dyn FnMut(&[u
         out += len;
         src += SCAN_BLOCK;
     }
-    let mut emit = |piece: &[u8], out: usize| {
-        let (lo, hi) = (out.max(start), (out + piece.len()).min(end));
-        if lo < hi {
-            f(&piece[lo - out..hi - out]);
-        }
-    };
+    let mut batch = Batch { buf: [0; BATCH], len: 0 };
     while src < text.len() && out < end {
-        let next = next_escape(text, src);
+        // A run never reaches past `end`: the next window starts exactly where this one ends,
+        // and the scan for escapes stops there too.
+        let limit = text.len().min(src + (end - out));
+        let next = next_escape(&text[..limit], src);
         if next > src {
-            emit(&text[src..next], out);
+            batch.add(&text[src..next], out, start, end, f);
             out += next - src;
             src = next;
         } else {
-            emit(&escape(text[src]), out);
+            let here = EscapeCursor { src, out };
+            batch.add(&escape(text[src]), out, start, end, f);
             out += 4;
             src += 1;
+            if out > end {
+                // The escape straddles `end`: the next window starts inside it.
+                batch.flush(f);
+                return here;
+            }
+        }
+    }
+    batch.flush(f);
+    EscapeCursor { src, out }
+}
+
+/// Bytes of short pieces gathered before `f` is called.
+const BATCH: usize = 128;
+/// Pieces this long go to `f` as they are, not through the batch.
+const DIRECT: usize = 64;
+
+/// Short pieces of the escaped form waiting to be handed over together.
+struct Batch {
+    buf: [u8; BATCH],
+    len: usize,
+}
+
+impl Batch {
+    /// Adds the part of `piece`, which starts at escaped offset `out`, that lies in `start..end`.
+    fn add(
+        &mut self,
+        piece: &[u8],
+        out: usize,
+        start: usize,
+        end: usize,
+        f: &mut dyn FnMut(&[u8]),
+    ) {
+        let (lo, hi) = (out.max(start), (out + piece.len()).min(end));
+        if lo >= hi {
+            return;
+        }
+        let piece = &piece[lo - out..hi - out];
+        if piece.len() >= DIRECT {
+            self.flush(f);
+            f(piece);
+            return;
+        }
+        if self.len + piece.len() > BATCH {
+            self.flush(f);
+        }
+        if let Some(room) = self.buf.get_mut(self.len..self.len + piece.len()) {
+            room.copy_from_slice(piece);
+            self.len += piece.len();
+        }
+    }
+
+    fn flush(&mut self, f: &mut dyn FnMut(&[u8])) {
+        if self.len > 0 {
+            f(&self.buf[..self.len]);
+            self.len = 0;
         }
     }
 }
@@ -221,6 +314,28 @@ mod test {
             let mut window = std::vec::Vec::new();
             walk_escaped(&text, start, end, &mut |s| window.extend_from_slice(s));
             proptest::prop_assert_eq!(&window[..], &whole[start..end]);
+        }
+    }
+
+    proptest::proptest! {
+        /// Consecutive windows walked with the cursor each returned give the whole escaped text,
+        /// as fragments do.
+        #[test]
+        fn consecutive_windows_resumed_from_the_cursor_give_the_whole(
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            cuts in proptest::collection::vec(0usize..2400, 0..8),
+        ) {
+            let whole = escaped(&text);
+            let mut cuts: std::vec::Vec<usize> =
+                cuts.into_iter().map(|c| c.min(whole.len())).collect();
+            cuts.push(whole.len());
+            cuts.sort_unstable();
+            let (mut out, mut cursor, mut from) = (std::vec::Vec::new(), EscapeCursor::default(), 0);
+            for to in cuts {
+                cursor = walk_escaped_from(&text, cursor, from, to, &mut |s| out.extend_from_slice(s));
+                from = to;
+            }
+            proptest::prop_assert_eq!(out, whole);
         }
     }
 

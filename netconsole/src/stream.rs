@@ -2,10 +2,12 @@
 //! (escaped as it is read), its dictionary, the target's userdata and sysdata, and the packets
 //! cut from them. Nothing is copied until the frame builder copies it into the TX slot.
 
+use core::cell::Cell;
+
 use netpoll_core::wire::Payload;
 
 use crate::decimal::Decimal;
-use crate::record::{escaped_len, walk_escaped};
+use crate::record::{escaped_len, walk_escaped, walk_escaped_from, EscapeCursor};
 use crate::userdata::Entry;
 
 /// Linux's `MAX_PRINT_CHUNK`: the most bytes of console text one datagram carries.
@@ -17,13 +19,15 @@ enum Piece<'a> {
     Raw(&'a [u8]),
     /// Bytes sent escaped, and their escaped length (counted once).
     Escaped(&'a [u8], usize),
+    /// The message text: escaped, walked from where the previous fragment stopped.
+    Text(&'a [u8], usize, &'a Cell<EscapeCursor>),
 }
 
 impl Piece<'_> {
     fn len(&self) -> usize {
         match *self {
             Piece::Raw(b) => b.len(),
-            Piece::Escaped(_, len) => len,
+            Piece::Escaped(_, len) | Piece::Text(_, len, _) => len,
         }
     }
 
@@ -32,6 +36,9 @@ impl Piece<'_> {
         match *self {
             Piece::Raw(b) => f(&b[start..end]),
             Piece::Escaped(b, _) => walk_escaped(b, start, end, f),
+            Piece::Text(b, _, cursor) => {
+                cursor.set(walk_escaped_from(b, cursor.get(), start, end, f))
+            }
         }
     }
 }
@@ -46,6 +53,8 @@ pub struct DataStream<'a> {
     userdata: &'a [Entry],
     sysdata: &'a [u8],
     len: usize,
+    /// Where the last walk of the text stopped.
+    text_cursor: Cell<EscapeCursor>,
 }
 
 impl<'a> DataStream<'a> {
@@ -65,6 +74,7 @@ impl<'a> DataStream<'a> {
             userdata,
             sysdata,
             len: 0,
+            text_cursor: Cell::new(EscapeCursor::default()),
         };
         let mut len = 0;
         stream.for_each_piece(&mut |p| len += p.len());
@@ -82,8 +92,14 @@ impl<'a> DataStream<'a> {
         self.len == 0
     }
 
-    fn for_each_piece(&self, f: &mut dyn FnMut(Piece<'a>)) {
-        f(Piece::Escaped(self.text, self.text_len));
+    fn for_each_piece<'s>(&'s self, f: &mut dyn FnMut(Piece<'s>)) {
+        // Most text has nothing to escape (its escaped length says so): then it is sent as it is,
+        // without a second look at every byte.
+        if self.text_len == self.text.len() {
+            f(Piece::Raw(self.text));
+        } else {
+            f(Piece::Text(self.text, self.text_len, &self.text_cursor));
+        }
         f(Piece::Raw(b"\n"));
         // printk's msg_add_dict_text: an empty value adds nothing; the value is escaped.
         for (key, value) in [(&b" SUBSYSTEM="[..], self.subsystem), (b" DEVICE=", self.device)] {

@@ -41,16 +41,16 @@ const INSIDE_ENV: &str = "NETCONSOLE_DEMO_IN_USERNS";
 const LOCAL_SEND_IF: &str = "ncdemo-a";
 const LOCAL_RECV_IF: &str = "ncdemo-b";
 
-/// Two namespaces and a veth pair between them; deleted on drop.
-struct Netns {
-    send: String,
-    recv: String,
-    send_if: String,
-    recv_if: String,
+/// Two namespaces and a veth pair between them; deleted on drop. `bench host` uses it too.
+pub(crate) struct Netns {
+    pub(crate) send: String,
+    pub(crate) recv: String,
+    pub(crate) send_if: String,
+    pub(crate) recv_if: String,
 }
 
 impl Netns {
-    fn create() -> Result<Netns, String> {
+    pub(crate) fn create() -> Result<Netns, String> {
         let id = std::process::id();
         let ns = Netns {
             send: format!("ncdemo-s{id}"),
@@ -89,7 +89,7 @@ impl Netns {
     }
 
     /// The receiving interface's MAC, as `ip` prints it.
-    fn recv_mac(&self) -> Result<String, String> {
+    pub(crate) fn recv_mac(&self) -> Result<String, String> {
         link_mac(Some(&self.recv), &self.recv_if)
     }
 }
@@ -235,7 +235,7 @@ fn ip_output(args: &[&str]) -> Result<String, String> {
     }
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     process::output_of("id", &["-u"]).is_some_and(|s| s.trim() == "0")
 }
 

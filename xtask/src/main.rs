@@ -6,7 +6,9 @@
 //! - `cargo xtask size`: text, rodata, data and bss of every example firmware, and the stack's share.
 //! - `cargo xtask bench`: the criterion benchmarks; `cargo xtask bench listen`: `netconsole
 //!   listen` against a full socket buffer and at a fixed rate.
+//! - `cargo xtask bench host`: `netconsole send --via packet` against a `UdpSocket` loop.
 
+mod bench_host;
 mod bench_listen;
 mod demo;
 mod process;
@@ -31,7 +33,9 @@ const USAGE: &str =
                  stack's and core::fmt's share, the LAN9118 budget (needs llvm-tools)
   bench          run the criterion benchmarks (benches/)
   bench listen [--quick] [--listener PATH]
-                 netconsole listen on loopback: datagrams/s, drops, CPU, memory";
+                 netconsole listen on loopback: datagrams/s, drops, CPU, memory
+  bench host [--messages N] [--size BYTES] [--rounds N]
+                 messages/s of `netconsole send --via packet` and of a UdpSocket loop (root)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         "size" => size::run(),
         "bench" => match rest.split_first() {
             Some((what, args)) if what == "listen" => bench_listen::run(args),
+            Some((what, args)) if what == "host" => bench_host::run(args),
             _ => test::bench(),
         },
         "-h" | "--help" | "help" => {

@@ -7,9 +7,12 @@
 //! up to a swap). That is what lets a UDP payload given as a gather list of odd-sized slices be
 //! copied into the frame and summed in the same pass.
 //!
-//! The inner loop adds 32-bit words into a 64-bit accumulator, so the carries of 2^32 additions
-//! fit before a fold is needed, and the compiler turns it into vector code; the slices summed
-//! here are at most a frame long.
+//! The running sum is kept modulo 2^64 - 1 (ones'-complement arithmetic in 64 bits), which
+//! 2^16 - 1 divides: folding to 16 bits happens once, at the end, and swapping the bytes of every
+//! word of a sum is a rotation by 8 bits of the 64-bit sum. The inner loop reads the payload as
+//! native-endian machine words into four independent sums with end-around carry (an add and an
+//! add-with-carry per word on x86-64 and Arm alike), and stores the same words when copying, so
+//! a copy and its sum read the payload once.
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -27,7 +30,8 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Checksum {
-    /// Unfolded sum of the stream so far, in the stream's big-endian word order.
+    /// Sum of the stream so far as big-endian words, modulo 2^64 - 1 (any representative; 0 only
+    /// for a stream of zeros, as the folded sum).
     acc: u64,
     /// An odd number of bytes has been added: the next byte is the low half of a word.
     odd: bool,
@@ -37,6 +41,12 @@ impl Checksum {
     /// An empty sum.
     pub const fn new() -> Self {
         Checksum { acc: 0, odd: false }
+    }
+
+    /// A stream of an even number of bytes whose big-endian words add up to `sum` (a header summed
+    /// field by field, without reading it back from the buffer).
+    pub(crate) const fn of_words(sum: u64) -> Self {
+        Checksum { acc: sum, odd: false }
     }
 
     /// Adds `data` to the stream.
@@ -59,17 +69,17 @@ impl Checksum {
 
     /// Adds one big-endian 16-bit word to the stream.
     pub fn add_u16(&mut self, word: u16) {
-        self.add_bytes(&word.to_be_bytes());
+        self.add_aligned(u64::from(word), 2);
     }
 
     /// Appends another sum, of the bytes that follow this stream's, as if they had been added here.
     pub fn append(&mut self, next: Checksum) {
-        self.add_aligned(fold64(next.acc) as u64, if next.odd { 1 } else { 0 });
+        self.add_aligned(next.acc, usize::from(next.odd));
     }
 
     /// The folded 16-bit ones'-complement sum (not yet complemented).
     pub fn sum(&self) -> u16 {
-        fold64(self.acc)
+        fold(self.acc)
     }
 
     /// The checksum to put in a header: the complement of [`sum`](Self::sum).
@@ -82,92 +92,133 @@ impl Checksum {
 
     /// `sum` is the aligned sum of `len` bytes that follow the stream.
     fn add_aligned(&mut self, sum: u64, len: usize) {
-        let sum = if self.odd { u64::from(fold64(sum).swap_bytes()) } else { sum };
-        // Keep the accumulator small: fold before adding so it never overflows.
-        self.acc = u64::from(fold64(self.acc)) + u64::from(fold64(sum));
+        let sum = if self.odd { swap_words(sum) } else { sum };
+        self.acc = add(self.acc, sum);
         self.odd ^= len % 2 == 1;
     }
 }
 
 /// The IPv4 pseudo-header of RFC 768 / RFC 793: addresses, protocol and upper-layer length.
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> Checksum {
-    let mut c = Checksum::new();
-    c.add_bytes(&src.octets());
-    c.add_bytes(&dst.octets());
-    c.add_u16(u16::from(protocol));
-    c.add_u16(length);
-    c
+    let sum = u64::from(u32::from(src)) + u64::from(u32::from(dst));
+    Checksum { acc: sum + u64::from(protocol) + u64::from(length), odd: false }
 }
 
 /// The IPv6 pseudo-header of RFC 8200 section 8.1.
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> Checksum {
-    let mut c = Checksum::new();
-    c.add_bytes(&src.octets());
-    c.add_bytes(&dst.octets());
-    c.add_bytes(&length.to_be_bytes());
-    c.add_bytes(&[0, 0, 0, next_header]);
-    c
+    let halves = |a: Ipv6Addr| {
+        let a = a.to_bits();
+        add(a as u64, (a >> 64) as u64)
+    };
+    let addrs = add(halves(src), halves(dst));
+    Checksum { acc: add(addrs, u64::from(length) + u64::from(next_header)), odd: false }
 }
 
-/// Folds a 64-bit sum of big-endian words to 16 bits with end-around carry.
-fn fold64(mut sum: u64) -> u16 {
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
+/// Ones'-complement addition modulo 2^64 - 1: the carry out goes back in at the bottom.
+#[inline(always)]
+const fn add(a: u64, b: u64) -> u64 {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + carry as u64
 }
 
-/// Bytes summed per block: a block is copied and then summed while it is still in L1, so the
-/// payload crosses the memory bus once; the word loop inside a block vectorises.
-const BLOCK: usize = 64;
+/// Swaps the bytes of every 16-bit word of a sum: multiplying by 2^8 modulo 2^16 - 1, which the
+/// rotation does modulo 2^64 - 1 (RFC 1071 section 2(B)).
+#[inline(always)]
+const fn swap_words(sum: u64) -> u64 {
+    sum.rotate_left(8)
+}
 
-/// Sum of `data` as big-endian 16-bit words, an odd last byte padded with zero.
-///
-/// Sums native-endian 32-bit words into a 64-bit accumulator (no carry is lost for 2^32 words);
-/// the byte order is fixed once at the end (a ones'-complement sum of byte-swapped words is the
-/// byte-swapped sum).
+/// Folds a sum modulo 2^64 - 1 to 16 bits with end-around carry; 0 stays 0 and nothing else
+/// becomes 0, as in the naive fold.
+const fn fold(acc: u64) -> u16 {
+    let (lo, carry) = (acc as u32).overflowing_add((acc >> 32) as u32);
+    let acc = lo + carry as u32;
+    let (lo, carry) = (acc as u16).overflowing_add((acc >> 16) as u16);
+    lo + carry as u16
+}
+
+/// The machine word the inner loop reads: native-endian, summed with end-around carry modulo
+/// 2^bits - 1, which 2^16 - 1 divides on every target.
+type Word = usize;
+/// Bytes in a [`Word`].
+const WORD: usize = core::mem::size_of::<Word>();
+/// Independent sums in the inner loop, so the additions do not wait on each other's carries:
+/// 64 bytes a step on 64-bit machines; on 32-bit ones (a Cortex-M has 13 usable registers) four,
+/// so that the lanes stay in registers.
+const LANES: usize = if WORD == 8 { 8 } else { 4 };
+/// Bytes per step of the inner loop: one word per lane.
+const CHUNK: usize = LANES * WORD;
+
+/// Ones'-complement addition of words.
+#[inline(always)]
+const fn add_word(a: Word, b: Word) -> Word {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + carry as Word
+}
+
+/// Sum of `data` as big-endian 16-bit words, an odd last byte padded with zero, modulo 2^64 - 1.
 fn sum_words(data: &[u8]) -> u64 {
-    let mut words = data.chunks_exact(4);
-    let acc = sum_ne_words(&mut words);
-    to_be_sum(acc) + sum_tail(words.remainder())
+    let mut lanes = [0; LANES];
+    let mut chunks = data.chunks_exact(CHUNK);
+    for chunk in &mut chunks {
+        add_chunk(&mut lanes, &to_chunk(chunk));
+    }
+    sum_tail(lanes, chunks.remainder())
 }
 
-/// As [`sum_words`], copying `src` to `dst` block by block as it is summed.
+/// As [`sum_words`], copying `src` to `dst` (as long as `src`) first: `memcpy` moves the bytes
+/// with the widest loads the machine has, and the sum then reads them back from L1.
 fn copy_and_sum_words(dst: &mut [u8], src: &[u8]) -> u64 {
-    let mut acc: u64 = 0;
-    let mut src_blocks = src.chunks_exact(BLOCK);
-    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
-    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        d.copy_from_slice(s);
-        acc += sum_ne_words(&mut d.chunks_exact(4));
+    dst.copy_from_slice(src);
+    sum_words(src)
+}
+
+/// A slice of [`CHUNK`] bytes as an array (zeros if it is not one, which the callers rule out).
+#[inline(always)]
+fn to_chunk(s: &[u8]) -> [u8; CHUNK] {
+    s.try_into().unwrap_or([0; CHUNK])
+}
+
+/// Adds one [`CHUNK`], one word per lane.
+#[inline(always)]
+fn add_chunk(lanes: &mut [Word; LANES], chunk: &[u8; CHUNK]) {
+    for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(WORD)) {
+        *lane = add_word(*lane, to_word(word));
     }
-    let tail = src_blocks.remainder();
-    let tail_dst = dst_blocks.into_remainder();
-    tail_dst.copy_from_slice(tail);
-    let mut words = tail_dst.chunks_exact(4);
-    acc += sum_ne_words(&mut words);
-    to_be_sum(acc) + sum_tail(words.remainder())
 }
 
-/// Sum of native-endian 32-bit words.
-fn sum_ne_words(words: &mut core::slice::ChunksExact<'_, u8>) -> u64 {
-    words.map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]))).sum()
+/// A native-endian word (0 for a short slice, which the callers rule out).
+#[inline(always)]
+fn to_word(bytes: &[u8]) -> Word {
+    bytes.try_into().map_or(0, Word::from_ne_bytes)
 }
 
-/// Turns a sum of native-endian words into the sum of big-endian ones.
-fn to_be_sum(acc: u64) -> u64 {
-    let folded = fold64(acc);
-    u64::from(if cfg!(target_endian = "little") { folded.swap_bytes() } else { folded })
-}
-
-/// Sum of fewer than four bytes, as big-endian words.
-fn sum_tail(tail: &[u8]) -> u64 {
-    let mut acc = 0u64;
-    let mut pairs = tail.chunks_exact(2);
-    for p in &mut pairs {
-        acc += u64::from(u16::from_be_bytes([p[0], p[1]]));
+/// The lanes plus fewer than [`CHUNK`] bytes that follow them, as a sum of big-endian words: whole
+/// words into the lanes, the rest as big-endian pairs.
+fn sum_tail(mut lanes: [Word; LANES], tail: &[u8]) -> u64 {
+    let mut words = tail.chunks_exact(WORD);
+    for (lane, word) in lanes.iter_mut().zip(&mut words) {
+        *lane = add_word(*lane, to_word(word));
     }
-    if let [last] = pairs.remainder() {
+    let sum = lanes.iter().fold(0, |total, &lane| add_word(total, lane));
+    // A sum of native-endian words is the sum of big-endian ones with each word's bytes swapped.
+    let sum = if cfg!(target_endian = "little") { sum.rotate_left(8) } else { sum };
+    add(sum as u64, sum_short(words.remainder()))
+}
+
+/// Sum of fewer than 8 bytes as big-endian words, an odd last byte padded with zero.
+fn sum_short(tail: &[u8]) -> u64 {
+    let mut acc = 0;
+    let mut rest = tail;
+    if let [a, b, c, d, more @ ..] = rest {
+        acc += u64::from(u32::from_be_bytes([*a, *b, *c, *d]));
+        rest = more;
+    }
+    if let [a, b, more @ ..] = rest {
+        acc += u64::from(u16::from_be_bytes([*a, *b]));
+        rest = more;
+    }
+    if let [last, ..] = rest {
         acc += u64::from(*last) << 8;
     }
     acc

@@ -166,6 +166,14 @@ impl Repr {
         HEADER_LEN
     }
 
+    /// The header [`emit`](Self::emit) writes.
+    pub fn header(&self) -> [u8; HEADER_LEN] {
+        let [d0, d1, d2, d3, d4, d5] = self.dst_addr.0;
+        let [s0, s1, s2, s3, s4, s5] = self.src_addr.0;
+        let [t0, t1] = u16::from(self.ethertype).to_be_bytes();
+        [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1]
+    }
+
     /// Writes the header; the frame must be at least [`HEADER_LEN`] long.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, frame: &mut Frame<T>) {
         frame.set_dst_addr(self.dst_addr);

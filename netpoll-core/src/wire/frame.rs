@@ -9,7 +9,7 @@
 use core::fmt;
 use core::net::IpAddr;
 
-use super::checksum::Checksum;
+use super::checksum::{pseudo_header_v4, pseudo_header_v6, Checksum};
 use super::ethernet::{self, EtherType};
 use super::{ipv4, ipv6, udp, MacAddr, IP_PROTO_UDP};
 
@@ -169,66 +169,73 @@ impl UdpFrame {
     ) -> Result<usize, BuildError> {
         let payload_len = payload.len();
         let frame_len = self.frame_len(payload_len)?;
-        if buf.len() < frame_len {
-            return Err(BuildError::BufferTooSmall { needed: frame_len, available: buf.len() });
-        }
-        let (eth, rest) = buf[..frame_len].split_at_mut(ethernet::HEADER_LEN);
-        let (ip, rest) = rest.split_at_mut(self.ip_header_len());
-        let (udp_header, data) = rest.split_at_mut(udp::HEADER_LEN);
-
-        // The one pass over the payload: copy each slice and sum it.
-        let mut payload_sum = Checksum::new();
-        let mut at = 0;
-        payload.for_each_slice(&mut |slice| {
-            let take = slice.len().min(data.len() - at);
-            let copied = payload_sum.copy_and_add(&mut data[at..at + take], &slice[..take]);
-            debug_assert!(copied);
-            at += take;
-        });
-        if at < data.len() {
-            data[at..].fill(0);
-        }
-
-        // Bounded by max_payload above, so these fit 16 bits.
-        let udp_len = (udp::HEADER_LEN + payload_len) as u16;
-        let udp_repr = udp::Repr { src_port: self.src_port, dst_port: self.dst_port };
-        udp_repr.emit_header(udp_header, payload_len as u16);
-        let mut sum = match udp::pseudo_header(&self.src_ip, &self.dst_ip, udp_len) {
-            Some(sum) => sum,
-            None => return Err(BuildError::MixedFamilies),
+        let available = buf.len();
+        let Some(frame) = buf.get_mut(..frame_len) else {
+            return Err(BuildError::BufferTooSmall { needed: frame_len, available });
         };
-        sum.add_bytes(udp_header);
-        sum.append(payload_sum);
-        udp::Repr::set_checksum(udp_header, udp::wire_checksum(&sum));
+        // Checked by frame_len above: the addresses are of one family.
+        let (headers, data) = frame.split_at_mut(self.header_len());
+        let payload_sum = copy_payload(data, payload);
 
-        let ethertype = match (self.src_ip, self.dst_ip) {
+        // The headers are built in registers from the fields, their sums too, and stored once.
+        let udp_len = udp::HEADER_LEN + payload_len;
+        let udp = udp::Repr { src_port: self.src_port, dst_port: self.dst_port };
+        let (ethertype, udp_header) = match (self.src_ip, self.dst_ip) {
             (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
-                ipv4::Repr {
+                let ip = ipv4::Repr {
                     src_addr,
                     dst_addr,
                     protocol: IP_PROTO_UDP,
-                    payload_len: usize::from(udp_len),
+                    payload_len: udp_len,
                     ident: self.ipv4_ident,
                     ttl: ipv4::NETPOLL_TTL,
-                }
-                .emit(ip);
-                EtherType::Ipv4
+                };
+                store(headers, ethernet::HEADER_LEN, &ip.header()?);
+                let pseudo = pseudo_header_v4(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u16);
+                (EtherType::Ipv4, udp.header_with_checksum(pseudo, payload_len, payload_sum)?)
             }
             (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
-                ipv6::Repr {
+                let ip = ipv6::Repr {
                     src_addr,
                     dst_addr,
                     next_header: IP_PROTO_UDP,
-                    payload_len: usize::from(udp_len),
+                    payload_len: udp_len,
                     hop_limit: ipv6::NETPOLL_HOP_LIMIT,
-                }
-                .emit(ip);
-                EtherType::Ipv6
+                };
+                store(headers, ethernet::HEADER_LEN, &ip.header()?);
+                let pseudo = pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u32);
+                (EtherType::Ipv6, udp.header_with_checksum(pseudo, payload_len, payload_sum)?)
             }
             _ => return Err(BuildError::MixedFamilies),
         };
-        ethernet::Repr { src_addr: self.src_mac, dst_addr: self.dst_mac, ethertype }
-            .emit(&mut ethernet::Frame::new_unchecked(eth));
+        let eth = ethernet::Repr { src_addr: self.src_mac, dst_addr: self.dst_mac, ethertype };
+        store(headers, 0, &eth.header());
+        store(headers, headers.len() - udp::HEADER_LEN, &udp_header);
         Ok(frame_len)
+    }
+}
+
+/// Copies the payload into `data` (cut at its end, padded with zeros if the payload falls
+/// short) and returns its sum: the one pass over the payload.
+fn copy_payload(data: &mut [u8], payload: &(impl Payload + ?Sized)) -> Checksum {
+    let mut sum = Checksum::new();
+    let mut rest = &mut *data;
+    payload.for_each_slice(&mut |slice| {
+        let take = slice.len().min(rest.len());
+        let (dst, after) = core::mem::take(&mut rest).split_at_mut(take);
+        let copied = sum.copy_and_add(dst, &slice[..take]);
+        debug_assert!(copied);
+        rest = after;
+    });
+    if !rest.is_empty() {
+        rest.fill(0);
+    }
+    sum
+}
+
+/// Stores a header at `at` in the headers' area; `at` and the length are the caller's constants.
+fn store(headers: &mut [u8], at: usize, header: &[u8]) {
+    if let Some(dst) = headers.get_mut(at..at + header.len()) {
+        dst.copy_from_slice(header);
     }
 }

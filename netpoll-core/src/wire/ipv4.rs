@@ -6,6 +6,7 @@ use core::net::Ipv4Addr;
 use byteorder::{ByteOrder, NetworkEndian};
 
 use super::checksum::Checksum;
+use super::frame::BuildError;
 use super::{Error, Result};
 
 mod field {
@@ -24,6 +25,8 @@ mod field {
 
 /// Length of a header without options: what we emit.
 pub const HEADER_LEN: usize = field::DST_ADDR.end;
+/// Most payload bytes behind one header: the total length field is 16 bits.
+pub const MAX_PAYLOAD_LEN: usize = u16::MAX as usize - HEADER_LEN;
 /// Time to live Linux netpoll sends with.
 pub const NETPOLL_TTL: u8 = 64;
 
@@ -216,23 +219,47 @@ impl Repr {
     }
 
     /// Writes a 20-byte header as Linux netpoll does (`push_ipv4`): `0x45`, TOS 0, DF clear,
-    /// the checksum filled in. The buffer must hold [`HEADER_LEN`] bytes and `payload_len` must
-    /// fit the 16-bit total length; the frame builder checks both before calling this.
-    pub fn emit(&self, header: &mut [u8]) {
+    /// the checksum filled in. Nothing is written if the buffer is shorter than [`HEADER_LEN`]
+    /// or `payload_len` exceeds [`MAX_PAYLOAD_LEN`] (the total length would not fit 16 bits).
+    pub fn emit(&self, header: &mut [u8]) -> core::result::Result<(), BuildError> {
+        let available = header.len();
+        let Some(header) = header.get_mut(..HEADER_LEN) else {
+            return Err(BuildError::BufferTooSmall { needed: HEADER_LEN, available });
+        };
+        header.copy_from_slice(&self.header()?);
+        Ok(())
+    }
+
+    /// The header [`emit`](Self::emit) writes. Its checksum is summed from the fields, not read
+    /// back from the bytes: on the send path this is part of every frame's fixed cost.
+    pub fn header(&self) -> core::result::Result<[u8; HEADER_LEN], BuildError> {
+        if self.payload_len > MAX_PAYLOAD_LEN {
+            return Err(BuildError::PayloadTooLarge {
+                len: self.payload_len,
+                max: MAX_PAYLOAD_LEN,
+            });
+        }
         let total = (HEADER_LEN + self.payload_len) as u16;
-        header[field::VER_IHL] = 0x45;
-        header[field::TOS] = 0;
-        NetworkEndian::write_u16(&mut header[field::LENGTH], total);
-        NetworkEndian::write_u16(&mut header[field::IDENT], self.ident);
-        NetworkEndian::write_u16(&mut header[field::FLG_OFF], 0);
-        header[field::TTL] = self.ttl;
-        header[field::PROTOCOL] = self.protocol;
-        header[field::SRC_ADDR].copy_from_slice(&self.src_addr.octets());
-        header[field::DST_ADDR].copy_from_slice(&self.dst_addr.octets());
-        NetworkEndian::write_u16(&mut header[field::CHECKSUM], 0);
-        let mut c = Checksum::new();
-        c.add_bytes(&header[..HEADER_LEN]);
-        NetworkEndian::write_u16(&mut header[field::CHECKSUM], c.finish());
+        let [t0, t1] = total.to_be_bytes();
+        let [i0, i1] = self.ident.to_be_bytes();
+        let [s0, s1, s2, s3] = self.src_addr.octets();
+        let [d0, d1, d2, d3] = self.dst_addr.octets();
+        let sum = 0x4500
+            + u64::from(total)
+            + u64::from(self.ident)
+            + u64::from(u16::from_be_bytes([self.ttl, self.protocol]))
+            + u64::from(u32::from(self.src_addr))
+            + u64::from(u32::from(self.dst_addr));
+        let [c0, c1] = Checksum::of_words(sum).finish().to_be_bytes();
+        #[rustfmt::skip]
+        let header = [
+            0x45, 0, t0, t1,
+            i0, i1, 0, 0,
+            self.ttl, self.protocol, c0, c1,
+            s0, s1, s2, s3,
+            d0, d1, d2, d3,
+        ];
+        Ok(header)
     }
 }
 
@@ -249,6 +276,7 @@ impl fmt::Display for Repr {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::wire::BuildError;
     use proptest::prelude::*;
 
     // 10.0.2.15 -> 10.0.2.2, UDP, id 1, TTL 64, 4 payload bytes, checksum worked out by hand:
@@ -281,8 +309,28 @@ mod test {
     #[test]
     fn emits_fixture() {
         let mut buf = [0xa5u8; 24];
-        repr().emit(&mut buf[..20]);
+        repr().emit(&mut buf[..20]).unwrap();
         assert_eq!(buf[..20], PACKET[..20]);
+    }
+
+    /// Issue 10 item 13: a payload past the 16-bit total length is refused, not truncated.
+    #[test]
+    fn emit_refuses_payload_past_the_total_length() {
+        let mut buf = [0u8; HEADER_LEN];
+        let big = Repr { payload_len: 8 + 65_528, ..repr() };
+        assert_eq!(
+            big.emit(&mut buf),
+            Err(BuildError::PayloadTooLarge { len: 8 + 65_528, max: 65_515 })
+        );
+        assert_eq!(buf, [0; HEADER_LEN]);
+        let largest = Repr { payload_len: 65_515, ..repr() };
+        assert_eq!(largest.emit(&mut buf), Ok(()));
+        assert_eq!(buf[2..4], [0xff, 0xff]);
+        assert!(Packet::new_unchecked(&buf[..]).verify_checksum());
+        assert_eq!(
+            repr().emit(&mut buf[..19]),
+            Err(BuildError::BufferTooSmall { needed: 20, available: 19 })
+        );
     }
 
     #[test]

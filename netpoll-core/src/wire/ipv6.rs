@@ -5,6 +5,7 @@ use core::net::Ipv6Addr;
 
 use byteorder::{ByteOrder, NetworkEndian};
 
+use super::frame::BuildError;
 use super::{Error, Result};
 
 mod field {
@@ -19,6 +20,8 @@ mod field {
 
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = field::DST_ADDR.end;
+/// Most payload bytes behind one header: the payload length field is 16 bits (no jumbograms).
+pub const MAX_PAYLOAD_LEN: usize = u16::MAX as usize;
 /// Hop limit Linux netpoll sends with (`push_ipv6`).
 pub const NETPOLL_HOP_LIMIT: u8 = 32;
 
@@ -150,15 +153,33 @@ impl Repr {
     }
 
     /// Writes the 40-byte header as Linux netpoll does: `0x60`, traffic class and flow label 0.
-    /// The buffer must hold [`HEADER_LEN`] bytes and `payload_len` must fit 16 bits; the frame
-    /// builder checks both before calling this.
-    pub fn emit(&self, header: &mut [u8]) {
-        NetworkEndian::write_u32(&mut header[field::VER_TC_FLOW], 0x6000_0000);
-        NetworkEndian::write_u16(&mut header[field::LENGTH], self.payload_len as u16);
+    /// Nothing is written if the buffer is shorter than [`HEADER_LEN`] or `payload_len` exceeds
+    /// [`MAX_PAYLOAD_LEN`] (it would not fit the 16-bit length field).
+    pub fn emit(&self, header: &mut [u8]) -> core::result::Result<(), BuildError> {
+        let available = header.len();
+        let Some(header) = header.get_mut(..HEADER_LEN) else {
+            return Err(BuildError::BufferTooSmall { needed: HEADER_LEN, available });
+        };
+        header.copy_from_slice(&self.header()?);
+        Ok(())
+    }
+
+    /// The header [`emit`](Self::emit) writes, built in registers and stored once.
+    pub fn header(&self) -> core::result::Result<[u8; HEADER_LEN], BuildError> {
+        if self.payload_len > MAX_PAYLOAD_LEN {
+            return Err(BuildError::PayloadTooLarge {
+                len: self.payload_len,
+                max: MAX_PAYLOAD_LEN,
+            });
+        }
+        let mut header = [0; HEADER_LEN];
+        header[field::VER_TC_FLOW].copy_from_slice(&0x6000_0000u32.to_be_bytes());
+        header[field::LENGTH].copy_from_slice(&(self.payload_len as u16).to_be_bytes());
         header[field::NXT_HDR] = self.next_header;
         header[field::HOP_LIMIT] = self.hop_limit;
         header[field::SRC_ADDR].copy_from_slice(&self.src_addr.octets());
         header[field::DST_ADDR].copy_from_slice(&self.dst_addr.octets());
+        Ok(header)
     }
 }
 
@@ -175,6 +196,7 @@ impl fmt::Display for Repr {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::wire::BuildError;
     use proptest::prelude::*;
 
     #[rustfmt::skip]
@@ -203,8 +225,27 @@ mod test {
         assert_eq!(Repr::parse(&packet), Ok(repr()));
         assert_eq!(packet.payload(), &[0xab, 0xcd]);
         let mut buf = [0xa5u8; 40];
-        repr().emit(&mut buf);
+        repr().emit(&mut buf).unwrap();
         assert_eq!(buf[..], PACKET[..40]);
+    }
+
+    /// Issue 10 item 13: a payload past the 16-bit payload length is refused, not truncated.
+    #[test]
+    fn emit_refuses_payload_past_the_length_field() {
+        let mut buf = [0u8; HEADER_LEN];
+        let big = Repr { payload_len: 8 + 65_528, ..repr() };
+        assert_eq!(
+            big.emit(&mut buf),
+            Err(BuildError::PayloadTooLarge { len: 8 + 65_528, max: 65_535 })
+        );
+        assert_eq!(buf, [0; HEADER_LEN]);
+        let largest = Repr { payload_len: 65_535, ..repr() };
+        assert_eq!(largest.emit(&mut buf), Ok(()));
+        assert_eq!(buf[4..6], [0xff, 0xff]);
+        assert_eq!(
+            repr().emit(&mut buf[..39]),
+            Err(BuildError::BufferTooSmall { needed: 40, available: 39 })
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use core::net::IpAddr;
 use byteorder::{ByteOrder, NetworkEndian};
 
 use super::checksum::{pseudo_header_v4, pseudo_header_v6, Checksum};
+use super::frame::BuildError;
 use super::{Error, Result, IP_PROTO_UDP};
 
 mod field {
@@ -18,6 +19,8 @@ mod field {
 
 /// Length of the UDP header.
 pub const HEADER_LEN: usize = field::CHECKSUM.end;
+/// Most payload bytes one datagram carries: the length field is 16 bits and counts the header.
+pub const MAX_PAYLOAD_LEN: usize = u16::MAX as usize - HEADER_LEN;
 
 /// A view of a UDP datagram.
 #[derive(Debug, Clone)]
@@ -144,12 +147,54 @@ impl Repr {
     }
 
     /// Writes the 8-byte header with the checksum field zero, as `push_udp` does before summing.
-    /// The buffer must hold [`HEADER_LEN`] bytes.
-    pub fn emit_header(&self, header: &mut [u8], payload_len: u16) {
-        NetworkEndian::write_u16(&mut header[field::SRC_PORT], self.src_port);
-        NetworkEndian::write_u16(&mut header[field::DST_PORT], self.dst_port);
-        NetworkEndian::write_u16(&mut header[field::LENGTH], HEADER_LEN as u16 + payload_len);
-        NetworkEndian::write_u16(&mut header[field::CHECKSUM], 0);
+    /// Nothing is written if the buffer is shorter than [`HEADER_LEN`] or `payload_len` exceeds
+    /// [`MAX_PAYLOAD_LEN`] (the length field would not hold it).
+    pub fn emit_header(
+        &self,
+        header: &mut [u8],
+        payload_len: usize,
+    ) -> core::result::Result<(), BuildError> {
+        let available = header.len();
+        let Some(header) = header.get_mut(..HEADER_LEN) else {
+            return Err(BuildError::BufferTooSmall { needed: HEADER_LEN, available });
+        };
+        header.copy_from_slice(&self.header(payload_len, 0)?);
+        Ok(())
+    }
+
+    /// The header for `payload_len` bytes of payload with `checksum` in its field.
+    pub fn header(
+        &self,
+        payload_len: usize,
+        checksum: u16,
+    ) -> core::result::Result<[u8; HEADER_LEN], BuildError> {
+        if payload_len > MAX_PAYLOAD_LEN {
+            return Err(BuildError::PayloadTooLarge { len: payload_len, max: MAX_PAYLOAD_LEN });
+        }
+        let [s0, s1] = self.src_port.to_be_bytes();
+        let [d0, d1] = self.dst_port.to_be_bytes();
+        let [l0, l1] = ((HEADER_LEN + payload_len) as u16).to_be_bytes();
+        let [c0, c1] = checksum.to_be_bytes();
+        Ok([s0, s1, d0, d1, l0, l1, c0, c1])
+    }
+
+    /// The header with its checksum, given the sums of the pseudo-header and of the payload
+    /// (summed elsewhere: the payload as it was copied into the frame). The header's own words
+    /// are summed from the fields.
+    pub fn header_with_checksum(
+        &self,
+        pseudo_header: Checksum,
+        payload_len: usize,
+        payload: Checksum,
+    ) -> core::result::Result<[u8; HEADER_LEN], BuildError> {
+        let header = self.header(payload_len, 0)?;
+        let words = u64::from(self.src_port)
+            + u64::from(self.dst_port)
+            + u64::from(u16::from_be_bytes([header[4], header[5]]));
+        let mut sum = pseudo_header;
+        sum.append(Checksum::of_words(words));
+        sum.append(payload);
+        self.header(payload_len, wire_checksum(&sum))
     }
 
     /// Stores a checksum computed elsewhere (see [`wire_checksum`]).
@@ -167,6 +212,7 @@ impl fmt::Display for Repr {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::wire::BuildError;
     use core::net::Ipv4Addr;
     use proptest::prelude::*;
 
@@ -187,7 +233,7 @@ mod test {
     #[test]
     fn emits_fixture() {
         let mut buf = [0xa5u8; 10];
-        Repr { src_port: 6665, dst_port: 6666 }.emit_header(&mut buf, 2);
+        Repr { src_port: 6665, dst_port: 6666 }.emit_header(&mut buf, 2).unwrap();
         buf[8..].copy_from_slice(b"hi");
         let mut sum = pseudo_header(&SRC, &DST, 10).unwrap();
         sum.add_bytes(&buf);
@@ -205,6 +251,24 @@ mod test {
         let v6: IpAddr = "fd00::1".parse().unwrap();
         assert!(!packet.verify_checksum(&v6, &v6));
         assert!(!packet.verify_checksum(&SRC, &v6));
+    }
+
+    /// Issue 10 item 13: the length field is 16 bits; a payload past it is refused, not wrapped.
+    #[test]
+    fn emit_refuses_payload_past_the_length_field() {
+        let repr = Repr { src_port: 6665, dst_port: 6666 };
+        let mut buf = [0u8; HEADER_LEN];
+        assert_eq!(
+            repr.emit_header(&mut buf, 65_528),
+            Err(BuildError::PayloadTooLarge { len: 65_528, max: 65_527 })
+        );
+        assert_eq!(buf, [0; HEADER_LEN]);
+        assert_eq!(repr.emit_header(&mut buf, 65_527), Ok(()));
+        assert_eq!(buf[4..6], [0xff, 0xff]);
+        assert_eq!(
+            repr.emit_header(&mut buf[..7], 0),
+            Err(BuildError::BufferTooSmall { needed: 8, available: 7 })
+        );
     }
 
     #[test]
