@@ -102,7 +102,8 @@ pub struct VirtioNetCounters {
     /// Notifications left out because the device said it did not need them.
     pub notifies_suppressed: u64,
     /// Used entries the device should not have written (unknown or finished descriptor,
-    /// length past the buffer): skipped.
+    /// length past the buffer): skipped. Also each reclaim or receive that found the used
+    /// index more than a ring ahead, and so read nothing.
     pub bad_used: u64,
 }
 
@@ -329,6 +330,12 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
     /// Takes back the TX slots the device has finished, in the order it finished them. At most
     /// one pass over the used ring.
     fn reclaim_tx(&mut self) {
+        if usize::from(self.tx.used_pending()) > TX {
+            // More finished than were ever queued: the ring holds stale entries, which could
+            // name slots the device owns again. Trust none of them.
+            self.counters.bad_used += 1;
+            return;
+        }
         for _ in 0..TX {
             let Some(elem) = self.tx.pop_used() else { break };
             let id = elem.id as usize;
@@ -348,6 +355,12 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
     fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
         let mut handed = 0;
         let mut reposted = false;
+        if usize::from(self.rx.used_pending()) > RX {
+            // As in `reclaim_tx`: stale entries, which would hand over buffers the device may
+            // be writing and give them to it twice.
+            self.counters.bad_used += 1;
+            return 0;
+        }
         for _ in 0..budget.min(RX) {
             let Some(elem) = self.rx.pop_used() else { break };
             let id = elem.id as usize;
