@@ -413,3 +413,19 @@ fn the_mac_follows_the_duplex_negotiated_when_the_link_comes_up() {
     assert_eq!(chip(&mut nic).mac_cr & (1 << 20), 1 << 20);
     assert_clean(&mut nic);
 }
+
+#[test]
+fn an_rx_status_claiming_more_than_the_data_fifo_holds_is_refused_without_reading_past_it() {
+    let mut nic = up(Chip::default());
+    // 1504 bytes claimed (with FCS), 3 words there.
+    chip(&mut nic).deliver_raw(1504 << 16, &[0x0101_0101; 3]);
+    let (n, _) = receive_all(&mut nic, 4);
+    assert_eq!(n, 0, "nothing handed over from a frame that is not there");
+    assert_eq!(nic.counters().rx_errors, 1);
+    assert_eq!(chip(&mut nic).rx_pending(), (0, 0));
+    assert_clean(&mut nic);
+    // The FIFOs are in step again: the next frame comes through whole.
+    chip(&mut nic).deliver(&frame(100, 7), 0);
+    assert_eq!(receive_all(&mut nic, 4).1, [frame(100, 7)]);
+    assert_clean(&mut nic);
+}
