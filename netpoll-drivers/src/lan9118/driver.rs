@@ -101,7 +101,8 @@ pub struct Counters {
     pub tx_busy: u32,
     /// Frames handed to the receive callback.
     pub rx_frames: u32,
-    /// Received frames discarded for a bad status (CRC, runt, too long, collision, MII error).
+    /// Received frames discarded for a bad status (CRC, runt, too long, collision, MII error,
+    /// or a length the data FIFO does not hold).
     pub rx_errors: u32,
     /// Received frames discarded because they did not fit the bounce buffer.
     pub rx_too_long: u32,
@@ -319,12 +320,21 @@ impl<R: Registers, const BUF: usize> NetPoll for Lan9118<R, BUF> {
         self.count_rx_drops();
         let mut handed = 0;
         for _ in 0..budget {
-            if rx_fifo_inf::statuses_used(self.regs.read(Reg::RxFifoInf)) == 0 {
+            let fill = self.regs.read(Reg::RxFifoInf);
+            if rx_fifo_inf::statuses_used(fill) == 0 {
                 break;
             }
             let status = self.regs.read(Reg::RxStatus);
             let len_with_fcs = rx_status::len_with_fcs(status);
             let words = len_with_fcs.div_ceil(4);
+            // The chip writes a status after its frame's data: a status claiming more than
+            // the data FIFO holds is a FIFO out of step. Take what is there, hand nothing over.
+            let there = rx_fifo_inf::data_used(fill) as usize / 4;
+            if words > there {
+                self.discard(there);
+                self.counters.rx_errors = self.counters.rx_errors.wrapping_add(1);
+                continue;
+            }
             if status & rx_status::ES != 0 || len_with_fcs < ETHERNET_HEADER_LEN + FCS_LEN {
                 self.discard(words);
                 self.counters.rx_errors = self.counters.rx_errors.wrapping_add(1);
