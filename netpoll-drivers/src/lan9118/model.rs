@@ -158,6 +158,11 @@ impl Chip {
         self.rx_status.push_back(status);
     }
 
+    /// A broken chip: a TX status word no frame asked for.
+    pub fn push_tx_status(&mut self, status: u32) {
+        self.tx_status.push_back(status);
+    }
+
     /// RX statuses and data words not yet read by the driver.
     pub fn rx_pending(&self) -> (usize, usize) {
         (self.rx_status.len(), self.rx_data.len())

@@ -429,3 +429,18 @@ fn an_rx_status_claiming_more_than_the_data_fifo_holds_is_refused_without_readin
     assert_eq!(receive_all(&mut nic, 4).1, [frame(100, 7)]);
     assert_clean(&mut nic);
 }
+
+#[test]
+fn tx_statuses_nothing_was_sent_for_are_counted_not_taken_for_frames_sent() {
+    let mut nic = up(Chip::default());
+    for n in 0..3 {
+        nic.xmit_raw(&frame(60, n)).unwrap();
+    }
+    chip(&mut nic).push_tx_status(7 << 16);
+    chip(&mut nic).push_tx_status(8 << 16);
+    nic.reclaim_tx();
+    assert_eq!(nic.tx_in_flight(), 0);
+    let c = nic.counters();
+    assert_eq!((c.tx_done, c.tx_errors), (3, 0), "statuses nothing was sent for are no frames");
+    assert_clean(&mut nic);
+}
