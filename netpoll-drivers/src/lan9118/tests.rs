@@ -442,5 +442,17 @@ fn tx_statuses_nothing_was_sent_for_are_counted_not_taken_for_frames_sent() {
     assert_eq!(nic.tx_in_flight(), 0);
     let c = nic.counters();
     assert_eq!((c.tx_done, c.tx_errors), (3, 0), "statuses nothing was sent for are no frames");
+    assert_eq!(c.tx_status_mismatch, 2);
+    // Statuses out of order (tags 4 then 3): both frames come back, the mismatch is counted.
+    chip(&mut nic).hold_tx = true;
+    for n in 0..2 {
+        nic.xmit_raw(&frame(60, n)).unwrap();
+    }
+    chip(&mut nic).push_tx_status(4 << 16);
+    chip(&mut nic).push_tx_status(3 << 16);
+    nic.reclaim_tx();
+    assert_eq!(nic.tx_in_flight(), 0);
+    let c = nic.counters();
+    assert_eq!((c.tx_done, c.tx_status_mismatch), (5, 4));
     assert_clean(&mut nic);
 }
