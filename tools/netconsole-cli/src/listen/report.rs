@@ -176,6 +176,19 @@ mod test {
     use super::*;
 
     #[test]
+    fn a_missing_count_near_u64_max_adds_up_without_overflow() {
+        // A sender may claim a gap of nearly 2^64 records; each receiver saturates its count,
+        // and so must the sum over threads.
+        let mut one = Totals::default();
+        one.counters.missing = u64::MAX;
+        let mut sum = Totals::default();
+        sum.add(&one);
+        sum.add(&one);
+        assert_eq!(sum.counters.missing, u64::MAX);
+        assert!(summary(&sum).contains(&format!("{} missing by sequence", u64::MAX)));
+    }
+
+    #[test]
     fn one_report_per_cause_per_second() {
         let limiter = Limiter::new();
         let src: SocketAddr = "192.0.2.1:6665".parse().unwrap();
