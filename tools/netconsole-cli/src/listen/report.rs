@@ -117,7 +117,7 @@ impl Totals {
         c.truncated += o.truncated;
         c.split += o.split;
         c.unjoined += o.unjoined;
-        c.missing += o.missing;
+        c.missing = c.missing.saturating_add(o.missing);
         c.restarts += o.restarts;
         c.forgotten += o.forgotten;
         self.kernel_drops += other.kernel_drops;
