@@ -443,7 +443,9 @@ mod test {
             ("--rcvbuf 4096M", "invalid value '4096M' for --rcvbuf"),
             ("--threads 0", "invalid value '0' for --threads"),
             ("--threads 65", "invalid value '65' for --threads"),
+            ("--threads 065", "invalid value '065' for --threads"),
             ("--stats 0", "invalid value '0' for --stats"),
+            ("--stats 1e-12", "invalid value '1e-12' for --stats"),
             ("--forward 127.0.0.1:514", "invalid value '127.0.0.1:514' for --forward"),
             (
                 "--forward http://127.0.0.1:514",
