@@ -91,7 +91,7 @@ pub struct Totals {
     pub kernel_drops: u64,
     /// Datagrams longer than the listener reads, dropped.
     pub oversized: u64,
-    /// Messages `--forward` could not send.
+    /// Messages `--forward` could not send, or stdout did not take before a stop.
     pub unsent: u64,
     /// Senders the receivers hold state for now.
     pub senders: u64,
@@ -134,7 +134,7 @@ fn counters(t: &Totals) -> String {
     format!(
         "{} messages ({} complete, {} incomplete), {} duplicate, {} late, {} malformed, \
          {} refused by caps, {} truncated, {} split, {} oversized, {} dropped by the kernel, \
-         {} missing by sequence, {} restarts, {} senders forgotten, {} not forwarded",
+         {} missing by sequence, {} restarts, {} senders forgotten, {} not written out",
         c.messages,
         c.complete,
         c.incomplete,
