@@ -199,6 +199,9 @@ impl Forwarder {
                         self.frame.extend_from_slice(message);
                     }
                 }
+                if self.tcp.as_ref().is_some_and(peer_closed) {
+                    self.tcp = None;
+                }
                 if self.tcp.is_none() && self.last_try.elapsed() >= RETRY {
                     let _ = self.connect();
                 }
@@ -211,4 +214,20 @@ impl Forwarder {
             }
         }
     }
+}
+
+/// Whether the server has closed or reset the connection. A write into a connection the server
+/// closed still succeeds once (the server answers it with a reset), so its messages would be
+/// lost and counted as sent: look before writing.
+fn peer_closed(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let closed = match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        // The server said something: syslog servers do not, but it is no close.
+        Ok(_) => false,
+        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).is_err() || closed
 }
