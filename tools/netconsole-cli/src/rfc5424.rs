@@ -178,6 +178,19 @@ mod test {
     }
 
     #[test]
+    fn a_sender_cannot_start_a_line_of_its_own_from_a_field_or_the_release() {
+        // A newline decoded from a field value, or raw in a release prefix, would end the
+        // message early: the rest would read as a message of the sender's making.
+        for datagram in
+            [&b"6,1,100,-;text\n key=a\\x0a<0>1 forged\n"[..], b"r\n<0>1 forged,6,1,100,-;text\n"]
+        {
+            let got = line(datagram);
+            assert_eq!(got.matches('\n').count(), 1, "{got}");
+            assert!(got.ends_with(" text\n") && got.contains("#012<0>1 forged"), "{got}");
+        }
+    }
+
+    #[test]
     fn dates() {
         assert_eq!(civil(0), (1970, 1, 1));
         assert_eq!(civil(11_016), (2000, 2, 29));
