@@ -86,7 +86,8 @@ pub fn write(
 }
 
 /// ` name="value"`: the name cut to what an SD-NAME may hold (32 printable ASCII characters,
-/// none of `= ]"` ), the value with `"`, `\` and `]` escaped.
+/// none of `= ]"` ), the value with `"`, `\` and `]` escaped and control characters written
+/// as in MSG.
 fn param(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.push(b' ');
     let allowed = |b: u8| b.is_ascii_graphic() && !matches!(b, b'=' | b']' | b'"');
@@ -97,10 +98,14 @@ fn param(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"=\"");
     for chunk in value.utf8_chunks() {
         for &byte in chunk.valid().as_bytes() {
-            if matches!(byte, b'"' | b'\\' | b']') {
-                out.push(b'\\');
+            match byte {
+                // As in MSG: one message stays one line.
+                0..0x20 | 0x7f => {
+                    let _ = write!(out, "#{byte:03o}");
+                }
+                b'"' | b'\\' | b']' => out.extend_from_slice(&[b'\\', byte]),
+                _ => out.push(byte),
             }
-            out.push(byte);
         }
         if !chunk.invalid().is_empty() {
             out.extend_from_slice("\u{fffd}".as_bytes());
