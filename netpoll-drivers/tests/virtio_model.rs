@@ -389,6 +389,27 @@ fn a_used_index_that_jumps_past_the_ring_frees_nothing_the_device_still_owns() {
     }
 }
 
+#[test]
+fn a_completion_repeated_after_reclaim_does_not_free_the_next_frames_slot() {
+    for (version, layout) in layouts() {
+        let (model, mut net) = up::<4, 4>(version);
+        net.xmit_raw(&numbered(0, 60)).unwrap();
+        let (first, _) = model.take_tx_frame().unwrap();
+        model.complete(TX, first, 0);
+        net.reclaim_tx();
+        net.xmit_raw(&numbered(1, 60)).unwrap();
+        let (second, _) = model.take_tx_frame().unwrap();
+        // The device reports the first slot again. The frame just queued must not lose its
+        // slot to that: with free slots to spare, a slot just taken back is not reused at once.
+        model.complete(TX, first, 0);
+        net.reclaim_tx();
+        assert_ne!(first, second, "{layout}: the slot just freed was reused at once");
+        assert_eq!(net.tx_in_flight(), 1, "{layout}");
+        assert_eq!(net.counters().bad_used, 1, "{layout}");
+        assert_no_violations(&model);
+    }
+}
+
 /// An ARP request from the user network's gateway (52:55:0a:00:02:02, 10.0.2.2) for `ip`,
 /// written out by hand (RFC 826), independent of the crate's own ARP code.
 fn arp_request_for(ip: [u8; 4]) -> Vec<u8> {
