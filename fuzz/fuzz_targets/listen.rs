@@ -1,28 +1,42 @@
 //! Untrusted datagrams into `netconsole::receive`, as `netconsole listen` hands them over.
 //!
-//! The input is a list of datagrams separated by `0x00`; each starts with a control byte: the
-//! low 2 bits pick one of 4 senders, the next 4 advance the clock (0 to 15 steps of 37 ms), and
-//! bit 7 runs the timeout. Small caps, so the fuzzer reaches them. Nothing may panic, the
-//! counters must add up, and no message may be longer than what holds it.
+//! The input is a list of datagrams separated by `0x00`; each starts with a control byte and a
+//! stream byte. Control: the low 2 bits pick one of 4 sender hosts, the next 4 advance the clock
+//! (0 to 15 steps of 37 ms), bit 6 asks for `receive` rather than `receive_on`, bit 7 runs the
+//! timeout. Stream: the low 3 bits pick the sender's source port (8 of them), bit 3 the local
+//! address (two targets of one kernel), bit 4 IPv6. So up to 64 streams share a table of 16
+//! entries in 2 sets: entries are taken, forgotten and taken again, and streams of one source
+//! differ only by their local address. Small caps, so the fuzzer reaches them. Nothing may panic,
+//! the counters must add up, and no message may be longer than what holds it.
 #![no_main]
 
-use core::net::SocketAddr;
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use libfuzzer_sys::fuzz_target;
-use netconsole::receive::{parse, Config, Datagram, Receiver};
+use netconsole::receive::{parse, Config, Datagram, Receiver, SenderEntry, Stream};
 
 /// Slot buffer size: larger than spec example A (1500 bytes), smaller than many totals.
 const BYTES: usize = 2048;
+/// Sender entries: two sets of 8.
+const SENDERS: usize = 16;
 
 fuzz_target!(|data: &[u8]| {
     let config = Config { frag_timeout_ms: 100, pending_per_sender: 2 };
-    let mut receiver: Receiver<3, 4, BYTES> = Receiver::new(config);
+    let mut receiver: Receiver<0, 4, BYTES, Vec<SenderEntry>> =
+        Receiver::with_senders(config, vec![SenderEntry::EMPTY; SENDERS]);
     let mut now = 0u64;
     let mut emitted = 0u64;
     for chunk in data.split(|&b| b == 0) {
-        let Some((&control, datagram)) = chunk.split_first() else { continue };
+        let [control, select, datagram @ ..] = chunk else { continue };
         now += u64::from((control >> 2) & 0x0f) * 37;
-        let src = SocketAddr::from(([192, 0, 2, 1 + (control & 3)], 6665));
+        let host = 1 + (control & 3);
+        let port = 6665 + u16::from(select & 7);
+        let src = if select & 0x10 != 0 {
+            SocketAddr::from((Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, host.into()), port))
+        } else {
+            SocketAddr::from((Ipv4Addr::new(192, 0, 2, host), port))
+        };
+        let local = SocketAddr::from(([127, 0, 0, 1], 6666 + u16::from((select >> 3) & 1)));
 
         // The parser alone: a fragment it accepts lies inside its total (the netconsd CVE).
         if let Ok(Datagram::Extended { fragment: Some(fragment), body, .. }) = parse(datagram) {
@@ -31,11 +45,16 @@ fuzz_target!(|data: &[u8]| {
         }
 
         let limit = datagram.len().max(BYTES);
-        let _ = receiver.receive(now, src, datagram, &mut |m| {
+        let mut check = |m: netconsole::receive::Message<'_>| {
             emitted += 1;
             assert!(m.text.len() + m.dict.len() <= limit);
             assert!(m.fields().count() <= m.dict.len());
-        });
+        };
+        let _ = if control & 0x40 != 0 {
+            receiver.receive(now, src, datagram, &mut check)
+        } else {
+            receiver.receive_on(now, Stream::new(src, local), datagram, &mut check)
+        };
         if control & 0x80 != 0 {
             receiver.expire(now, &mut |m| {
                 emitted += 1;
@@ -47,6 +66,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(c.messages, c.complete + c.incomplete);
         assert_eq!(c.messages, emitted);
         assert!(receiver.pending() <= 4);
+        assert!(receiver.senders() <= SENDERS);
         assert!(receiver.next_deadline().is_some() == (receiver.pending() > 0));
     }
     receiver.flush(&mut |_| emitted += 1);

@@ -376,6 +376,62 @@ fn a_misbehaving_device_is_counted_not_trusted() {
     }
 }
 
+#[test]
+fn a_used_index_that_jumps_past_the_ring_frees_nothing_the_device_still_owns() {
+    for (version, layout) in layouts() {
+        let (model, mut net) = up::<4, 4>(version);
+        for n in 0..4 {
+            net.xmit_raw(&numbered(n, 60)).unwrap();
+        }
+        let heads: Vec<u16> = (0..4).map(|_| model.take_tx_frame().unwrap().0).collect();
+        model.complete(TX, heads[0], 0);
+        net.reclaim_tx();
+        net.xmit_raw(&numbered(4, 60)).unwrap();
+        model.take_tx_frame().unwrap();
+        // Every slot is the device's again. An index 5 ahead with 4 entries in the ring cannot
+        // be: what the ring holds is stale (slot 0 finished once already) and frees nothing.
+        model.jump_used(TX, 5);
+        net.reclaim_tx();
+        assert_eq!(net.tx_in_flight(), 4, "{layout}: no slot the device owns is taken back");
+        assert_eq!(net.xmit_raw(&numbered(5, 60)), Err(XmitError::Busy), "{layout}");
+        assert!(net.counters().bad_used >= 1, "{layout}: counted");
+        assert_eq!(net.counters().tx_reclaimed, 1, "{layout}");
+
+        // RX: one frame received, its buffer reposted; then the index jumps past the ring.
+        assert!(model.deliver(&numbered(1, 100)));
+        assert_eq!(net.receive(4, &mut |_| {}), 1);
+        let bad = net.counters().bad_used;
+        model.jump_used(RX, 5);
+        let mut got = 0;
+        net.receive(4, &mut |_| got += 1);
+        assert_eq!(got, 0, "{layout}: no stale frame handed over");
+        assert!(net.counters().bad_used > bad, "{layout}: counted");
+        assert_eq!(model.available(RX), 4, "{layout}: no buffer given to the device twice");
+        assert_no_violations(&model);
+    }
+}
+
+#[test]
+fn a_completion_repeated_after_reclaim_does_not_free_the_next_frames_slot() {
+    for (version, layout) in layouts() {
+        let (model, mut net) = up::<4, 4>(version);
+        net.xmit_raw(&numbered(0, 60)).unwrap();
+        let (first, _) = model.take_tx_frame().unwrap();
+        model.complete(TX, first, 0);
+        net.reclaim_tx();
+        net.xmit_raw(&numbered(1, 60)).unwrap();
+        let (second, _) = model.take_tx_frame().unwrap();
+        // The device reports the first slot again. The frame just queued must not lose its
+        // slot to that: with free slots to spare, a slot just taken back is not reused at once.
+        model.complete(TX, first, 0);
+        net.reclaim_tx();
+        assert_ne!(first, second, "{layout}: the slot just freed was reused at once");
+        assert_eq!(net.tx_in_flight(), 1, "{layout}");
+        assert_eq!(net.counters().bad_used, 1, "{layout}");
+        assert_no_violations(&model);
+    }
+}
+
 /// An ARP request from the user network's gateway (52:55:0a:00:02:02, 10.0.2.2) for `ip`,
 /// written out by hand (RFC 826), independent of the crate's own ARP code.
 fn arp_request_for(ip: [u8; 4]) -> Vec<u8> {

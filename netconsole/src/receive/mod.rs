@@ -44,6 +44,8 @@ mod slot;
 mod fragmenter;
 #[cfg(test)]
 mod test;
+#[cfg(test)]
+mod test_limits;
 
 pub use counters::{Counters, Error};
 pub use coverage::MAX_RUNS;

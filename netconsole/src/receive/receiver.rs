@@ -469,7 +469,7 @@ fn count_sequence(counters: &mut Counters, sequence: Sequence) -> u64 {
     match sequence {
         Sequence::InOrder => 0,
         Sequence::Gap(missing) => {
-            counters.missing += missing;
+            counters.missing = counters.missing.saturating_add(missing);
             missing
         }
         Sequence::Filled => {

@@ -137,7 +137,7 @@ impl Sender {
         if in_gap && now_ms.saturating_sub(self.gap_ms) <= timeout_ms {
             return Sequence::Filled;
         }
-        if seq == 0 || seq + REORDER_WINDOW < high {
+        if seq == 0 || high.saturating_sub(seq) > REORDER_WINDOW {
             self.high = Some(seq);
             self.gap_to = 0;
             return Sequence::Restart;

@@ -101,7 +101,8 @@ pub struct Counters {
     pub tx_busy: u32,
     /// Frames handed to the receive callback.
     pub rx_frames: u32,
-    /// Received frames discarded for a bad status (CRC, runt, too long, collision, MII error).
+    /// Received frames discarded for a bad status (CRC, runt, too long, collision, MII error,
+    /// or a length the data FIFO does not hold).
     pub rx_errors: u32,
     /// Received frames discarded because they did not fit the bounce buffer.
     pub rx_too_long: u32,
@@ -109,6 +110,10 @@ pub struct Counters {
     pub rx_dropped: u32,
     /// PHY accesses that did not finish: the link state kept its cached value.
     pub mii_timeouts: u32,
+    /// TX statuses that match no frame: none was in flight (not counted as sent), or the tag
+    /// is not the oldest frame's (the chip reports in order; the oldest is taken back anyway,
+    /// so that transmission never stalls on a confused chip).
+    pub tx_status_mismatch: u32,
 }
 
 /// A LAN9118/LAN9220 driven by programmed I/O, with a bounce buffer of `BUF` bytes.
@@ -300,6 +305,15 @@ impl<R: Registers, const BUF: usize> NetPoll for Lan9118<R, BUF> {
         let ready = tx_fifo_inf::statuses_used(self.regs.read(Reg::TxFifoInf));
         for _ in 0..ready {
             let status = self.regs.read(Reg::TxStatus);
+            if self.in_flight == 0 {
+                self.counters.tx_status_mismatch = self.counters.tx_status_mismatch.wrapping_add(1);
+                continue;
+            }
+            // Tags are given in order, one per frame: the oldest in flight has this one.
+            let oldest = self.next_tag.wrapping_sub(self.in_flight as u16);
+            if status >> tx_cmd::B_TAG_SHIFT != u32::from(oldest) {
+                self.counters.tx_status_mismatch = self.counters.tx_status_mismatch.wrapping_add(1);
+            }
             let carrier_only = status & tx_status::FATAL_IN_FULL_DUPLEX == 0;
             if status & tx_status::ES != 0 && !(self.full_duplex && carrier_only) {
                 self.counters.tx_errors = self.counters.tx_errors.wrapping_add(1);
@@ -319,12 +333,21 @@ impl<R: Registers, const BUF: usize> NetPoll for Lan9118<R, BUF> {
         self.count_rx_drops();
         let mut handed = 0;
         for _ in 0..budget {
-            if rx_fifo_inf::statuses_used(self.regs.read(Reg::RxFifoInf)) == 0 {
+            let fill = self.regs.read(Reg::RxFifoInf);
+            if rx_fifo_inf::statuses_used(fill) == 0 {
                 break;
             }
             let status = self.regs.read(Reg::RxStatus);
             let len_with_fcs = rx_status::len_with_fcs(status);
             let words = len_with_fcs.div_ceil(4);
+            // The chip writes a status after its frame's data: a status claiming more than
+            // the data FIFO holds is a FIFO out of step. Take what is there, hand nothing over.
+            let there = rx_fifo_inf::data_used(fill) as usize / 4;
+            if words > there {
+                self.discard(there);
+                self.counters.rx_errors = self.counters.rx_errors.wrapping_add(1);
+                continue;
+            }
             if status & rx_status::ES != 0 || len_with_fcs < ETHERNET_HEADER_LEN + FCS_LEN {
                 self.discard(words);
                 self.counters.rx_errors = self.counters.rx_errors.wrapping_add(1);

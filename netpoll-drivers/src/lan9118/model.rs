@@ -152,6 +152,17 @@ impl Chip {
         self.rx_status.push_back(((bytes.len() as u32) << 16) | error_bits);
     }
 
+    /// A broken chip: an RX status word and data words as given, whatever they claim.
+    pub fn deliver_raw(&mut self, status: u32, words: &[u32]) {
+        self.rx_data.extend(words);
+        self.rx_status.push_back(status);
+    }
+
+    /// A broken chip: a TX status word no frame asked for.
+    pub fn push_tx_status(&mut self, status: u32) {
+        self.tx_status.push_back(status);
+    }
+
     /// RX statuses and data words not yet read by the driver.
     pub fn rx_pending(&self) -> (usize, usize) {
         (self.rx_status.len(), self.rx_data.len())

@@ -99,6 +99,10 @@ pub mod rx_fifo_inf {
     pub const fn statuses_used(v: u32) -> u32 {
         (v >> 16) & 0xFF
     }
+    /// Bytes in the RX data FIFO.
+    pub const fn data_used(v: u32) -> u32 {
+        v & 0xFFFF
+    }
 }
 
 /// TX command A and B (the two words that precede a frame in the TX data FIFO).

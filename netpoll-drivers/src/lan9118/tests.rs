@@ -413,3 +413,46 @@ fn the_mac_follows_the_duplex_negotiated_when_the_link_comes_up() {
     assert_eq!(chip(&mut nic).mac_cr & (1 << 20), 1 << 20);
     assert_clean(&mut nic);
 }
+
+#[test]
+fn an_rx_status_claiming_more_than_the_data_fifo_holds_is_refused_without_reading_past_it() {
+    let mut nic = up(Chip::default());
+    // 1504 bytes claimed (with FCS), 3 words there.
+    chip(&mut nic).deliver_raw(1504 << 16, &[0x0101_0101; 3]);
+    let (n, _) = receive_all(&mut nic, 4);
+    assert_eq!(n, 0, "nothing handed over from a frame that is not there");
+    assert_eq!(nic.counters().rx_errors, 1);
+    assert_eq!(chip(&mut nic).rx_pending(), (0, 0));
+    assert_clean(&mut nic);
+    // The FIFOs are in step again: the next frame comes through whole.
+    chip(&mut nic).deliver(&frame(100, 7), 0);
+    assert_eq!(receive_all(&mut nic, 4).1, [frame(100, 7)]);
+    assert_clean(&mut nic);
+}
+
+#[test]
+fn tx_statuses_nothing_was_sent_for_are_counted_not_taken_for_frames_sent() {
+    let mut nic = up(Chip::default());
+    for n in 0..3 {
+        nic.xmit_raw(&frame(60, n)).unwrap();
+    }
+    chip(&mut nic).push_tx_status(7 << 16);
+    chip(&mut nic).push_tx_status(8 << 16);
+    nic.reclaim_tx();
+    assert_eq!(nic.tx_in_flight(), 0);
+    let c = nic.counters();
+    assert_eq!((c.tx_done, c.tx_errors), (3, 0), "statuses nothing was sent for are no frames");
+    assert_eq!(c.tx_status_mismatch, 2);
+    // Statuses out of order (tags 4 then 3): both frames come back, the mismatch is counted.
+    chip(&mut nic).hold_tx = true;
+    for n in 0..2 {
+        nic.xmit_raw(&frame(60, n)).unwrap();
+    }
+    chip(&mut nic).push_tx_status(4 << 16);
+    chip(&mut nic).push_tx_status(3 << 16);
+    nic.reclaim_tx();
+    assert_eq!(nic.tx_in_flight(), 0);
+    let c = nic.counters();
+    assert_eq!((c.tx_done, c.tx_status_mismatch), (5, 4));
+    assert_clean(&mut nic);
+}

@@ -103,7 +103,8 @@ pub struct VirtioNetCounters {
     /// Notifications left out because the device said it did not need them.
     pub notifies_suppressed: u64,
     /// Used entries the device should not have written (unknown or finished descriptor,
-    /// length past the buffer): skipped.
+    /// length past the buffer): skipped. Also each reclaim or receive that found the used
+    /// index more than a ring ahead, and so read nothing.
     pub bad_used: u64,
 }
 
@@ -118,8 +119,12 @@ where
     rx: Queue<RX>,
     tx_buffers: NonNull<PacketBuffer>,
     rx_buffers: NonNull<PacketBuffer>,
-    /// TX slots free to build in, a stack of the first `free_len`.
+    /// TX slots free to build in: a queue of `free_len` from `free_head`, taken from the
+    /// front and given back at the end, so that a slot just taken back is reused last. A
+    /// device that reports a finished slot again then names one it does not own, which is
+    /// caught, rather than the slot of the frame just queued in it.
     free: [u16; TX],
+    free_head: usize,
     free_len: usize,
     /// Which TX slots the device owns.
     owned_by_device: [bool; TX],
@@ -173,6 +178,7 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
             tx_buffers: NonNull::from(tx_buffers).cast(),
             rx_buffers: NonNull::from(rx_buffers).cast(),
             free: [0; TX],
+            free_head: 0,
             free_len: 0,
             owned_by_device: [false; TX],
             rx_owned_by_device: [false; RX],
@@ -225,8 +231,9 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
         self.rx.suppress_interrupts();
 
         for id in 0..TX {
-            self.free[id] = (TX - 1 - id) as u16;
+            self.free[id] = id as u16;
         }
+        self.free_head = 0;
         self.free_len = TX;
         for id in 0..RX {
             let addr = self.dma.device_address(self.rx_buffer(id).cast_const().cast());
@@ -330,6 +337,12 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
     /// Takes back the TX slots the device has finished, in the order it finished them. At most
     /// one pass over the used ring.
     fn reclaim_tx(&mut self) {
+        if usize::from(self.tx.used_pending()) > TX {
+            // More finished than were ever queued: the ring holds stale entries, which could
+            // name slots the device owns again. Trust none of them.
+            self.counters.bad_used += 1;
+            return;
+        }
         for _ in 0..TX {
             let Some(elem) = self.tx.pop_used() else { break };
             let id = elem.id as usize;
@@ -338,7 +351,7 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
                 continue;
             }
             self.owned_by_device[id] = false;
-            self.free[self.free_len] = id as u16;
+            self.free[(self.free_head + self.free_len) % TX] = id as u16;
             self.free_len += 1;
             self.counters.tx_reclaimed += 1;
         }
@@ -349,6 +362,12 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
     fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
         let mut handed = 0;
         let mut reposted = false;
+        if usize::from(self.rx.used_pending()) > RX {
+            // As in `reclaim_tx`: stale entries, which would hand over buffers the device may
+            // be writing and give them to it twice.
+            self.counters.bad_used += 1;
+            return 0;
+        }
         for _ in 0..budget.min(RX) {
             let Some(elem) = self.rx.pop_used() else { break };
             let id = elem.id as usize;
@@ -402,8 +421,9 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
         if self.free_len == 0 {
             return Err(XmitError::Busy);
         }
+        let id = usize::from(self.free[self.free_head]);
+        self.free_head = (self.free_head + 1) % TX;
         self.free_len -= 1;
-        let id = usize::from(self.free[self.free_len]);
         let wire_len = len.max(MIN_FRAME_LEN);
         let total = self.header_len + wire_len;
         // SAFETY: buffer `id` is in the memory the driver owns and is free (the device gave it

@@ -267,6 +267,16 @@ impl Model {
         s.interrupt_status |= 1;
     }
 
+    /// Moves queue `q`'s used index on by `by` without writing any element: a broken device
+    /// (or one that lost its state) whose index jumps, perhaps by more than the ring holds.
+    pub fn jump_used(&self, q: usize, by: u16) {
+        let mut s = self.state();
+        let (_, _, used) = s.addresses(q).expect("queue set up");
+        let idx = s.queues[q].used_idx.wrapping_add(by);
+        s.queues[q].used_idx = idx;
+        write_u16(used + 2, idx);
+    }
+
     /// Delivers `frame` into the next RX buffer: header (`num_buffers` = 1 on modern), frame,
     /// used entry. `false` if no buffer is available (the frame is dropped, as a NIC drops it).
     pub fn deliver(&self, frame: &[u8]) -> bool {

@@ -99,12 +99,16 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
-/// Seconds, as a duration: `5`, `0.5`.
-fn seconds(args: &mut Args<'_>, name: &str) -> Result<Duration, String> {
+/// Seconds, as a duration: `5`, `0.5`; with `positive`, more than 0.
+fn seconds(args: &mut Args<'_>, name: &str, positive: bool) -> Result<Duration, String> {
     let value = args.value(name)?;
     let seconds = value.parse::<f64>().ok();
     let duration = seconds.and_then(|s| Duration::try_from_secs_f64(s).ok());
-    duration.ok_or_else(|| invalid(name, value, "seconds, e.g. 5 or 0.5"))
+    match duration {
+        Some(d) if positive && d.is_zero() => Err(invalid(name, value, "seconds, more than 0")),
+        Some(d) => Ok(d),
+        None => Err(invalid(name, value, "seconds, e.g. 5 or 0.5")),
+    }
 }
 
 /// Bytes, with an optional `K` or `M` (binary) suffix.
@@ -159,7 +163,7 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 }
                 options.count = Some(count);
             }
-            "--idle-exit" => options.idle_exit = Some(seconds(&mut args, name)?),
+            "--idle-exit" => options.idle_exit = Some(seconds(&mut args, name, false)?),
             "--frag-timeout" => {
                 options.frag_timeout_ms = args.parsed(name, "milliseconds, a whole number")?;
             }
@@ -170,19 +174,13 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             }
             "--threads" => {
                 let expected = "a whole number from 1 to 64";
-                let threads: usize = args.parsed(name, expected)?;
-                if !(1..=THREADS_MAX).contains(&threads) {
-                    return Err(invalid(name, &threads.to_string(), expected));
-                }
-                options.threads = threads;
+                let value = args.value(name)?;
+                let threads = value.parse::<usize>().ok();
+                options.threads = threads
+                    .filter(|n| (1..=THREADS_MAX).contains(n))
+                    .ok_or_else(|| invalid(name, value, expected))?;
             }
-            "--stats" => {
-                let period = seconds(&mut args, name)?;
-                if period.is_zero() {
-                    return Err(invalid(name, "0", "seconds, more than 0"));
-                }
-                options.stats = Some(period);
-            }
+            "--stats" => options.stats = Some(seconds(&mut args, name, true)?),
             "--forward" => {
                 let value = args.value(name)?;
                 let expected = "udp://HOST:PORT or tcp://HOST:PORT";
@@ -443,7 +441,9 @@ mod test {
             ("--rcvbuf 4096M", "invalid value '4096M' for --rcvbuf"),
             ("--threads 0", "invalid value '0' for --threads"),
             ("--threads 65", "invalid value '65' for --threads"),
+            ("--threads 065", "invalid value '065' for --threads"),
             ("--stats 0", "invalid value '0' for --stats"),
+            ("--stats 1e-12", "invalid value '1e-12' for --stats"),
             ("--forward 127.0.0.1:514", "invalid value '127.0.0.1:514' for --forward"),
             (
                 "--forward http://127.0.0.1:514",

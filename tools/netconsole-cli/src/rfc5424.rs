@@ -86,7 +86,8 @@ pub fn write(
 }
 
 /// ` name="value"`: the name cut to what an SD-NAME may hold (32 printable ASCII characters,
-/// none of `= ]"` ), the value with `"`, `\` and `]` escaped.
+/// none of `= ]"` ), the value with `"`, `\` and `]` escaped and control characters written
+/// as in MSG.
 fn param(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.push(b' ');
     let allowed = |b: u8| b.is_ascii_graphic() && !matches!(b, b'=' | b']' | b'"');
@@ -97,10 +98,14 @@ fn param(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"=\"");
     for chunk in value.utf8_chunks() {
         for &byte in chunk.valid().as_bytes() {
-            if matches!(byte, b'"' | b'\\' | b']') {
-                out.push(b'\\');
+            match byte {
+                // As in MSG: one message stays one line.
+                0..0x20 | 0x7f => {
+                    let _ = write!(out, "#{byte:03o}");
+                }
+                b'"' | b'\\' | b']' => out.extend_from_slice(&[b'\\', byte]),
+                _ => out.push(byte),
             }
-            out.push(byte);
         }
         if !chunk.invalid().is_empty() {
             out.extend_from_slice("\u{fffd}".as_bytes());
@@ -175,6 +180,19 @@ mod test {
         let got = line(b"[    1.000000] hello\n");
         assert!(got.starts_with("<6>1 2026-11-18T11:06:40.123456Z 192.0.2.7 kernel - - "), "{got}");
         assert!(got.ends_with(" complete=\"true\"] [    1.000000] hello\n"), "{got}");
+    }
+
+    #[test]
+    fn a_sender_cannot_start_a_line_of_its_own_from_a_field_or_the_release() {
+        // A newline decoded from a field value, or raw in a release prefix, would end the
+        // message early: the rest would read as a message of the sender's making.
+        for datagram in
+            [&b"6,1,100,-;text\n key=a\\x0a<0>1 forged\n"[..], b"r\n<0>1 forged,6,1,100,-;text\n"]
+        {
+            let got = line(datagram);
+            assert_eq!(got.matches('\n').count(), 1, "{got}");
+            assert!(got.ends_with(" text\n") && got.contains("#012<0>1 forged"), "{got}");
+        }
     }
 
     #[test]

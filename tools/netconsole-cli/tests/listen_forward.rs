@@ -80,3 +80,28 @@ fn forward_over_tcp_octet_counted() {
     }
     check(&messages);
 }
+
+#[test]
+fn a_syslog_server_that_closed_the_connection_loses_nothing_unseen() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("tcp://{}", server.local_addr().unwrap());
+    let listener = Listener::start(1, &["--forward", &url, "--count", "2"]);
+    // The server restarts: it closes the listener's connection. A write into it would still
+    // succeed once, the server would answer with a reset, and those messages would be gone.
+    drop(server.accept().unwrap());
+    // Past the listener's one-second pause between connection attempts.
+    std::thread::sleep(Duration::from_millis(1200));
+    server.set_nonblocking(true).unwrap();
+    feed(&listener);
+    let (status, _, err) = listener.finish();
+    assert!(status.success(), "{status}\n{err:#?}");
+    let summary = err.last().unwrap();
+    let (mut connection, _) = server.accept().expect("the listener connects again");
+    connection.set_nonblocking(false).unwrap();
+    connection.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut stream = Vec::new();
+    connection.read_to_end(&mut stream).unwrap();
+    let text = String::from_utf8_lossy(&stream);
+    assert!(text.contains("link #011up") && text.contains("basic"), "{text}\n{summary}");
+    assert!(summary.contains(" 0 not written out"), "{summary}");
+}

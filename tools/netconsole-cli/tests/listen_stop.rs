@@ -5,10 +5,10 @@
 mod listen_common;
 
 use std::net::UdpSocket;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use listen_common::{fragments, free_port, record, Listener};
+use listen_common::{fragments, free_port, lines, record, Listener, CHILD_TIMEOUT};
 
 /// Sends a partial line and the first fragment of a record, and waits until the listener has
 /// read them (its `--stats` line counts 2 datagrams).
@@ -102,4 +102,49 @@ fn a_flood_of_bad_datagrams_is_counted_not_echoed() {
     assert!((1..=3).contains(&reports("runs past total")), "{err:#?}");
     let summary = err.last().unwrap();
     assert!(summary.contains("600 datagrams") && summary.contains("600 malformed"), "{summary}");
+}
+
+#[test]
+fn a_stop_while_stdout_is_blocked_still_ends_with_the_summary() {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netconsole"))
+        .args(["listen", "--bind", &addr])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("netconsole runs");
+    // Held and never read: a consumer that stopped (a paused pager, a wedged pipeline).
+    let _stdout = child.stdout.take().unwrap();
+    let stderr = lines(child.stderr.take().unwrap());
+    let started = Instant::now();
+    let listening = stderr.recv_timeout(Duration::from_secs(10));
+    assert!(listening.as_ref().is_ok_and(|l| l.starts_with("listening on ")), "{listening:?}");
+    // 360 KB of lines: several times what a pipe holds.
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let line = format!("{}\n", "x".repeat(900));
+    for _ in 0..400 {
+        sender.send_to(line.as_bytes(), &addr).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > CHILD_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err: Vec<String> = stderr.try_iter().collect();
+            panic!("SIGTERM did not end a listener whose stdout is blocked\n{err:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let err: Vec<String> = stderr.iter().collect();
+    assert!(status.success(), "{status}\n{err:#?}");
+    let summary = err.last().expect("a summary");
+    assert!(summary.contains("400 datagrams, 400 messages"), "{summary}");
+    // What could not be written is counted, not lost silently.
+    assert!(!summary.contains(" 0 not written"), "{summary}");
 }

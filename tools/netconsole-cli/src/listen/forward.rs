@@ -8,7 +8,12 @@
 
 use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _, UdpSocket};
+use std::os::fd::AsFd as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 /// `--forward`'s transport and address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +44,12 @@ const RETRY: Duration = Duration::from_secs(1);
 pub struct Output {
     /// Messages, each ending in `\n`.
     pub buf: Vec<u8>,
-    /// Where each message in `buf` ends (after its `\n`); kept only when forwarding.
+    /// Where each message in `buf` ends (after its `\n`), to count what does not go out.
     ends: Vec<usize>,
     forward: Option<Forwarder>,
     /// `LEN SP MSG` framing on TCP (RFC 5424).
     octet_counted: bool,
-    /// Messages that could not be forwarded.
+    /// Messages that could not be forwarded, or written to a stdout nobody read.
     pub unsent: u64,
 }
 
@@ -77,20 +82,20 @@ impl Output {
 
     /// Marks the end of the message just written into `buf`.
     pub fn end_message(&mut self) {
-        if self.forward.is_some() {
-            self.ends.push(self.buf.len());
-        }
+        self.ends.push(self.buf.len());
     }
 
-    /// Sends or writes what `buf` holds and empties it; `false` when stdout is gone.
-    pub fn flush(&mut self) -> bool {
+    /// Sends or writes what `buf` holds and empties it; `false` when stdout is gone, or was
+    /// given up on after `stop`.
+    pub fn flush(&mut self, stop: &AtomicBool) -> bool {
         if self.buf.is_empty() {
             return true;
         }
         let ok = match &mut self.forward {
             None => {
-                let mut stdout = io::stdout().lock();
-                stdout.write_all(&self.buf).and_then(|()| stdout.flush()).is_ok()
+                let (written, ok) = write_stdout(&self.buf, stop);
+                self.unsent += self.ends.iter().filter(|&&end| end > written).count() as u64;
+                ok
             }
             Some(forwarder) => {
                 self.unsent += forwarder.send(&self.buf, &self.ends, self.octet_counted);
@@ -101,6 +106,42 @@ impl Output {
         self.ends.clear();
         ok
     }
+}
+
+/// How long a stopping listener keeps trying to write to a stdout nobody reads.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+/// Bytes per write: a pipe that polls writable takes this many without blocking.
+const PIPE_BUF: usize = 4096;
+
+/// Writes `bytes` to stdout a pipe's worth at a time, each only once stdout is writable, so
+/// that a consumer that stopped reading (a paused pager, a wedged pipeline) cannot hold a
+/// stopping listener: once `stop` is set it gets [`STOP_GRACE`] more. Returns how many bytes
+/// went out, and whether stdout is still worth writing to.
+fn write_stdout(bytes: &[u8], stop: &AtomicBool) -> (usize, bool) {
+    // Locked throughout: another thread's messages must not land between the pieces.
+    let stdout = io::stdout().lock();
+    let mut written = 0;
+    let mut stopping: Option<Instant> = None;
+    while let Some(rest) = bytes.get(written..).filter(|rest| !rest.is_empty()) {
+        if stop.load(Ordering::Relaxed)
+            && stopping.get_or_insert_with(Instant::now).elapsed() >= STOP_GRACE
+        {
+            return (written, false);
+        }
+        let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLOUT)];
+        match nix::poll::poll(&mut fds, PollTimeout::from(100u16)) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => {}
+            Err(_) => return (written, false),
+        }
+        let piece = rest.get(..PIPE_BUF).unwrap_or(rest);
+        match nix::unistd::write(stdout.as_fd(), piece) {
+            Ok(n) => written += n,
+            Err(Errno::EINTR | Errno::EAGAIN) => {}
+            Err(_) => return (written, false),
+        }
+    }
+    (written, true)
 }
 
 impl Forwarder {
@@ -158,6 +199,9 @@ impl Forwarder {
                         self.frame.extend_from_slice(message);
                     }
                 }
+                if self.tcp.as_ref().is_some_and(peer_closed) {
+                    self.tcp = None;
+                }
                 if self.tcp.is_none() && self.last_try.elapsed() >= RETRY {
                     let _ = self.connect();
                 }
@@ -170,4 +214,20 @@ impl Forwarder {
             }
         }
     }
+}
+
+/// Whether the server has closed or reset the connection. A write into a connection the server
+/// closed still succeeds once (the server answers it with a reset), so its messages would be
+/// lost and counted as sent: look before writing.
+fn peer_closed(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let closed = match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        // The server said something: syslog servers do not, but it is no close.
+        Ok(_) => false,
+        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).is_err() || closed
 }

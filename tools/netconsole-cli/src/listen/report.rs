@@ -91,7 +91,7 @@ pub struct Totals {
     pub kernel_drops: u64,
     /// Datagrams longer than the listener reads, dropped.
     pub oversized: u64,
-    /// Messages `--forward` could not send.
+    /// Messages `--forward` could not send, or stdout did not take before a stop.
     pub unsent: u64,
     /// Senders the receivers hold state for now.
     pub senders: u64,
@@ -117,7 +117,7 @@ impl Totals {
         c.truncated += o.truncated;
         c.split += o.split;
         c.unjoined += o.unjoined;
-        c.missing += o.missing;
+        c.missing = c.missing.saturating_add(o.missing);
         c.restarts += o.restarts;
         c.forgotten += o.forgotten;
         self.kernel_drops += other.kernel_drops;
@@ -134,7 +134,7 @@ fn counters(t: &Totals) -> String {
     format!(
         "{} messages ({} complete, {} incomplete), {} duplicate, {} late, {} malformed, \
          {} refused by caps, {} truncated, {} split, {} oversized, {} dropped by the kernel, \
-         {} missing by sequence, {} restarts, {} senders forgotten, {} not forwarded",
+         {} missing by sequence, {} restarts, {} senders forgotten, {} not written out",
         c.messages,
         c.complete,
         c.incomplete,
@@ -174,6 +174,19 @@ pub fn stats(now: &Totals, before: &Totals, secs: f64) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_missing_count_near_u64_max_adds_up_without_overflow() {
+        // A sender may claim a gap of nearly 2^64 records; each receiver saturates its count,
+        // and so must the sum over threads.
+        let mut one = Totals::default();
+        one.counters.missing = u64::MAX;
+        let mut sum = Totals::default();
+        sum.add(&one);
+        sum.add(&one);
+        assert_eq!(sum.counters.missing, u64::MAX);
+        assert!(summary(&sum).contains(&format!("{} missing by sequence", u64::MAX)));
+    }
 
     #[test]
     fn one_report_per_cause_per_second() {

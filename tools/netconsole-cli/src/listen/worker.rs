@@ -163,7 +163,7 @@ impl Worker {
                     if n < BATCH {
                         break;
                     }
-                    if sink.out.buf.len() >= OUT_FLUSH && !sink.out.flush() {
+                    if sink.out.buf.len() >= OUT_FLUSH && !sink.out.flush(&sink.shared.stop) {
                         shared.request_stop();
                     }
                 }
@@ -176,7 +176,7 @@ impl Worker {
                 shared.last_datagram_ms.store(now_ms, Ordering::Relaxed);
             }
             receiver.expire(shared.millis(), &mut |m| print(&mut writer, &mut out, &shared, &m));
-            if !out.flush() {
+            if !out.flush(&shared.stop) {
                 shared.request_stop();
             }
             publish(&shared, index, &receiver, &sockets, oversized, out.unsent);
@@ -189,7 +189,7 @@ impl Worker {
             }
         }
         receiver.flush(&mut |m| print(&mut writer, &mut out, &shared, &m));
-        out.flush();
+        out.flush(&shared.stop);
         publish(&shared, index, &receiver, &sockets, oversized, out.unsent);
         // The count the sockets' last datagrams brought may be behind: read it while they are
         // still open.
