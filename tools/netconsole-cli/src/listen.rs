@@ -284,6 +284,7 @@ fn run(options: &Options) -> Result<(), String> {
             shared: Arc::clone(&shared),
             writer: Writer::new(options.format, options.escaped),
             config,
+            senders: worker::senders_per_thread(options.threads),
         };
         let spawned =
             std::thread::Builder::new().name(format!("listen-{index}")).stack_size(stack).spawn({

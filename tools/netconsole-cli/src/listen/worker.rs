@@ -18,11 +18,20 @@ use super::report::{cause, Limiter, Totals, OVERSIZED};
 use super::socket::{self, Batch, Socket, BATCH};
 use crate::output::Writer;
 
-/// Streams each thread can tell apart: twice a fleet of 65,536 senders, so that hashing
-/// forgets none of them (about 28 MiB).
+/// Streams the listener can tell apart: twice a fleet of 65,536 senders, so that hashing
+/// forgets none of them (about 28 MiB). With `--threads N` each thread gets an Nth of the table,
+/// since the kernel spreads senders evenly over the threads' sockets.
 const SENDERS: usize = 1 << 17;
 
-/// The receiver each thread owns: [`SENDERS`] streams in a table on the heap, 64 lines and
+/// The fewest streams one thread's table holds, however many threads there are.
+const MIN_SENDERS_PER_THREAD: usize = 4096;
+
+/// Entries of one thread's sender table when `threads` share the fleet.
+pub fn senders_per_thread(threads: usize) -> usize {
+    (SENDERS / threads.max(1)).max(MIN_SENDERS_PER_THREAD)
+}
+
+/// The receiver each thread owns: its share of [`SENDERS`] streams in a table on the heap, 64 lines and
 /// records pending at once, each up to 8 KiB.
 pub type ListenReceiver = Receiver<0, 64, 8192, Box<[SenderEntry]>>;
 
@@ -75,6 +84,8 @@ pub struct Worker {
     pub writer: Writer,
     pub config: Config,
     pub out: Output,
+    /// Entries of this thread's sender table.
+    pub senders: usize,
 }
 
 /// The parts of a worker that handle a datagram, apart from the sockets being read.
@@ -126,10 +137,10 @@ impl Worker {
     /// Receives until asked to stop, then hands out what is pending (incomplete) and returns.
     /// Says on `ready` when its receiver is set up.
     pub fn run(self, ready: std::sync::mpsc::Sender<()>) -> Result<(), String> {
-        let Worker { index, mut sockets, shared, mut writer, config, mut out } = self;
+        let Worker { index, mut sockets, shared, mut writer, config, mut out, senders } = self;
         // Allocated in place: built on the stack and moved, the table would cost its size twice
         // more in resident memory.
-        let table = vec![SenderEntry::EMPTY; SENDERS].into_boxed_slice();
+        let table = vec![SenderEntry::EMPTY; senders].into_boxed_slice();
         let mut receiver: Box<ListenReceiver> = Box::new(Receiver::with_senders(config, table));
         let _ = ready.send(());
         drop(ready);
@@ -233,4 +244,17 @@ fn sleep(sockets: &[Socket], wake: &UnixStream, ms: u64) {
     fds.push(PollFd::new(wake.as_fd(), PollFlags::POLLIN));
     let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::ZERO);
     let _ = nix::poll::poll(&mut fds, timeout);
+}
+
+#[cfg(test)]
+mod senders_test {
+    use super::*;
+
+    #[test]
+    fn threads_share_the_fleets_table_down_to_a_floor() {
+        assert_eq!(senders_per_thread(1), SENDERS);
+        assert_eq!(senders_per_thread(0), SENDERS);
+        assert_eq!(senders_per_thread(4), SENDERS / 4);
+        assert_eq!(senders_per_thread(64), MIN_SENDERS_PER_THREAD);
+    }
 }
