@@ -185,8 +185,8 @@ where
     /// are not sent to it.
     pub fn remove_target(&self, index: usize) -> Result<Target<U>, ConsoleError> {
         self.locked(|engine| {
-            let slot =
-                engine.targets.slots_mut().get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
+            Self::slot(&mut engine.targets, index)?;
+            let slot = &mut engine.targets.slots_mut()[index];
             let mut target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
             engine.order.retain(|&i| usize::from(i) != index);
             self.shared.backlog(|b| b.clear_target(index));
@@ -218,7 +218,12 @@ where
         result
     }
 
+    /// The target in slot `index`; slots past [`MAX_TARGETS`] are not used (the backlog's
+    /// masks and the routing have a bit per slot), so they hold no target the console knows.
     fn slot(targets: &mut TS, index: usize) -> Result<&mut Target<U>, ConsoleError> {
+        if index >= MAX_TARGETS {
+            return Err(ConsoleError::NoSuchTarget);
+        }
         match targets.slots_mut().get_mut(index) {
             Some(Some(target)) => Ok(target),
             _ => Err(ConsoleError::NoSuchTarget),
