@@ -41,3 +41,23 @@ fn a_target_the_storage_holds_past_slot_32_is_refused_not_a_panic() {
     c.log(6, b"nobody");
     assert_eq!(c.with_nic(|np| drain(np.driver_mut()).len()).unwrap(), 0);
 }
+
+// Early-boot messages wait for the first enabled target, whichever slot it takes.
+
+type OneTarget = Netconsole<SimNic<4, 64>, NoDelay, NoSystemInfo, 2, 1024, [Option<Target<2>>; 1]>;
+
+#[test]
+fn early_messages_reach_a_target_added_after_another_was_removed_before_any_enable() {
+    let c = OneTarget::new(NoSystemInfo);
+    c.log(6, b"early");
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    // The firmware reads its configuration, changes its mind, and adds another target.
+    let i = c.add_target(target(6666, false)).unwrap();
+    c.remove_target(i).unwrap();
+    let i = c.add_target(target(6667, false)).unwrap();
+    c.enable(i, ResolvePolicy::default()).unwrap();
+    assert!(c.flush());
+    let sent = c.with_nic(|np| drain(np.driver_mut())).unwrap();
+    assert_eq!(sent, [(6667, b"early\n".to_vec())], "replayed to the first enabled target");
+    assert_eq!(c.counters().targets.messages, 1);
+}
