@@ -189,7 +189,11 @@ where
             let slot = &mut engine.targets.slots_mut()[index];
             let mut target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
             engine.order.retain(|&i| usize::from(i) != index);
-            self.shared.backlog(|b| b.clear_target(index));
+            // Before the first enable nothing was sent and every entry is for whoever is enabled
+            // first, in whatever slot: the slot's bit is not this target's to take.
+            if self.shared.routing().ever_enabled {
+                self.shared.backlog(|b| b.clear_target(index));
+            }
             self.shared.route(|r| {
                 r.enabled &= !(1 << index);
                 r.basic &= !(1 << index);
