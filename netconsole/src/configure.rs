@@ -169,10 +169,12 @@ where
         })
     }
 
-    /// Disables a target; its messages stop at once.
+    /// Disables a target; its messages stop at once, those waiting in the backlog included (a
+    /// message stopped partway for it is not resumed after a change of its format or address).
     pub fn disable(&self, index: usize) -> Result<(), ConsoleError> {
         self.locked(|engine| {
             Self::slot(&mut engine.targets, index)?.enabled = false;
+            self.clear_waiting(index);
             self.shared.route(|r| {
                 r.enabled &= !(1 << index);
                 r.basic &= !(1 << index);
@@ -189,11 +191,7 @@ where
             let slot = &mut engine.targets.slots_mut()[index];
             let mut target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
             engine.order.retain(|&i| usize::from(i) != index);
-            // Before the first enable nothing was sent and every entry is for whoever is enabled
-            // first, in whatever slot: the slot's bit is not this target's to take.
-            if self.shared.routing().ever_enabled {
-                self.shared.backlog(|b| b.clear_target(index));
-            }
+            self.clear_waiting(index);
             self.shared.route(|r| {
                 r.enabled &= !(1 << index);
                 r.basic &= !(1 << index);
@@ -204,6 +202,15 @@ where
             target.enabled = false;
             Ok(target)
         })
+    }
+
+    /// Takes slot `index` out of what waits in the backlog. Before the first enable nothing was
+    /// sent and every entry is for whoever is enabled first, in whatever slot: the slot's bit is
+    /// not this target's to take.
+    fn clear_waiting(&self, index: usize) {
+        if self.shared.routing().ever_enabled {
+            self.shared.backlog(|b| b.clear_target(index));
+        }
     }
 
     /// Runs `f` with the NIC and targets taken; afterwards sends what writes nested in `f`
