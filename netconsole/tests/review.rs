@@ -3,9 +3,11 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use common::{drain, OUR_MAC, PEER_MAC};
 use managed::ManagedSlice;
-use netconsole::{ConsoleError, Netconsole, NoSystemInfo, Target};
+use netconsole::{ConsoleError, Netconsole, NoSystemInfo, SystemInfo, Target};
 use netpoll_core::{Endpoint, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
@@ -108,4 +110,49 @@ fn a_target_reconfigured_between_tries_gets_no_tail_of_a_message_cut_for_its_old
     }
     assert_eq!(texts(sent).last().map(String::as_str), Some("6,1,0,-;after\n"));
     assert_eq!(c.backlog_len(), 0);
+}
+
+// The release prefix changing between tries does not move the cut points.
+
+static RELEASE_AT: AtomicUsize = AtomicUsize::new(0);
+const RELEASES: [&str; 2] = ["6.18.0-a-long-release-string-for-the-first-try", "6.18"];
+
+struct Changing;
+impl SystemInfo for Changing {
+    fn release(&self) -> &str {
+        RELEASES[RELEASE_AT.load(Ordering::SeqCst)]
+    }
+}
+
+type Released = Netconsole<SimNic<1, 64>, NoDelay, Changing, 2, 8192, [Option<Target<2>>; 1]>;
+
+#[test]
+fn a_release_change_between_tries_does_not_move_the_cut_points() {
+    let c = Released::new(Changing);
+    assert!(c.attach(one_slot_one_try()).is_ok());
+    let mut t = target(6666, true);
+    t.release = true;
+    let i = c.add_target(t).unwrap();
+    c.enable(i, ResolvePolicy::default()).unwrap();
+    c.log(6, &[b'y'; 2500]); // the first fragment leaves, the rest waits
+    RELEASE_AT.store(1, Ordering::SeqCst);
+    for _ in 0..5 {
+        c.poll();
+    }
+    assert_eq!(c.backlog_len(), 0);
+    let sent = c.with_nic(|np| drain(np.driver_mut())).unwrap();
+    // Each fragment's data range, as its ncfrag offset and its body length say.
+    let mut ranges = Vec::new();
+    for (_, p) in &sent {
+        let text = String::from_utf8_lossy(p);
+        let at = text.find(",ncfrag=").expect("fragmented") + 8;
+        let semi = text.find(';').unwrap();
+        let offset: usize = text[at..semi].split_once('/').unwrap().0.parse().unwrap();
+        ranges.push((offset, offset + p.len() - semi - 1));
+    }
+    assert_eq!(ranges.first().map(|r| r.0), Some(0));
+    for pair in ranges.windows(2) {
+        assert_eq!(pair[0].1, pair[1].0, "each byte once, no overlap, no gap: {ranges:?}");
+    }
+    assert_eq!(ranges.last().map(|r| r.1), Some(2501));
 }
