@@ -33,15 +33,17 @@ pub(crate) struct Run {
 }
 
 /// How a message went to the targets it was owed to.
-enum Delivered {
+// Returned once per message and matched at once: boxing the large variant would need a heap.
+#[allow(clippy::large_enum_variant)]
+enum Delivered<'r> {
     /// Every target got it, or lost it for a counted reason.
     Done,
     /// A datagram's retry budget ran out: the NIC takes no more for now.
-    Stuck(Stuck),
+    Stuck(Stuck<'r>),
 }
 
 /// Where a message stopped.
-struct Stuck {
+struct Stuck<'r> {
     /// The targets still owed it: the one it stopped for, and those not reached yet.
     mask: u32,
     /// The slot it stopped for.
@@ -50,6 +52,8 @@ struct Stuck {
     offset: u32,
     /// That copy's sysdata, when it was rendered by this try (its first).
     sysdata: Option<sysdata::Rendered>,
+    /// The release that copy's cut points were computed with.
+    release: &'r [u8],
 }
 
 fn bit(index: usize) -> u32 {
@@ -215,7 +219,7 @@ where
         &self,
         targets: &TS,
         message: &Message<'_>,
-        stuck: &Stuck,
+        stuck: &Stuck<'_>,
         old: Resumes<'_>,
         replace: bool,
     ) {
@@ -230,6 +234,7 @@ where
             index: stuck.index as u8,
             offset: stuck.offset,
             extras: extras.unwrap_or(Extras::Frozen(&[])),
+            release: stuck.release,
         });
         let kept = self.shared.backlog(|b| {
             if replace {
@@ -253,15 +258,15 @@ where
 
     /// Sends `message` to the enabled targets in `mask`, newest first, each from where an
     /// earlier try stopped (`resumes`). Stops at the first datagram whose retry budget runs out.
-    fn deliver(
-        &self,
+    fn deliver<'r>(
+        &'r self,
         np: &mut NicEngine<D, W>,
         targets: &mut TS,
         order: &[u8],
         message: &Message<'_>,
         mask: u32,
-        resumes: Resumes<'_>,
-    ) -> Delivered {
+        resumes: Resumes<'r>,
+    ) -> Delivered<'r> {
         let slots = targets.slots_mut();
         let owed = |i: usize| {
             mask & bit(i) != 0 && slots.get(i).and_then(Option::as_ref).is_some_and(|t| t.enabled)
@@ -294,6 +299,8 @@ where
             }
             let resume = resumes.find(i);
             let from = resume.map_or(0, |r| r.offset);
+            // The release of a message's first try, as its extras: it sets the cut points.
+            let release = resume.map_or(release, |r| r.release);
             let endpoint = target.endpoint;
             let mut rendered = None;
             let sent = match (target.extended, message) {
@@ -340,6 +347,7 @@ where
                     index: i,
                     offset: sent.offset,
                     sysdata: rendered,
+                    release: if target.extended { release } else { &[] },
                 });
             }
             remaining &= !bit(i);
