@@ -156,3 +156,32 @@ fn a_release_change_between_tries_does_not_move_the_cut_points() {
     }
     assert_eq!(ranges.last().map(|r| r.1), Some(2501));
 }
+
+// A panic handler that did not take the console over cannot ask the NIC: it is not told
+// "drained".
+
+type Held = Netconsole<SimNic<4, 64>, NoDelay, NoSystemInfo, 2, 1024, [Option<Target<2>>; 1]>;
+static HELD: Held = Held::new(NoSystemInfo);
+static HELD_CALLS: AtomicUsize = AtomicUsize::new(0);
+static HELD_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+fn panic_handler_without_takeover() {
+    if HELD_CALLS.fetch_add(1, Ordering::SeqCst) == 1 {
+        HELD.log_panic(0, b"panic");
+        let left = HELD.flush_for_panic(3);
+        HELD_IN_FLIGHT.store(left.tx_in_flight, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn flush_for_panic_does_not_report_a_drained_nic_it_could_not_ask() {
+    assert!(HELD.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let i = HELD.add_target(target(6666, false)).unwrap();
+    HELD.enable(i, ResolvePolicy::default()).unwrap();
+    HELD.with_nic(|np| np.driver_mut().set_xmit_hook(Some(panic_handler_without_takeover)))
+        .unwrap();
+    // The first chunk is queued (the sim holds it until a reclaim); the panic strikes in the
+    // second transmit, while the write holds the NIC.
+    HELD.write(&[b'z'; 1500]);
+    assert_ne!(HELD_IN_FLIGHT.load(Ordering::SeqCst), 0, "a frame was in flight, unasked");
+}
