@@ -181,8 +181,16 @@ pub type LentConsole<
 pub struct StillQueued {
     /// Bytes still in the backlog: the NIC did not take them.
     pub backlog_bytes: usize,
-    /// Frames the NIC had not finished when the wait ended (0: drained).
+    /// Frames the NIC had not finished when the wait ended (0: drained), or
+    /// [`NIC_HELD`](Self::NIC_HELD) when a write the panic interrupted holds the NIC.
     pub tx_in_flight: usize,
+}
+
+impl StillQueued {
+    /// `tx_in_flight` when the NIC could not be asked (a write holds it, and no
+    /// [`take_over`](Netconsole::take_over) freed it): as far as the handler knows, the NIC has
+    /// not drained.
+    pub const NIC_HELD: usize = usize::MAX;
 }
 
 /// Default for how long `enable` waits for carrier: Linux's `netpoll.carrier_timeout`, 4 s.
@@ -285,7 +293,7 @@ where
         self.flush();
         let tx_in_flight = match self.engine.try_lock() {
             Some(mut engine) => engine.nic.as_mut().map_or(0, |np| np.wait_tx_drained(polls, 1000)),
-            None => 0,
+            None => StillQueued::NIC_HELD,
         };
         StillQueued { backlog_bytes: self.shared.used(), tx_in_flight }
     }
