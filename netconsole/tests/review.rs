@@ -3,11 +3,12 @@
 
 mod common;
 
+use core::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{drain, OUR_MAC, PEER_MAC};
 use managed::ManagedSlice;
-use netconsole::{ConsoleError, Netconsole, NoSystemInfo, SystemInfo, Target};
+use netconsole::{ConsoleError, MessageWriter, Netconsole, NoSystemInfo, SystemInfo, Target};
 use netpoll_core::{Endpoint, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
@@ -184,4 +185,38 @@ fn flush_for_panic_does_not_report_a_drained_nic_it_could_not_ask() {
     // second transmit, while the write holds the NIC.
     HELD.write(&[b'z'; 1500]);
     assert_ne!(HELD_IN_FLIGHT.load(Ordering::SeqCst), 0, "a frame was in flight, unasked");
+}
+
+// A panic inside the driver while a message writer sends its record: unwinding drops the writer,
+// which must not send the record a second time.
+
+type Two = Netconsole<SimNic<4, 64>, NoDelay, NoSystemInfo, 2, 1024, [Option<Target<2>>; 2]>;
+static UNWOUND: Two = Two::new(NoSystemInfo);
+static UNWOUND_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+fn driver_panics_on_the_second_transmit() {
+    if UNWOUND_CALLS.fetch_add(1, Ordering::SeqCst) == 1 {
+        panic!("driver fault");
+    }
+}
+
+#[test]
+fn a_writer_dropped_by_a_panic_in_its_send_does_not_send_its_record_again() {
+    assert!(UNWOUND.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    for port in [6666, 6667] {
+        let i = UNWOUND.add_target(target(port, false)).unwrap();
+        UNWOUND.enable(i, ResolvePolicy::default()).unwrap();
+    }
+    UNWOUND
+        .with_nic(|np| np.driver_mut().set_xmit_hook(Some(driver_panics_on_the_second_transmit)))
+        .unwrap();
+    let outcome = std::panic::catch_unwind(|| {
+        let mut w = MessageWriter::<64>::new(&UNWOUND, 6);
+        w.write_str("once").unwrap();
+        w.end(); // the newest target gets it, the driver panics for the other
+    });
+    assert!(outcome.is_err(), "the driver panicked");
+    let sent = UNWOUND.with_nic(|np| drain(np.driver_mut())).unwrap();
+    assert_eq!(sent, [(6667, b"once\n".to_vec())], "one record, sent once");
+    assert_eq!(UNWOUND.counters().messages, 1);
 }
