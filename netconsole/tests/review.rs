@@ -220,3 +220,26 @@ fn a_writer_dropped_by_a_panic_in_its_send_does_not_send_its_record_again() {
     assert_eq!(sent, [(6667, b"once\n".to_vec())], "one record, sent once");
     assert_eq!(UNWOUND.counters().messages, 1);
 }
+
+// An enabled target refuses reconfiguration however the change is made: assigning a whole new
+// target is a change of its addresses, and whether it is enabled is the console's to say.
+
+#[test]
+fn an_enabled_target_replaced_whole_is_refused_and_stays_enabled() {
+    let c = OneTarget::new(NoSystemInfo);
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let i = c.add_target(target(6666, false)).unwrap();
+    c.enable(i, ResolvePolicy::default()).unwrap();
+    assert_eq!(c.with_target(i, |t| *t = target(7000, true)), Err(ConsoleError::TargetEnabled));
+    assert_eq!(c.with_target(i, |t| t.is_enabled()), Ok(true));
+    c.log(6, b"still here");
+    let sent = c.with_nic(|np| drain(np.driver_mut())).unwrap();
+    assert_eq!(sent, [(6666, b"still here\n".to_vec())]);
+
+    // A disabled target made from a copy of an enabled one is still disabled: it can be enabled.
+    let copy = c.with_target(i, |t| t.clone()).unwrap();
+    c.disable(i).unwrap();
+    c.with_target(i, |t| *t = copy).unwrap();
+    assert_eq!(c.with_target(i, |t| t.is_enabled()), Ok(false));
+    assert!(c.enable(i, ResolvePolicy::default()).is_ok());
+}
