@@ -123,8 +123,12 @@ where
                 target.counters = counters;
             }
             let before = Fixed::of(target);
+            let enabled = target.enabled;
             let result = f(target);
-            if target.enabled && Fixed::of(target) != before {
+            // Whether it is enabled is the console's to say (its routing says the same), even
+            // when `f` assigned a whole target.
+            target.enabled = enabled;
+            if enabled && Fixed::of(target) != before {
                 before.restore(target);
                 return Err(ConsoleError::TargetEnabled);
             }
