@@ -243,3 +243,37 @@ fn an_enabled_target_replaced_whole_is_refused_and_stays_enabled() {
     assert_eq!(c.with_target(i, |t| t.is_enabled()), Ok(false));
     assert!(c.enable(i, ResolvePolicy::default()).is_ok());
 }
+
+// A write whose message does not fit behind what waits sends it once what waited is out: a
+// message a nested write adds meanwhile does not overtake it.
+
+type Small = Netconsole<SimNic<4, 64>, NoDelay, NoSystemInfo, 2, 1024, [Option<Target<2>>; 1]>;
+static OVERTAKE: Small = Small::new(NoSystemInfo);
+static OVERTAKE_ON: AtomicUsize = AtomicUsize::new(0);
+
+fn interrupt_writes_once() {
+    if OVERTAKE_ON.swap(0, Ordering::SeqCst) == 1 {
+        OVERTAKE.log(6, b"later");
+    }
+}
+
+#[test]
+fn a_message_too_big_to_wait_is_not_overtaken_by_a_later_nested_one() {
+    assert!(OVERTAKE.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let i = OVERTAKE.add_target(target(6666, false)).unwrap();
+    OVERTAKE.enable(i, ResolvePolicy::default()).unwrap();
+    OVERTAKE.with_nic(|np| np.driver_mut().never_drain()).unwrap();
+    OVERTAKE.log(6, &[b'a'; 300]); // waits: the ring is full
+    OVERTAKE
+        .with_nic(|np| {
+            np.driver_mut().heal();
+            np.driver_mut().set_xmit_hook(Some(interrupt_writes_once));
+        })
+        .unwrap();
+    OVERTAKE_ON.store(1, Ordering::SeqCst);
+    OVERTAKE.log(6, &[b'b'; 800]); // no room behind the first: it goes once the first is out
+    assert_eq!(OVERTAKE.backlog_len(), 0);
+    let firsts: Vec<u8> =
+        OVERTAKE.with_nic(|np| drain(np.driver_mut())).unwrap().iter().map(|(_, p)| p[0]).collect();
+    assert_eq!(String::from_utf8_lossy(&firsts), "abl", "in the order they were written");
+}
