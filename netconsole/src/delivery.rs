@@ -3,7 +3,8 @@
 //! A write takes the console with a try-lock. If it cannot (it came from inside the driver, an
 //! interrupt, a fault or panic handler), it appends its message to the backlog and returns. If it
 //! can, it sends the backlog in order, then its own message (appended to the backlog first when
-//! something waits, so it keeps its place), then again what nested writes added meanwhile, until
+//! something waits, so it keeps its place; with no room there, sent as soon as what was written
+//! before it is out), then again what nested writes added meanwhile, until
 //! the backlog is empty, the NIC stops taking frames (a datagram's retry budget ran out) or the
 //! call's byte budget is spent. After letting go it looks once more, since a nested write may have
 //! added a message between its last look and the release, and takes the console again if so.
@@ -100,7 +101,10 @@ where
                 own = None;
             }
         }
-        self.drain(&mut engine, &mut run, &mut own);
+        // Entries written before the own message: it goes right after them, before anything a
+        // nested write adds meanwhile.
+        let ahead = if own.is_some() { waiting } else { 0 };
+        self.drain(&mut engine, &mut run, &mut own, ahead);
         if let Some((message, mask)) = own {
             self.shared.defer(&message, mask);
         }
@@ -144,26 +148,33 @@ where
     pub(crate) fn settle(&self, run: &mut Run) {
         while !run.stop && self.shared.waiting() > 0 {
             let Some(mut engine) = self.engine.try_lock() else { return };
-            self.drain(&mut engine, run, &mut None);
+            self.drain(&mut engine, run, &mut None, 0);
         }
     }
 
-    /// Sends the backlog, then `own`, then what nested writes added, until the backlog is empty
-    /// or the run stops.
+    /// Sends the `ahead` entries written before `own`, then `own`, then what nested writes
+    /// added, until the backlog is empty or the run stops.
     fn drain(
         &self,
         engine: &mut Engine<D, W, U, B, TS>,
         run: &mut Run,
         own: &mut Option<(Message<'_>, u32)>,
+        mut ahead: usize,
     ) {
         while !run.stop {
-            if self.flush_front(engine, run) {
-                continue;
-            }
-            if run.stop {
+            if own.is_none() || ahead > 0 {
+                if self.flush_front(engine, run) {
+                    ahead = ahead.saturating_sub(1);
+                    continue;
+                }
+                if run.stop {
+                    return;
+                }
+            } else if !self.ready(engine) {
+                run.stop = true;
                 return;
             }
-            // The backlog is empty.
+            // What was written before it is out.
             let Some((message, mask)) = own.take() else { return };
             let Engine { nic, targets, order, .. } = engine;
             let Some(np) = nic.as_mut() else { return };
