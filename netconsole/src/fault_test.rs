@@ -19,3 +19,12 @@ fn a_fault_handler_logging_while_the_backlog_is_borrowed_does_not_panic() {
     assert_eq!((c.messages, c.refused.messages, c.refused.bytes), (2, 2, 21));
     assert_eq!(console.backlog_len(), 0, "refused, not half-kept");
 }
+
+#[test]
+fn a_fault_handler_flushing_while_the_backlog_is_borrowed_is_not_told_it_is_empty() {
+    let console: Netconsole<SimNic> = Netconsole::new(NoSystemInfo);
+    console.log(6, b"waits for a NIC");
+    assert!(console.backlog_len() > 0);
+    let left = console.shared.backlog(|_| console.flush_for_panic(1)).unwrap();
+    assert_ne!(left.backlog_bytes, 0, "the backlog holds a message it could not look at");
+}
