@@ -179,7 +179,8 @@ pub type LentConsole<
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StillQueued {
-    /// Bytes still in the backlog: the NIC did not take them.
+    /// Bytes still in the backlog: the NIC did not take them. [`BACKLOG_BUSY`](Self::BACKLOG_BUSY)
+    /// when a fault handler flushed while the code it interrupted was changing the backlog.
     pub backlog_bytes: usize,
     /// Frames the NIC had not finished when the wait ended (0: drained), or
     /// [`NIC_HELD`](Self::NIC_HELD) when a write the panic interrupted holds the NIC.
@@ -191,6 +192,9 @@ impl StillQueued {
     /// [`take_over`](Netconsole::take_over) freed it): as far as the handler knows, the NIC has
     /// not drained.
     pub const NIC_HELD: usize = usize::MAX;
+    /// `backlog_bytes` when the backlog could not be looked at: as far as the handler knows,
+    /// something waits.
+    pub const BACKLOG_BUSY: usize = usize::MAX;
 }
 
 /// Default for how long `enable` waits for carrier: Linux's `netpoll.carrier_timeout`, 4 s.
@@ -295,7 +299,8 @@ where
             Some(mut engine) => engine.nic.as_mut().map_or(0, |np| np.wait_tx_drained(polls, 1000)),
             None => StillQueued::NIC_HELD,
         };
-        StillQueued { backlog_bytes: self.shared.used(), tx_in_flight }
+        let backlog_bytes = self.shared.backlog(|b| b.used()).unwrap_or(StillQueued::BACKLOG_BUSY);
+        StillQueued { backlog_bytes, tx_in_flight }
     }
 
     /// Sends what waits in the backlog, as far as the NIC takes it. Call it from an idle loop or
