@@ -50,6 +50,14 @@ use critical_section::Mutex;
 ///
 /// With it, [`Netconsole::take_over`](crate::Netconsole::take_over) frees the console from a
 /// write the panic interrupted, so the panic message reaches the wire instead of the backlog.
+///
+/// It stays with the handler that made it: an interrupt the handler lets run must not get it
+/// (through a `static`, say) and take the console from the handler itself.
+///
+/// ```compile_fail
+/// fn shared_with_other_contexts<T: Send + Sync>() {}
+/// shared_with_other_contexts::<netconsole::PanicTakeover>();
+/// ```
 #[derive(Debug)]
 pub struct PanicTakeover(());
 
