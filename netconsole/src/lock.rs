@@ -41,6 +41,7 @@
 #![allow(unsafe_code)]
 
 use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
 use critical_section::Mutex;
@@ -59,7 +60,7 @@ use critical_section::Mutex;
 /// shared_with_other_contexts::<netconsole::PanicTakeover>();
 /// ```
 #[derive(Debug)]
-pub struct PanicTakeover(());
+pub struct PanicTakeover(PhantomData<*const ()>);
 
 impl PanicTakeover {
     /// Claims the takeover condition.
@@ -71,7 +72,7 @@ impl PanicTakeover {
     /// stopped. The console it is used on may then be reached by this handler only (and by
     /// interrupts it lets run, which take the console's lock normally).
     pub unsafe fn new() -> Self {
-        PanicTakeover(())
+        PanicTakeover(PhantomData)
     }
 }
 
