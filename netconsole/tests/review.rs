@@ -277,3 +277,80 @@ fn a_message_too_big_to_wait_is_not_overtaken_by_a_later_nested_one() {
         OVERTAKE.with_nic(|np| drain(np.driver_mut())).unwrap().iter().map(|(_, p)| p[0]).collect();
     assert_eq!(String::from_utf8_lossy(&firsts), "abl", "in the order they were written");
 }
+
+// 32 targets, a small backlog, a ring that stalls at random, a flapping link, nested writes:
+// every message each target was owed is sent to it or counted for it, and nothing panics.
+
+type Many = Netconsole<SimNic<2, 4>, NoDelay, NoSystemInfo, 2, 1500, [Option<Target<2>>; 32]>;
+static MANY: Many = Many::new(NoSystemInfo);
+static SEED: AtomicUsize = AtomicUsize::new(12345);
+
+fn next_random() -> usize {
+    let s = SEED
+        .load(Ordering::SeqCst)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    SEED.store(s, Ordering::SeqCst);
+    s >> 33
+}
+
+fn sometimes_nested() {
+    if next_random().is_multiple_of(97) {
+        MANY.log(6, &[0x01; 20]);
+    }
+}
+
+#[test]
+fn thirty_two_targets_a_tiny_backlog_and_a_stalling_ring_count_every_message() {
+    let mut np = NicEngine::new(SimNic::new(OUR_MAC));
+    np.set_retry_policy(RetryPolicy { tries: 2, wait_us: 0 });
+    assert!(MANY.attach(np).is_ok());
+    for k in 0..32u16 {
+        let mut t = target(6000 + k, k % 2 == 0);
+        t.sysdata.msgid = k % 4 == 0;
+        let i = MANY.add_target(t).unwrap();
+        MANY.enable(i, ResolvePolicy::default()).unwrap();
+    }
+    MANY.with_nic(|np| np.driver_mut().set_xmit_hook(Some(sometimes_nested))).unwrap();
+    for round in 0..300usize {
+        let len = [0, 1, 40, 999, 1000, 1001, 2500][next_random() % 7];
+        MANY.log(6, &vec![b'a' + (round % 26) as u8; len]);
+        MANY.with_nic(|np| {
+            np.driver_mut().clear_sent();
+            if next_random().is_multiple_of(3) {
+                np.driver_mut().fill_ring_for((next_random() % 5) as u64);
+            } else if next_random().is_multiple_of(5) {
+                np.driver_mut().never_drain();
+            } else if next_random().is_multiple_of(9) {
+                np.driver_mut().heal();
+            }
+            // The link flaps now and then, between messages and in the backlog's way.
+            np.driver_mut().set_link(!next_random().is_multiple_of(13));
+        })
+        .unwrap();
+    }
+    MANY.with_nic(|np| {
+        np.driver_mut().set_xmit_hook(None);
+        np.driver_mut().heal();
+        np.driver_mut().set_link(true);
+    })
+    .unwrap();
+    for _ in 0..10_000 {
+        if MANY.poll() {
+            break;
+        }
+        MANY.with_nic(|np| np.driver_mut().clear_sent()).unwrap();
+    }
+    assert_eq!(MANY.backlog_len(), 0);
+    let c = MANY.counters();
+    let kept = c.messages - c.backlog_full.messages - c.refused.messages;
+    for i in 0..32 {
+        let t = MANY.target_counters(i).unwrap();
+        let accounted =
+            t.messages + t.ring_stuck.messages + t.link_down.messages + t.errors.messages;
+        assert_eq!(accounted, kept, "target {i}: {t:?}, console {c:?}");
+    }
+    let t = c.targets;
+    assert!(c.deferred > 0 && c.backlog_full.messages > 0, "the run reached the backlog: {c:?}");
+    assert!(t.ring_stuck.messages > 0 && t.link_down.messages > 0, "and its losses: {c:?}");
+}
