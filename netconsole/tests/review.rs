@@ -354,3 +354,18 @@ fn thirty_two_targets_a_tiny_backlog_and_a_stalling_ring_count_every_message() {
     assert!(c.deferred > 0 && c.backlog_full.messages > 0, "the run reached the backlog: {c:?}");
     assert!(t.ring_stuck.messages > 0 && t.link_down.messages > 0, "and its losses: {c:?}");
 }
+
+// A free slot's counters read zero, as target_counters promises, also after a removal.
+
+#[test]
+fn the_counters_of_a_slot_freed_by_a_removal_read_zero() {
+    let c = OneTarget::new(NoSystemInfo);
+    assert!(c.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let i = c.add_target(target(6666, false)).unwrap();
+    c.enable(i, ResolvePolicy::default()).unwrap();
+    c.log(6, b"counted");
+    let removed = c.remove_target(i).unwrap();
+    assert_eq!(removed.counters().messages, 1, "the target takes its counts with it");
+    assert_eq!(c.target_counters(i).map(|t| t.messages), Ok(0), "the free slot reads zero");
+    assert_eq!(c.counters().targets.messages, 1, "the console's sum keeps them");
+}
