@@ -203,6 +203,8 @@ where
             if let Some(counters) = self.shared.target_counters(index) {
                 target.counters = counters;
             }
+            // The counts leave with the target; a free slot reads zero.
+            self.shared.reset_target(index);
             target.enabled = false;
             Ok(target)
         })
