@@ -191,9 +191,9 @@ where
     /// are not sent to it.
     pub fn remove_target(&self, index: usize) -> Result<Target<U>, ConsoleError> {
         self.locked(|engine| {
-            Self::slot(&mut engine.targets, index)?;
-            let slot = &mut engine.targets.slots_mut()[index];
-            let mut target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
+            let slots = engine.targets.slots_mut();
+            let slot = slots.get_mut(index).filter(|_| index < MAX_TARGETS);
+            let mut target = slot.and_then(Option::take).ok_or(ConsoleError::NoSuchTarget)?;
             engine.order.retain(|&i| usize::from(i) != index);
             self.clear_waiting(index);
             self.shared.route(|r| {
