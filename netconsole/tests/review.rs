@@ -3,12 +3,16 @@
 
 mod common;
 
+use core::cell::Cell;
 use core::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{drain, OUR_MAC, PEER_MAC};
 use managed::ManagedSlice;
-use netconsole::{ConsoleError, MessageWriter, Netconsole, NoSystemInfo, SystemInfo, Target};
+use netconsole::{
+    ConsoleError, Dropped, MessageWriter, Netconsole, NoSystemInfo, SystemInfo, Target,
+    TargetCounters, TargetStorage,
+};
 use netpoll_core::{Endpoint, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
@@ -368,4 +372,61 @@ fn the_counters_of_a_slot_freed_by_a_removal_read_zero() {
     assert_eq!(removed.counters().messages, 1, "the target takes its counts with it");
     assert_eq!(c.target_counters(i).map(|t| t.messages), Ok(0), "the free slot reads zero");
     assert_eq!(c.counters().targets.messages, 1, "the console's sum keeps them");
+}
+
+// A message an interrupt defers while a configuration call holds the console is sent when the
+// call lets go, even when the call itself took entries out of the backlog meanwhile.
+
+/// Target storage that lets an "interrupt" write when the console looks at its slots: the moment
+/// an interrupt could strike inside `remove_target`.
+struct Interrupted([Option<Target<2>>; 2]);
+
+const NONE: Dropped = Dropped { messages: 0, bytes: 0 };
+const ZERO: TargetCounters = TargetCounters {
+    messages: 0,
+    frames: 0,
+    bytes: 0,
+    link_down: NONE,
+    ring_stuck: NONE,
+    errors: NONE,
+    mac_switches: 0,
+};
+
+static INTERRUPT_ARMED: AtomicUsize = AtomicUsize::new(0);
+
+impl TargetStorage<2> for Interrupted {
+    type Counters = [Cell<TargetCounters>; 2];
+    #[allow(clippy::declare_interior_mutable_const)]
+    const COUNTERS: Self::Counters = [const { Cell::new(ZERO) }; 2];
+    fn slots(&self) -> &[Option<Target<2>>] {
+        &self.0
+    }
+    fn slots_mut(&mut self) -> &mut [Option<Target<2>>] {
+        if INTERRUPT_ARMED.swap(0, Ordering::SeqCst) == 1 {
+            CONFIGURED.log(6, b"from an interrupt");
+        }
+        &mut self.0
+    }
+}
+
+type Configured = Netconsole<SimNic<4, 64>, NoDelay, NoSystemInfo, 2, 1024, Interrupted>;
+static CONFIGURED: Configured =
+    Netconsole::with_storage(NoSystemInfo, Interrupted(netconsole::no_targets()));
+
+#[test]
+fn a_message_deferred_during_a_removal_is_sent_when_the_removal_lets_go() {
+    assert!(CONFIGURED.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let a = CONFIGURED.add_target(target(6666, false)).unwrap();
+    CONFIGURED.enable(a, ResolvePolicy::default()).unwrap();
+    CONFIGURED.with_nic(|np| np.driver_mut().never_drain()).unwrap();
+    CONFIGURED.log(6, b"for the first target only"); // waits: the ring is full
+    CONFIGURED.with_nic(|np| np.driver_mut().heal()).unwrap();
+    let b = CONFIGURED.add_target(target(6667, false)).unwrap();
+    CONFIGURED.enable(b, ResolvePolicy::default()).unwrap();
+
+    INTERRUPT_ARMED.store(1, Ordering::SeqCst);
+    CONFIGURED.remove_target(a).unwrap(); // takes the first message out; the interrupt adds one
+    assert_eq!(CONFIGURED.backlog_len(), 0, "sent when remove_target let go");
+    let sent = CONFIGURED.with_nic(|np| drain(np.driver_mut())).unwrap();
+    assert_eq!(sent, [(6667, b"from an interrupt\n".to_vec())]);
 }
