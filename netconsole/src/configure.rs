@@ -225,11 +225,13 @@ where
         &self,
         f: impl FnOnce(&mut Engine<D, W, U, B, TS>) -> Result<R, ConsoleError>,
     ) -> Result<R, ConsoleError> {
-        let before = self.shared.waiting();
+        // Counted per message deferred, not read off the backlog's size, which `f` may shrink
+        // (a removal) by as much as nested writes grew it.
+        let before = self.shared.counters().deferred;
         let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
         let result = f(&mut engine);
         drop(engine);
-        if self.shared.waiting() > before {
+        if self.shared.counters().deferred != before {
             self.flush();
         }
         result
