@@ -197,6 +197,19 @@ mod test {
     }
 
     #[test]
+    fn the_generation_wraps_past_zero_which_means_free() {
+        let lock = TryLock::new(0u32);
+        critical_section::with(|cs| lock.state.borrow(cs).set(State { holder: 0, next: u32::MAX }));
+        for _ in 0..3 {
+            let held = lock.try_lock().unwrap();
+            assert_ne!(held.generation, 0);
+            assert!(lock.try_lock().is_none(), "held across the wrap");
+            drop(held);
+            assert!(!lock.is_locked());
+        }
+    }
+
+    #[test]
     fn a_stale_guard_does_not_free_the_new_holder() {
         let lock = TryLock::new(0u32);
         let stale = lock.try_lock().unwrap();
