@@ -430,3 +430,40 @@ fn a_message_deferred_during_a_removal_is_sent_when_the_removal_lets_go() {
     let sent = CONFIGURED.with_nic(|np| drain(np.driver_mut())).unwrap();
     assert_eq!(sent, [(6667, b"from an interrupt\n".to_vec())]);
 }
+
+// No backlog at all, empty and huge messages (longer than an entry's 16-bit lengths): never a
+// panic, every message sent or counted.
+
+type NoBacklog = Netconsole<SimNic<1, 64>, NoDelay, NoSystemInfo, 2, 0, [Option<Target<2>>; 2]>;
+type Roomy = Netconsole<SimNic<1, 64>, NoDelay, NoSystemInfo, 2, 200_000, [Option<Target<2>>; 2]>;
+
+#[test]
+fn no_backlog_empty_and_huge_messages_are_sent_or_counted() {
+    let c = NoBacklog::new(NoSystemInfo);
+    c.log(6, b"before a target"); // nowhere to wait
+    assert_eq!(c.counters().backlog_full.messages, 1);
+    assert!(c.attach(one_slot_one_try()).is_ok());
+    for (port, extended) in [(6666, false), (6667, true)] {
+        let i = c.add_target(target(port, extended)).unwrap();
+        c.enable(i, ResolvePolicy::default()).unwrap();
+    }
+    c.write(b""); // no datagram: no text, and console text is not for the extended target
+    c.log(6, b""); // one record: "\n" to the basic target, a header to the extended one
+    c.log(6, b"ring full now"); // the only slot is taken: no backlog to wait in
+    let t = c.counters().targets;
+    assert!(t.ring_stuck.messages >= 1, "{t:?}");
+    assert_eq!(c.backlog_len(), 0);
+
+    let c = Roomy::new(NoSystemInfo);
+    assert!(c.attach(one_slot_one_try()).is_ok());
+    let i = c.add_target(target(6666, true)).unwrap();
+    c.enable(i, ResolvePolicy::default()).unwrap();
+    let huge = vec![0x01u8; 70_000]; // escaped to 280,000 bytes; longer than an entry allows
+    c.log(6, &huge); // the first fragment leaves, the rest cannot be kept: counted
+    let t = c.target_counters(i).unwrap();
+    assert_eq!((t.frames, t.ring_stuck.messages, t.ring_stuck.bytes), (1, 1, 70_000));
+    c.with_nic(|np| np.driver_mut().never_drain()).unwrap();
+    c.log(6, b"short"); // waits
+    c.log(6, &huge); // behind it, with no entry to hold it: counted as backlog_full
+    assert_eq!(c.counters().backlog_full.bytes, 70_000);
+}
