@@ -467,3 +467,86 @@ fn no_backlog_empty_and_huge_messages_are_sent_or_counted() {
     c.log(6, &huge); // behind it, with no entry to hold it: counted as backlog_full
     assert_eq!(c.counters().backlog_full.bytes, 70_000);
 }
+
+// A nested write at every transmit of a run of messages, one run per point: every target gets
+// the nested message once, after the message being sent when it was written and before the next.
+
+type Point = Netconsole<SimNic<1, 64>, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 2]>;
+static POINT: std::sync::Mutex<Option<&'static Point>> = std::sync::Mutex::new(None);
+static POINT_AT: AtomicUsize = AtomicUsize::new(0);
+static POINT_CALLS: AtomicUsize = AtomicUsize::new(0);
+static POINT_WRITING: AtomicUsize = AtomicUsize::new(0);
+static POINT_DURING: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+fn nested_at_the_chosen_transmit() {
+    if POINT_CALLS.fetch_add(1, Ordering::SeqCst) + 1 == POINT_AT.load(Ordering::SeqCst) {
+        POINT_DURING.store(POINT_WRITING.load(Ordering::SeqCst), Ordering::SeqCst);
+        let console = POINT.lock().unwrap().unwrap();
+        console.log(6, b"n");
+    }
+}
+
+/// The first byte of each message a target got, runs of fragments of one message collapsed.
+fn firsts(payloads: &[Vec<u8>], extended: bool) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    for p in payloads {
+        let body = if extended { &p[p.iter().position(|&b| b == b';').unwrap() + 1..] } else { p };
+        if out.last() != Some(&body[0]) {
+            out.push(body[0]);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_nested_write_at_any_transmit_arrives_once_in_its_place_for_every_target() {
+    let messages: [&[u8]; 3] = [&[b'a'; 2500], b"b", &[b'c'; 1500]];
+    // Three tries: the ring always frees a slot in time. One: every other datagram finds it full,
+    // and the rest waits in the backlog for the idle loop.
+    for (tries, at) in [3, 1].into_iter().flat_map(|t| (1..=24).map(move |at| (t, at))) {
+        let console: &'static Point = Box::leak(Box::new(Point::new(NoSystemInfo)));
+        *POINT.lock().unwrap() = Some(console);
+        let mut np = NicEngine::new(SimNic::new(OUR_MAC));
+        np.set_retry_policy(RetryPolicy { tries, wait_us: 0 });
+        assert!(console.attach(np).is_ok());
+        for (port, extended) in [(6666, false), (6667, true)] {
+            let i = console.add_target(target(port, extended)).unwrap();
+            console.enable(i, ResolvePolicy::default()).unwrap();
+        }
+        POINT_CALLS.store(0, Ordering::SeqCst);
+        POINT_AT.store(at, Ordering::SeqCst);
+        POINT_DURING.store(usize::MAX, Ordering::SeqCst);
+        console
+            .with_nic(|np| np.driver_mut().set_xmit_hook(Some(nested_at_the_chosen_transmit)))
+            .unwrap();
+        for (k, m) in messages.iter().enumerate() {
+            POINT_WRITING.store(k, Ordering::SeqCst);
+            console.log(6, m);
+        }
+        for _ in 0..100 {
+            if console.poll() {
+                break;
+            }
+        }
+        assert_eq!(console.backlog_len(), 0, "at {at}");
+        assert_eq!(console.counters().backlog_full.messages, 0, "room for every message");
+        let sent = console.with_nic(|np| drain(np.driver_mut())).unwrap();
+        let during = POINT_DURING.load(Ordering::SeqCst);
+        let mut want = b"abc".to_vec();
+        if during != usize::MAX {
+            want.insert(during + 1, b'n');
+        }
+        let basic_bytes: usize =
+            sent.iter().filter(|(p, _)| *p == 6666).map(|(_, b)| b.len()).sum();
+        assert_eq!(basic_bytes, 2501 + 2 + 1501 + 2 * usize::from(during != usize::MAX), "once");
+        for (port, extended) in [(6666, false), (6667, true)] {
+            let to: Vec<Vec<u8>> =
+                sent.iter().filter(|(p, _)| *p == port).map(|(_, b)| b.clone()).collect();
+            assert_eq!(
+                String::from_utf8_lossy(&firsts(&to, extended)),
+                String::from_utf8_lossy(&want),
+                "nested write at transmit {at} of {tries} tries, port {port}"
+            );
+        }
+    }
+}
