@@ -550,3 +550,69 @@ fn a_nested_write_at_any_transmit_arrives_once_in_its_place_for_every_target() {
         }
     }
 }
+
+// The driver panics at any transmit of a run of messages (std panic, caught): the console is not
+// left locked or inconsistent, and what is written afterwards arrives.
+
+static FAULTY: std::sync::Mutex<Option<&'static Point>> = std::sync::Mutex::new(None);
+static FAULTY_AT: AtomicUsize = AtomicUsize::new(0);
+static FAULTY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+fn panics_at_the_chosen_transmit() {
+    if FAULTY_CALLS.fetch_add(1, Ordering::SeqCst) + 1 == FAULTY_AT.load(Ordering::SeqCst) {
+        panic!("driver fault at transmit {}", FAULTY_AT.load(Ordering::SeqCst));
+    }
+}
+
+#[test]
+fn a_driver_panic_at_any_transmit_leaves_the_console_working() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload().downcast_ref::<String>().map_or("", String::as_str);
+        if !message.starts_with("driver fault") {
+            default(info);
+        }
+    }));
+    for (tries, at) in [3, 1].into_iter().flat_map(|t| (1..=12).map(move |at| (t, at))) {
+        let console: &'static Point = Box::leak(Box::new(Point::new(NoSystemInfo)));
+        *FAULTY.lock().unwrap() = Some(console);
+        let mut np = NicEngine::new(SimNic::new(OUR_MAC));
+        np.set_retry_policy(RetryPolicy { tries, wait_us: 0 });
+        assert!(console.attach(np).is_ok());
+        for (port, extended) in [(6666, false), (6667, true)] {
+            let i = console.add_target(target(port, extended)).unwrap();
+            console.enable(i, ResolvePolicy::default()).unwrap();
+        }
+        FAULTY_CALLS.store(0, Ordering::SeqCst);
+        FAULTY_AT.store(at, Ordering::SeqCst);
+        console
+            .with_nic(|np| np.driver_mut().set_xmit_hook(Some(panics_at_the_chosen_transmit)))
+            .unwrap();
+        // Asserted, not assumed: what follows checks the console is usable after the unwind.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for m in [&[b'a'; 2500][..], b"b", &[b'c'; 1500]] {
+                console.log(6, m);
+            }
+        }));
+        let _ = run; // the run may have fewer transmits than `at`
+        FAULTY_AT.store(0, Ordering::SeqCst);
+        for _ in 0..100 {
+            if console.poll() {
+                break;
+            }
+        }
+        console.with_nic(|np| np.driver_mut().clear_sent()).unwrap();
+        console.log(6, b"after");
+        for _ in 0..100 {
+            if console.poll() {
+                break;
+            }
+        }
+        let sent = console.with_nic(|np| drain(np.driver_mut())).unwrap();
+        let after: Vec<u16> =
+            sent.iter().filter(|(_, p)| p.ends_with(b"after\n")).map(|(port, _)| *port).collect();
+        assert_eq!(after, [6667, 6666], "transmit {at} of {tries} tries");
+        assert_eq!(console.backlog_len(), 0);
+    }
+    let _ = std::panic::take_hook();
+}
