@@ -616,3 +616,43 @@ fn a_driver_panic_at_any_transmit_leaves_the_console_working() {
     }
     let _ = std::panic::take_hook();
 }
+
+// Configuration from inside a write (the driver, an interrupt) is refused with Busy, changes
+// nothing, and the write goes on.
+
+static INSIDE: OneSlot = OneSlot::new(NoSystemInfo);
+static INSIDE_ON: AtomicUsize = AtomicUsize::new(0);
+static INSIDE_REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+fn configures_from_inside() {
+    if INSIDE_ON.swap(0, Ordering::SeqCst) == 1 {
+        let busy = Err(ConsoleError::Busy);
+        let refusals = [
+            INSIDE.add_target(target(7000, false)).map(|_| ()) == busy,
+            INSIDE.remove_target(0).map(|_| ()) == busy,
+            INSIDE.disable(0) == busy,
+            INSIDE.enable(1, ResolvePolicy::default()).map(|_| ()) == busy,
+            INSIDE.with_target(0, |t| t.userdata.set(b"k", b"v").map_err(|_| ())).is_err(),
+            INSIDE.detach().map(|_| ()) == busy,
+            INSIDE.set_carrier_timeout_ms(1) == busy,
+        ];
+        let refused = refusals.iter().filter(|&&r| r).count();
+        INSIDE_REFUSED.store(refused, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn configuration_from_inside_a_write_is_refused_and_changes_nothing() {
+    assert!(INSIDE.attach(NicEngine::new(SimNic::new(OUR_MAC))).is_ok());
+    let i = INSIDE.add_target(target(6666, false)).unwrap();
+    INSIDE.enable(i, ResolvePolicy::default()).unwrap();
+    INSIDE.with_nic(|np| np.driver_mut().set_xmit_hook(Some(configures_from_inside))).unwrap();
+    INSIDE_ON.store(1, Ordering::SeqCst);
+    INSIDE.log(6, b"outer");
+    INSIDE.log(6, b"next");
+    assert_eq!(INSIDE_REFUSED.load(Ordering::SeqCst), 7, "every call said Busy");
+    let sent = INSIDE.with_nic(|np| drain(np.driver_mut())).unwrap();
+    assert_eq!(texts(sent), ["outer\n", "next\n"]);
+    assert_eq!(INSIDE.with_target(i, |t| t.userdata.len()), Ok(0));
+    assert_eq!(INSIDE.target_counters(1).map(|t| t.messages), Ok(0), "nothing added");
+}
