@@ -90,11 +90,11 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 ///
 /// The console itself only disables interrupts for its critical sections: a copy of at most one
 /// backlog entry into or out of the backlog (a message and, for one stopped partway, the
-/// release, userdata and sysdata it was cut with), the move of the backlog's bytes when an entry leaves
-/// (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is driven outside
-/// any critical section. Linux sends with interrupts off; firmware that wants the same (so that
-/// no interrupt handler can defer its message) wraps the write in its own critical section, and
-/// then the worst case below is its interrupt latency.
+/// release, userdata and sysdata it was cut with), the move of the backlog's bytes when an
+/// entry leaves (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is
+/// driven outside any critical section. Linux sends with interrupts off; firmware that wants the
+/// same (so that no interrupt handler can defer its message) wraps the write in its own
+/// critical section, and then the worst case below is its interrupt latency.
 ///
 /// # Worst-case work of one write
 ///
@@ -121,9 +121,9 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 ///
 /// The messages a write sends are its own (of any length) and backlog entries, in which each
 /// message takes 34 bytes of header plus its text and dictionary (plus, for a message stopped
-/// partway, 9 bytes, its release and its extras per target). The entries one write sends add up to at most
-/// `Q` = the bytes waiting when it began plus `B` (nested writes add to the backlog, not to this
-/// budget), so `Q ≤ 2·B`, at most `Q / 34` messages. Summed over them, per target:
+/// partway, 9 bytes, its release and its extras per target). The entries one write sends add up
+/// to at most `Q` = the bytes waiting when it began plus `B` (nested writes add to the backlog,
+/// not to this budget), so `Q ≤ 2·B`, at most `Q / 34` messages. Summed over them, per target:
 ///
 /// ```text
 /// basic:    ≤ ⌈Q / 34⌉ + ⌈Q / 1000⌉
@@ -137,9 +137,9 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 /// takes none) and checks the transmit calls of one write against this formula.
 ///
 /// A message stopped partway resumes where it stopped, with the same datagrams (its sysdata,
-/// msgid included, its userdata and its release prefix are fixed at its first try, as Linux fixes them in the skb)
-/// and before anything written since, so a receiver sees each datagram once and in order.
-/// Unlike Linux, a retried datagram gets a new IPv4 ID.
+/// msgid included, its userdata and its release prefix are fixed at its first try, as Linux
+/// fixes them in the skb) and before anything written since, so a receiver sees each datagram
+/// once and in order. Unlike Linux, a retried datagram gets a new IPv4 ID.
 ///
 /// Targets get each message newest first, as Linux walks its target list.
 pub struct Netconsole<

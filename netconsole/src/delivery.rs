@@ -4,9 +4,9 @@
 //! interrupt, a fault or panic handler), it appends its message to the backlog and returns. If it
 //! can, it sends the backlog in order, then its own message (appended to the backlog first when
 //! something waits, so it keeps its place; with no room there, sent as soon as what was written
-//! before it is out), then again what nested writes added meanwhile, until
-//! the backlog is empty, the NIC stops taking frames (a datagram's retry budget ran out) or the
-//! call's byte budget is spent. After letting go it looks once more, since a nested write may have
+//! before it is out), then again what nested writes added meanwhile, until the backlog is
+//! empty, the NIC stops taking frames (a datagram's retry budget ran out) or the call's byte
+//! budget is spent. After letting go it looks once more, since a nested write may have
 //! added a message between its last look and the release, and takes the console again if so.
 //!
 //! The budget is in bytes of backlog entries, kept by the call itself: what waited when it began
