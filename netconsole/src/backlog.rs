@@ -3,8 +3,9 @@
 //!
 //! Each entry is a small header and the message bytes, so a short line costs little. A message
 //! that met a full TX ring partway also keeps, per target it stopped for, where it stopped (in
-//! bytes of what that target gets) and the extras its cut points depend on (the target's userdata
-//! and sysdata as first sent), so that resuming sends the same datagrams whatever changed since.
+//! bytes of what that target gets) and what its cut points depend on (the release prefix, and the
+//! target's userdata and sysdata, as first sent), so that resuming sends the same datagrams
+//! whatever changed since.
 //! Entries are removed from the front, which moves the rest down: bounded by the buffer size, and
 //! done inside a short critical section.
 
@@ -17,8 +18,9 @@ use crate::userdata::Entry;
 const HEADER: usize = 1 + 4 + 1 + 1 + 1 + 4 + 8 + 8 + 2 + 2 + 2;
 /// Bit of the kind byte saying resume records follow the message bytes.
 const HAS_RESUME: u8 = 0x80;
-/// Bytes of a resume record before its extras: target index, offset, extras length.
-const RECORD: usize = 1 + 4 + 2;
+/// Bytes of a resume record before its release and extras: target index, offset, extras length,
+/// release length.
+const RECORD: usize = 1 + 4 + 2 + 1;
 
 /// The extras of a target's extended datagrams: userdata then sysdata.
 #[derive(Clone, Copy)]
@@ -65,6 +67,9 @@ pub(crate) struct Resume<'a> {
     pub(crate) offset: u32,
     /// The extras the cut points were computed with (empty for a basic target).
     pub(crate) extras: Extras<'a>,
+    /// The release the cut points were computed with (empty for a basic target): its length
+    /// sets the room in each datagram.
+    pub(crate) release: &'a [u8],
 }
 
 /// The resume records of a decoded entry.
@@ -81,10 +86,11 @@ impl<'a> Resumes<'a> {
         core::iter::from_fn(move || {
             let (head, tail) = rest.split_at_checked(RECORD)?;
             let len = usize::from(u16::from_le_bytes([head[5], head[6]]));
+            let (release, tail) = tail.split_at_checked(usize::from(head[7]))?;
             let (extras, tail) = tail.split_at_checked(len)?;
             rest = tail;
             let offset = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
-            Some(Resume { index: head[0], offset, extras: Extras::Frozen(extras) })
+            Some(Resume { index: head[0], offset, extras: Extras::Frozen(extras), release })
         })
     }
 
@@ -168,11 +174,19 @@ impl<const B: usize> Backlog<B> {
         let count = records.clone().count();
         let trailer = match count {
             0 => 0,
-            _ => 1 + records.clone().map(|r| RECORD + r.extras.len()).sum::<usize>(),
+            _ => {
+                1 + records
+                    .clone()
+                    .map(|r| RECORD + r.release.len() + r.extras.len())
+                    .sum::<usize>()
+            }
         };
         let len = Self::entry_len(message) + trailer;
         let Some(mut header) = encode_header(message, mask) else { return false };
-        if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
+        if self.bytes.len() + len > B
+            || count > usize::from(u8::MAX)
+            || records.clone().any(|r| r.release.len() > usize::from(u8::MAX))
+        {
             return false;
         }
         if trailer > 0 {
@@ -190,8 +204,8 @@ impl<const B: usize> Backlog<B> {
             w += part.len();
         }
         if trailer > 0 {
-            // At most 255 records (checked above); each extras fits u16 (userdata and sysdata
-            // are bounded far below it).
+            // At most 255 records and releases of at most 255 bytes (checked above); each extras
+            // fits u16 (userdata and sysdata are bounded below it).
             self.bytes[w] = count as u8;
             w += 1;
             for r in records {
@@ -199,7 +213,10 @@ impl<const B: usize> Backlog<B> {
                 self.bytes[w] = r.index;
                 self.bytes[w + 1..w + 5].copy_from_slice(&r.offset.to_le_bytes());
                 self.bytes[w + 5..w + 7].copy_from_slice(&(extras as u16).to_le_bytes());
+                self.bytes[w + 7] = r.release.len() as u8;
                 w += RECORD;
+                self.bytes[w..w + r.release.len()].copy_from_slice(r.release);
+                w += r.release.len();
                 r.extras.write(&mut self.bytes[w..w + extras]);
                 w += extras;
             }
@@ -255,7 +272,8 @@ impl<const B: usize> Backlog<B> {
         let count = bytes[w];
         w += 1;
         for _ in 0..count {
-            w += RECORD + usize::from(u16::from_le_bytes([bytes[w + 5], bytes[w + 6]]));
+            let extras = usize::from(u16::from_le_bytes([bytes[w + 5], bytes[w + 6]]));
+            w += RECORD + usize::from(bytes[w + 7]) + extras;
         }
         w - at
     }
@@ -390,20 +408,21 @@ mod test {
         let message = Message::Record(record);
         // Stopped for slot 0 first, then (resent from the backlog) for slot 3: slot 0's record
         // is carried, one for slot 5 (no longer in the mask) is not.
-        let first = Resume { index: 0, offset: 1000, extras: Extras::Frozen(b"") };
+        let first = Resume { index: 0, offset: 1000, extras: Extras::Frozen(b""), release: b"" };
         assert!(b.push_front(&message, 0b10_1001, Some(first), Resumes::NONE));
         let mut copy: heapless::Vec<u8, 512> = heapless::Vec::new();
         b.copy_front(&mut copy).unwrap();
         b.pop_front();
         let (_, carried) = decode(&copy).unwrap();
-        let other = Resume { index: 5, offset: 7, extras: Extras::Frozen(b"") };
+        let other = Resume { index: 5, offset: 7, extras: Extras::Frozen(b""), release: b"" };
         let mut with_five: heapless::Vec<u8, 512> = heapless::Vec::new();
         let mut scratch_backlog: Backlog<512> = Backlog::new();
         assert!(scratch_backlog.push_front(&message, 0b10_0001, Some(other), carried));
         scratch_backlog.copy_front(&mut with_five).unwrap();
         let (_, carried) = decode(&with_five).unwrap();
         assert_eq!(carried.iter().count(), 2);
-        let now = Resume { index: 3, offset: 1970, extras: Extras::Frozen(b" k=v\n msgid=7\n") };
+        let extras = Extras::Frozen(b" k=v\n msgid=7\n");
+        let now = Resume { index: 3, offset: 1970, extras, release: b"6.18.0" };
         assert!(b.push_front(&message, 0b1001, Some(now), carried));
         let mut scratch: heapless::Vec<u8, 512> = heapless::Vec::new();
         assert_eq!(b.copy_front(&mut scratch), Some(0b1001));
@@ -412,6 +431,7 @@ mod test {
         let r = found.find(3).unwrap();
         assert_eq!(r.offset, 1970);
         assert!(matches!(r.extras, Extras::Frozen(b" k=v\n msgid=7\n")));
+        assert_eq!(r.release, b"6.18.0");
         assert_eq!(found.find(0).unwrap().offset, 1000);
         assert!(found.find(1).is_none());
         assert!(found.find(5).is_none(), "not carried: slot 5 is out of the mask");

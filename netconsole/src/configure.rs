@@ -123,8 +123,12 @@ where
                 target.counters = counters;
             }
             let before = Fixed::of(target);
+            let enabled = target.enabled;
             let result = f(target);
-            if target.enabled && Fixed::of(target) != before {
+            // Whether it is enabled is the console's to say (its routing says the same), even
+            // when `f` assigned a whole target.
+            target.enabled = enabled;
+            if enabled && Fixed::of(target) != before {
                 before.restore(target);
                 return Err(ConsoleError::TargetEnabled);
             }
@@ -169,10 +173,12 @@ where
         })
     }
 
-    /// Disables a target; its messages stop at once.
+    /// Disables a target; its messages stop at once, those waiting in the backlog included (a
+    /// message stopped partway for it is not resumed after a change of its format or address).
     pub fn disable(&self, index: usize) -> Result<(), ConsoleError> {
         self.locked(|engine| {
             Self::slot(&mut engine.targets, index)?.enabled = false;
+            self.clear_waiting(index);
             self.shared.route(|r| {
                 r.enabled &= !(1 << index);
                 r.basic &= !(1 << index);
@@ -185,11 +191,11 @@ where
     /// are not sent to it.
     pub fn remove_target(&self, index: usize) -> Result<Target<U>, ConsoleError> {
         self.locked(|engine| {
-            let slot =
-                engine.targets.slots_mut().get_mut(index).ok_or(ConsoleError::NoSuchTarget)?;
-            let mut target = slot.take().ok_or(ConsoleError::NoSuchTarget)?;
+            let slots = engine.targets.slots_mut();
+            let slot = slots.get_mut(index).filter(|_| index < MAX_TARGETS);
+            let mut target = slot.and_then(Option::take).ok_or(ConsoleError::NoSuchTarget)?;
             engine.order.retain(|&i| usize::from(i) != index);
-            self.shared.backlog(|b| b.clear_target(index));
+            self.clear_waiting(index);
             self.shared.route(|r| {
                 r.enabled &= !(1 << index);
                 r.basic &= !(1 << index);
@@ -197,9 +203,20 @@ where
             if let Some(counters) = self.shared.target_counters(index) {
                 target.counters = counters;
             }
+            // The counts leave with the target; a free slot reads zero.
+            self.shared.reset_target(index);
             target.enabled = false;
             Ok(target)
         })
+    }
+
+    /// Takes slot `index` out of what waits in the backlog. Before the first enable nothing was
+    /// sent and every entry is for whoever is enabled first, in whatever slot: the slot's bit is
+    /// not this target's to take.
+    fn clear_waiting(&self, index: usize) {
+        if self.shared.routing().ever_enabled {
+            self.shared.backlog(|b| b.clear_target(index));
+        }
     }
 
     /// Runs `f` with the NIC and targets taken; afterwards sends what writes nested in `f`
@@ -208,17 +225,24 @@ where
         &self,
         f: impl FnOnce(&mut Engine<D, W, U, B, TS>) -> Result<R, ConsoleError>,
     ) -> Result<R, ConsoleError> {
-        let before = self.shared.waiting();
+        // Counted per message deferred, not read off the backlog's size, which `f` may shrink
+        // (a removal) by as much as nested writes grew it.
+        let before = self.shared.counters().deferred;
         let mut engine = self.engine.try_lock().ok_or(ConsoleError::Busy)?;
         let result = f(&mut engine);
         drop(engine);
-        if self.shared.waiting() > before {
+        if self.shared.counters().deferred != before {
             self.flush();
         }
         result
     }
 
+    /// The target in slot `index`; slots past [`MAX_TARGETS`] are not used (the backlog's
+    /// masks and the routing have a bit per slot), so they hold no target the console knows.
     fn slot(targets: &mut TS, index: usize) -> Result<&mut Target<U>, ConsoleError> {
+        if index >= MAX_TARGETS {
+            return Err(ConsoleError::NoSuchTarget);
+        }
         match targets.slots_mut().get_mut(index) {
             Some(Some(target)) => Ok(target),
             _ => Err(ConsoleError::NoSuchTarget),

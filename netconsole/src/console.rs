@@ -90,11 +90,11 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 ///
 /// The console itself only disables interrupts for its critical sections: a copy of at most one
 /// backlog entry into or out of the backlog (a message and, for one stopped partway, the
-/// userdata and sysdata it was cut with), the move of the backlog's bytes when an entry leaves
-/// (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is driven outside
-/// any critical section. Linux sends with interrupts off; firmware that wants the same (so that
-/// no interrupt handler can defer its message) wraps the write in its own critical section, and
-/// then the worst case below is its interrupt latency.
+/// release, userdata and sysdata it was cut with), the move of the backlog's bytes when an
+/// entry leaves (at most `B`), and a copy of the counters (a few hundred bytes). The NIC is
+/// driven outside any critical section. Linux sends with interrupts off; firmware that wants the
+/// same (so that no interrupt handler can defer its message) wraps the write in its own
+/// critical section, and then the worst case below is its interrupt latency.
 ///
 /// # Worst-case work of one write
 ///
@@ -121,9 +121,9 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 ///
 /// The messages a write sends are its own (of any length) and backlog entries, in which each
 /// message takes 34 bytes of header plus its text and dictionary (plus, for a message stopped
-/// partway, 8 bytes and its extras per target). The entries one write sends add up to at most
-/// `Q` = the bytes waiting when it began plus `B` (nested writes add to the backlog, not to this
-/// budget), so `Q ≤ 2·B`, at most `Q / 34` messages. Summed over them, per target:
+/// partway, 9 bytes, its release and its extras per target). The entries one write sends add up
+/// to at most `Q` = the bytes waiting when it began plus `B` (nested writes add to the backlog,
+/// not to this budget), so `Q ≤ 2·B`, at most `Q / 34` messages. Summed over them, per target:
 ///
 /// ```text
 /// basic:    ≤ ⌈Q / 34⌉ + ⌈Q / 1000⌉
@@ -137,9 +137,9 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 /// takes none) and checks the transmit calls of one write against this formula.
 ///
 /// A message stopped partway resumes where it stopped, with the same datagrams (its sysdata,
-/// msgid included, and its userdata are fixed at its first try, as Linux fixes them in the skb)
-/// and before anything written since, so a receiver sees each datagram once and in order.
-/// Unlike Linux, a retried datagram gets a new IPv4 ID.
+/// msgid included, its userdata and its release prefix are fixed at its first try, as Linux
+/// fixes them in the skb) and before anything written since, so a receiver sees each datagram
+/// once and in order. Unlike Linux, a retried datagram gets a new IPv4 ID.
 ///
 /// Targets get each message newest first, as Linux walks its target list.
 pub struct Netconsole<
@@ -179,10 +179,22 @@ pub type LentConsole<
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StillQueued {
-    /// Bytes still in the backlog: the NIC did not take them.
+    /// Bytes still in the backlog: the NIC did not take them. [`BACKLOG_BUSY`](Self::BACKLOG_BUSY)
+    /// when a fault handler flushed while the code it interrupted was changing the backlog.
     pub backlog_bytes: usize,
-    /// Frames the NIC had not finished when the wait ended (0: drained).
+    /// Frames the NIC had not finished when the wait ended (0: drained), or
+    /// [`NIC_HELD`](Self::NIC_HELD) when a write the panic interrupted holds the NIC.
     pub tx_in_flight: usize,
+}
+
+impl StillQueued {
+    /// `tx_in_flight` when the NIC could not be asked (a write holds it, and no
+    /// [`take_over`](Netconsole::take_over) freed it): as far as the handler knows, the NIC has
+    /// not drained.
+    pub const NIC_HELD: usize = usize::MAX;
+    /// `backlog_bytes` when the backlog could not be looked at: as far as the handler knows,
+    /// something waits.
+    pub const BACKLOG_BUSY: usize = usize::MAX;
 }
 
 /// Default for how long `enable` waits for carrier: Linux's `netpoll.carrier_timeout`, 4 s.
@@ -285,9 +297,10 @@ where
         self.flush();
         let tx_in_flight = match self.engine.try_lock() {
             Some(mut engine) => engine.nic.as_mut().map_or(0, |np| np.wait_tx_drained(polls, 1000)),
-            None => 0,
+            None => StillQueued::NIC_HELD,
         };
-        StillQueued { backlog_bytes: self.shared.used(), tx_in_flight }
+        let backlog_bytes = self.shared.backlog(|b| b.used()).unwrap_or(StillQueued::BACKLOG_BUSY);
+        StillQueued { backlog_bytes, tx_in_flight }
     }
 
     /// Sends what waits in the backlog, as far as the NIC takes it. Call it from an idle loop or

@@ -3,9 +3,10 @@
 //! A write takes the console with a try-lock. If it cannot (it came from inside the driver, an
 //! interrupt, a fault or panic handler), it appends its message to the backlog and returns. If it
 //! can, it sends the backlog in order, then its own message (appended to the backlog first when
-//! something waits, so it keeps its place), then again what nested writes added meanwhile, until
-//! the backlog is empty, the NIC stops taking frames (a datagram's retry budget ran out) or the
-//! call's byte budget is spent. After letting go it looks once more, since a nested write may have
+//! something waits, so it keeps its place; with no room there, sent as soon as what was written
+//! before it is out), then again what nested writes added meanwhile, until the backlog is
+//! empty, the NIC stops taking frames (a datagram's retry budget ran out) or the call's byte
+//! budget is spent. After letting go it looks once more, since a nested write may have
 //! added a message between its last look and the release, and takes the console again if so.
 //!
 //! The budget is in bytes of backlog entries, kept by the call itself: what waited when it began
@@ -33,15 +34,17 @@ pub(crate) struct Run {
 }
 
 /// How a message went to the targets it was owed to.
-enum Delivered {
+// Returned once per message and matched at once: boxing the large variant would need a heap.
+#[allow(clippy::large_enum_variant)]
+enum Delivered<'r> {
     /// Every target got it, or lost it for a counted reason.
     Done,
     /// A datagram's retry budget ran out: the NIC takes no more for now.
-    Stuck(Stuck),
+    Stuck(Stuck<'r>),
 }
 
 /// Where a message stopped.
-struct Stuck {
+struct Stuck<'r> {
     /// The targets still owed it: the one it stopped for, and those not reached yet.
     mask: u32,
     /// The slot it stopped for.
@@ -50,6 +53,8 @@ struct Stuck {
     offset: u32,
     /// That copy's sysdata, when it was rendered by this try (its first).
     sysdata: Option<sysdata::Rendered>,
+    /// The release that copy's cut points were computed with.
+    release: &'r [u8],
 }
 
 fn bit(index: usize) -> u32 {
@@ -96,7 +101,10 @@ where
                 own = None;
             }
         }
-        self.drain(&mut engine, &mut run, &mut own);
+        // Entries written before the own message: it goes right after them, before anything a
+        // nested write adds meanwhile.
+        let ahead = if own.is_some() { waiting } else { 0 };
+        self.drain(&mut engine, &mut run, &mut own, ahead);
         if let Some((message, mask)) = own {
             self.shared.defer(&message, mask);
         }
@@ -140,26 +148,33 @@ where
     pub(crate) fn settle(&self, run: &mut Run) {
         while !run.stop && self.shared.waiting() > 0 {
             let Some(mut engine) = self.engine.try_lock() else { return };
-            self.drain(&mut engine, run, &mut None);
+            self.drain(&mut engine, run, &mut None, 0);
         }
     }
 
-    /// Sends the backlog, then `own`, then what nested writes added, until the backlog is empty
-    /// or the run stops.
+    /// Sends the `ahead` entries written before `own`, then `own`, then what nested writes
+    /// added, until the backlog is empty or the run stops.
     fn drain(
         &self,
         engine: &mut Engine<D, W, U, B, TS>,
         run: &mut Run,
         own: &mut Option<(Message<'_>, u32)>,
+        mut ahead: usize,
     ) {
         while !run.stop {
-            if self.flush_front(engine, run) {
-                continue;
-            }
-            if run.stop {
+            if own.is_none() || ahead > 0 {
+                if self.flush_front(engine, run) {
+                    ahead = ahead.saturating_sub(1);
+                    continue;
+                }
+                if run.stop {
+                    return;
+                }
+            } else if !self.ready(engine) {
+                run.stop = true;
                 return;
             }
-            // The backlog is empty.
+            // What was written before it is out.
             let Some((message, mask)) = own.take() else { return };
             let Engine { nic, targets, order, .. } = engine;
             let Some(np) = nic.as_mut() else { return };
@@ -215,7 +230,7 @@ where
         &self,
         targets: &TS,
         message: &Message<'_>,
-        stuck: &Stuck,
+        stuck: &Stuck<'_>,
         old: Resumes<'_>,
         replace: bool,
     ) {
@@ -230,6 +245,7 @@ where
             index: stuck.index as u8,
             offset: stuck.offset,
             extras: extras.unwrap_or(Extras::Frozen(&[])),
+            release: stuck.release,
         });
         let kept = self.shared.backlog(|b| {
             if replace {
@@ -253,15 +269,15 @@ where
 
     /// Sends `message` to the enabled targets in `mask`, newest first, each from where an
     /// earlier try stopped (`resumes`). Stops at the first datagram whose retry budget runs out.
-    fn deliver(
-        &self,
+    fn deliver<'r>(
+        &'r self,
         np: &mut NicEngine<D, W>,
         targets: &mut TS,
         order: &[u8],
         message: &Message<'_>,
         mask: u32,
-        resumes: Resumes<'_>,
-    ) -> Delivered {
+        resumes: Resumes<'r>,
+    ) -> Delivered<'r> {
         let slots = targets.slots_mut();
         let owed = |i: usize| {
             mask & bit(i) != 0 && slots.get(i).and_then(Option::as_ref).is_some_and(|t| t.enabled)
@@ -294,6 +310,8 @@ where
             }
             let resume = resumes.find(i);
             let from = resume.map_or(0, |r| r.offset);
+            // The release of a message's first try, as its extras: it sets the cut points.
+            let release = resume.map_or(release, |r| r.release);
             let endpoint = target.endpoint;
             let mut rendered = None;
             let sent = match (target.extended, message) {
@@ -340,6 +358,7 @@ where
                     index: i,
                     offset: sent.offset,
                     sysdata: rendered,
+                    release: if target.extended { release } else { &[] },
                 });
             }
             remaining &= !bit(i);

@@ -41,6 +41,7 @@
 #![allow(unsafe_code)]
 
 use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
 use critical_section::Mutex;
@@ -50,8 +51,16 @@ use critical_section::Mutex;
 ///
 /// With it, [`Netconsole::take_over`](crate::Netconsole::take_over) frees the console from a
 /// write the panic interrupted, so the panic message reaches the wire instead of the backlog.
+///
+/// It stays with the handler that made it: an interrupt the handler lets run must not get it
+/// (through a `static`, say) and take the console from the handler itself.
+///
+/// ```compile_fail
+/// fn shared_with_other_contexts<T: Send + Sync>() {}
+/// shared_with_other_contexts::<netconsole::PanicTakeover>();
+/// ```
 #[derive(Debug)]
-pub struct PanicTakeover(());
+pub struct PanicTakeover(PhantomData<*const ()>);
 
 impl PanicTakeover {
     /// Claims the takeover condition.
@@ -63,7 +72,7 @@ impl PanicTakeover {
     /// stopped. The console it is used on may then be reached by this handler only (and by
     /// interrupts it lets run, which take the console's lock normally).
     pub unsafe fn new() -> Self {
-        PanicTakeover(())
+        PanicTakeover(PhantomData)
     }
 }
 
@@ -185,6 +194,19 @@ mod test {
         drop(a);
         assert_eq!(*lock.try_lock().unwrap(), 6);
         assert!(!lock.is_locked());
+    }
+
+    #[test]
+    fn the_generation_wraps_past_zero_which_means_free() {
+        let lock = TryLock::new(0u32);
+        critical_section::with(|cs| lock.state.borrow(cs).set(State { holder: 0, next: u32::MAX }));
+        for _ in 0..3 {
+            let held = lock.try_lock().unwrap();
+            assert_ne!(held.generation, 0);
+            assert!(lock.try_lock().is_none(), "held across the wrap");
+            drop(held);
+            assert!(!lock.is_locked());
+        }
     }
 
     #[test]

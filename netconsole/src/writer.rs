@@ -28,6 +28,9 @@ pub struct MessageWriter<'c, const N: usize = 2048> {
     buf: heapless::Vec<u8, N>,
     truncated: bool,
     panicking: bool,
+    /// The record is being sent: a panic inside the send unwinds through `drop`, which must not
+    /// send it again.
+    sending: bool,
 }
 
 impl<'c, const N: usize> MessageWriter<'c, N> {
@@ -39,6 +42,7 @@ impl<'c, const N: usize> MessageWriter<'c, N> {
             buf: heapless::Vec::new(),
             truncated: false,
             panicking: false,
+            sending: false,
         }
     }
 
@@ -52,6 +56,10 @@ impl<'c, const N: usize> MessageWriter<'c, N> {
 
     /// Sends what is buffered, if anything, as one record.
     pub fn end(&mut self) {
+        if self.sending {
+            return;
+        }
+        self.sending = true;
         if !self.buf.is_empty() || self.truncated {
             let text = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
             if self.panicking {
@@ -65,6 +73,7 @@ impl<'c, const N: usize> MessageWriter<'c, N> {
         }
         self.buf.clear();
         self.truncated = false;
+        self.sending = false;
     }
 
     fn append(&mut self, bytes: &[u8]) {
