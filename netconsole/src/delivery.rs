@@ -80,8 +80,13 @@ where
             return; // every target is disabled: it goes nowhere, as in Linux
         }
         let Some(mut engine) = self.engine.try_lock() else {
-            // Re-entered: never touch the NIC from here.
-            if self.shared.defer(&message, mask) && panicking {
+            // Re-entered, or another core holds the console: never wait for it.
+            let kept = self.shared.defer(&message, mask);
+            // On another core the holder may have let go between our try and the deferral,
+            // having found the backlog empty: look once more, or the message would wait for the
+            // next write. Nested on one core, the holder still holds and this returns at once.
+            self.settle(&mut self.run());
+            if kept && panicking && self.shared.waiting() > 0 {
                 self.shared.count(|c| c.stranded += 1);
             }
             return;
