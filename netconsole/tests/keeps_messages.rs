@@ -6,30 +6,13 @@ mod common;
 use core::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::{drain, udp_payload, OUR_MAC, PEER_MAC};
+use common::{drain, target, texts, udp_payload, OUR_MAC};
 use netconsole::{ConsoleError, MessageWriter, Netconsole, NoSystemInfo, Target};
-use netpoll_core::{Endpoint, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
+use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
 
 type Console = Netconsole<SimNic<4, 64>, NoDelay, NoSystemInfo, 2, 1024, [Option<Target<2>>; 4]>;
 type OneSlot = Netconsole<SimNic<1, 64>, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 2]>;
-
-fn endpoint(port: u16) -> Endpoint {
-    let mut ep = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-    ep.remote_mac = Some(PEER_MAC);
-    ep.remote_port = port;
-    ep
-}
-
-fn target(port: u16, extended: bool) -> Target<2> {
-    let mut t = Target::new(endpoint(port));
-    t.extended = extended;
-    t
-}
-
-fn texts(sent: Vec<(u16, Vec<u8>)>) -> Vec<String> {
-    sent.into_iter().map(|(_, p)| String::from_utf8_lossy(&p).into_owned()).collect()
-}
 
 // 1. A write leaves its own message in the backlog while the NIC is healthy.
 

@@ -7,31 +7,14 @@ use core::cell::Cell;
 use core::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{drain, OUR_MAC, PEER_MAC};
+use common::{drain, target, texts, OUR_MAC};
 use managed::ManagedSlice;
 use netconsole::{
     ConsoleError, Dropped, MessageWriter, Netconsole, NoSystemInfo, SystemInfo, Target,
     TargetCounters, TargetStorage,
 };
-use netpoll_core::{Endpoint, NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
+use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, RetryPolicy};
 use netpoll_drivers::sim::SimNic;
-
-fn endpoint(port: u16) -> Endpoint {
-    let mut ep = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-    ep.remote_mac = Some(PEER_MAC);
-    ep.remote_port = port;
-    ep
-}
-
-fn target(port: u16, extended: bool) -> Target<2> {
-    let mut t = Target::new(endpoint(port));
-    t.extended = extended;
-    t
-}
-
-fn texts(sent: Vec<(u16, Vec<u8>)>) -> Vec<String> {
-    sent.into_iter().map(|(_, p)| String::from_utf8_lossy(&p).into_owned()).collect()
-}
 
 fn one_slot_one_try() -> NicEngine<SimNic<1, 64>> {
     let mut np = NicEngine::new(SimNic::new(OUR_MAC));

@@ -3,12 +3,33 @@
 
 use core::net::IpAddr;
 
+use netconsole::Target;
 use netpoll_core::wire::{EtherType, EthernetFrame, Ipv4Packet, Ipv6Packet, UdpPacket};
-use netpoll_core::{MacAddr, NetPoll};
+use netpoll_core::{Endpoint, MacAddr, NetPoll};
 use netpoll_drivers::sim::SimNic;
 
 pub const OUR_MAC: MacAddr = MacAddr([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
 pub const PEER_MAC: MacAddr = MacAddr([0x52, 0x55, 0x0a, 0x00, 0x02, 0x02]);
+
+/// 10.0.0.1 to 10.0.0.2, our peer's MAC configured, to `port`.
+pub fn endpoint(port: u16) -> Endpoint {
+    let mut ep = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+    ep.remote_mac = Some(PEER_MAC);
+    ep.remote_port = port;
+    ep
+}
+
+/// A disabled target to [`endpoint`]`(port)`, basic or extended.
+pub fn target(port: u16, extended: bool) -> Target<2> {
+    let mut t = Target::new(endpoint(port));
+    t.extended = extended;
+    t
+}
+
+/// The payloads of [`drain`]'s pairs, as text.
+pub fn texts(sent: Vec<(u16, Vec<u8>)>) -> Vec<String> {
+    sent.into_iter().map(|(_, p)| String::from_utf8_lossy(&p).into_owned()).collect()
+}
 
 /// The UDP payload of a frame the console sent, with its checksums verified.
 pub fn udp_payload(frame: &[u8]) -> (u16, Vec<u8>) {
