@@ -7,10 +7,12 @@
 //! free), and the firmware is built with those ports in its option string
 //! (`NETCONSOLE_OPTIONS`), so two runs on one machine do not take each other's datagrams.
 
+mod capture;
 mod check;
 mod drops;
 mod json;
 mod lan9118;
+mod listener;
 mod sink;
 mod virtio;
 
@@ -18,15 +20,14 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::UdpSocket;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::Arc;
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::process::{self, Outcome};
-use check::{Expectation, Kind, Message, Target};
+use capture::check_capture;
+use check::{Expectation, Kind, Target};
+use listener::Listener;
 
 pub const USAGE: &str =
     "  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
@@ -492,252 +493,4 @@ fn boot(mut cmd: Command, limit: Duration) -> Result<(Option<ExitStatus>, Vec<St
     let lines = reader.join().unwrap_or_default();
     let _ = std::io::stdout().flush();
     Ok((status, lines))
-}
-
-/// `netconsole listen` on one port per target, its JSON lines read as they come.
-///
-/// The listener writes to a file, which the xtask reads as it grows: a pipe would stop the
-/// listener whenever the xtask is slow to read (a few tens of milliseconds off the CPU on a
-/// busy machine), and at tens of thousands of datagrams a second the listener's socket
-/// buffer then overflows and records are lost that the firmware sent.
-struct Listener {
-    child: Child,
-    lines: Receiver<(String, Instant)>,
-    output: PathBuf,
-    stopped: Arc<AtomicBool>,
-    reader: Option<thread::JoinHandle<()>>,
-}
-
-impl Listener {
-    fn start(
-        netconsole: &Path,
-        targets: &[Target],
-        ports: &[u16],
-        boosted: bool,
-    ) -> Result<Listener, String> {
-        let binds: Vec<(String, String)> =
-            targets.iter().zip(ports).map(|(t, &port)| (bind_address(t, port), t.name())).collect();
-        let named: Vec<String> = binds.iter().map(|(at, name)| format!("{at} ({name})")).collect();
-        step(&format!("netconsole listen on {}", named.join(", ")));
-        // The listener is the measuring instrument of a throughput run: on a machine shared
-        // with other jobs, a few milliseconds off the CPU overflow its socket's receive buffer
-        // while QEMU sends a ring's worth of frames at once. A higher priority (when the
-        // xtask may give one: as root) keeps it reading.
-        let mut cmd = if boosted && process::available("nice", &["--version"]) {
-            let mut c = Command::new("nice");
-            c.args(["-n", "-10"]).arg(netconsole);
-            c
-        } else {
-            Command::new(netconsole)
-        };
-        cmd.args(["listen", "--format", "json"]);
-        for (at, _) in &binds {
-            cmd.args(["--bind", at]);
-        }
-        let output = std::env::temp_dir().join(format!(
-            "xtask-qemu-listen-{}-{}.jsonl",
-            std::process::id(),
-            ports[0]
-        ));
-        let file = std::fs::File::create(&output)
-            .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
-        cmd.stdin(Stdio::null()).stdout(file).stderr(Stdio::piped()).process_group(0);
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start netconsole listen: {e}"))?;
-        let (tx, lines) = mpsc::channel();
-        let stopped = Arc::new(AtomicBool::new(false));
-        let reader = {
-            let (output, stopped) = (output.clone(), Arc::clone(&stopped));
-            thread::spawn(move || follow(&output, &stopped, &tx))
-        };
-        let (ready_tx, ready) = mpsc::channel();
-        let stderr = child.stderr.take().expect("piped");
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.starts_with("listening on") {
-                    let _ = ready_tx.send(Ok(()));
-                } else if line.contains("cannot bind") {
-                    let _ = ready_tx.send(Err(line));
-                } else {
-                    eprintln!("  listen | {line}");
-                }
-            }
-        });
-        let mut listener = Listener { child, lines, output, stopped, reader: Some(reader) };
-        match ready.recv_timeout(LISTEN_START_LIMIT) {
-            Ok(Ok(())) => Ok(listener),
-            Ok(Err(line)) => {
-                listener.stop();
-                Err(line)
-            }
-            Err(_) => {
-                listener.stop();
-                Err(format!("netconsole listen did not bind within {LISTEN_START_LIMIT:?}"))
-            }
-        }
-    }
-
-    /// Waits until no datagram came for a while (bounded), stops the listener and returns
-    /// the messages, sorted by target.
-    fn finish(&mut self) -> Vec<Message> {
-        let mut messages = Vec::new();
-        let deadline = Instant::now() + QUIET_LIMIT;
-        while let Ok((line, at)) = self.lines.recv_timeout(QUIET) {
-            messages.extend(parse(&line, at));
-            if Instant::now() >= deadline {
-                break;
-            }
-        }
-        self.stop();
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-        while let Ok((line, at)) = self.lines.try_recv() {
-            messages.extend(parse(&line, at));
-        }
-        messages
-    }
-
-    fn stop(&mut self) {
-        process::kill_group(self.child.id());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.stopped.store(true, Ordering::Release);
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            self.stop();
-        }
-        self.stopped.store(true, Ordering::Release);
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-        let _ = std::fs::remove_file(&self.output);
-    }
-}
-
-/// Reads the lines of `path` as they are written, each with the time it was read, until
-/// `stopped` is set and the end of the file reached.
-fn follow(path: &Path, stopped: &AtomicBool, tx: &mpsc::Sender<(String, Instant)>) {
-    let Ok(mut file) = std::fs::File::open(path) else { return };
-    let mut pending = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
-    loop {
-        // Read before deciding: once the writer is gone, a read of 0 bytes is the end.
-        let last = stopped.load(Ordering::Acquire);
-        let n = match std::io::Read::read(&mut file, &mut chunk) {
-            Ok(0) if last => return,
-            Ok(0) => {
-                thread::sleep(Duration::from_millis(1));
-                continue;
-            }
-            Ok(n) => n,
-            Err(_) => return,
-        };
-        let now = Instant::now();
-        pending.extend_from_slice(&chunk[..n]);
-        let mut start = 0;
-        while let Some(len) = pending[start..].iter().position(|&b| b == b'\n') {
-            let line = String::from_utf8_lossy(&pending[start..start + len]).into_owned();
-            start += len + 1;
-            if tx.send((line, now)).is_err() {
-                return;
-            }
-        }
-        pending.drain(..start);
-    }
-}
-
-/// One listen line as a message; `None` for anything else.
-fn parse(line: &str, at: Instant) -> Option<Message> {
-    use json::Value;
-    let object = json::object(line)?;
-    let kind = match object.get("kind")? {
-        Value::Str(k) if k == "basic" => Kind::Basic,
-        Value::Str(k) if k == "extended" => Kind::Extended,
-        _ => return None,
-    };
-    let Value::Str(text) = object.get("text")? else { return None };
-    let complete = !matches!(object.get("complete"), Some(Value::Bool(false)));
-    let release = matches!(object.get("release"), Some(Value::Str(_)));
-    let ipv6 = matches!(object.get("src"), Some(Value::Str(s)) if s.starts_with('['));
-    Some(Message { kind, text: text.clone(), complete, release, ipv6, at })
-}
-
-/// With tshark: every UDP datagram in the capture has good IPv4 and UDP checksums.
-fn check_capture(pcap: &Path) -> Vec<String> {
-    if !process::available("tshark", &["--version"]) {
-        println!("xtask qemu: capture in {} (tshark not found: not decoded)", pcap.display());
-        return Vec::new();
-    }
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(pcap).args([
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-Y",
-        "udp",
-        "-T",
-        "fields",
-        "-e",
-        "ip.checksum.status",
-        "-e",
-        "udp.checksum.status",
-    ]);
-    let out = match output_with_timeout(cmd, Duration::from_secs(60)) {
-        Ok(out) => out,
-        Err(e) => return vec![format!("tshark on {}: {e}", pcap.display())],
-    };
-    let rows: Vec<&str> = out.lines().collect();
-    // IPv6 has no header checksum: its `ip.checksum.status` is empty, its UDP one is not.
-    let bad = rows
-        .iter()
-        .filter(|r| {
-            let fields: Vec<&str> = r.split('\t').map(str::trim).collect();
-            let udp_good = fields.get(1) == Some(&"1");
-            !udp_good || fields.iter().any(|s| !s.is_empty() && *s != "1")
-        })
-        .count();
-    println!(
-        "xtask qemu: capture {}: {} UDP frames, {} with a bad checksum",
-        pcap.display(),
-        rows.len(),
-        bad
-    );
-    if rows.is_empty() {
-        vec![format!("capture {}: no UDP frames", pcap.display())]
-    } else if bad > 0 {
-        vec![format!("capture {}: {bad} UDP frames with a bad checksum", pcap.display())]
-    } else {
-        Vec::new()
-    }
-}
-
-/// A command's stdout, under a deadline.
-fn output_with_timeout(mut cmd: Command, limit: Duration) -> Result<String, String> {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).process_group(0);
-    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
-        s
-    });
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() >= deadline => {
-                process::kill_group(child.id());
-                let _ = child.wait();
-                return Err(format!("timed out after {limit:?}"));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    reader.join().map_err(|_| "reader thread failed".to_string())
 }
