@@ -292,6 +292,57 @@ mod test {
         );
     }
 
+    /// The `fields` object of `record`'s JSON line.
+    fn json_fields(record: &[u8]) -> String {
+        let mut receiver: Receiver<2, 2, 8192> = Receiver::new(Config::DEFAULT);
+        let mut json = Writer::new(Format::Json, false);
+        let mut out = Vec::new();
+        let src = "[fc00::1]:6665".parse().unwrap();
+        receiver.receive(0, src, record, &mut |m| json.write(&mut out, &m)).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        let start = line.find(r#","fields":"#).expect(&line) + r#","fields":"#.len();
+        let end = line.rfind(r#","complete":"#).expect(&line);
+        line[start..end].to_owned()
+    }
+
+    #[test]
+    fn a_duplicated_key_keeps_its_last_value_where_that_stands() {
+        let got = json_fields(
+            b"14,7,100,-;text\x0anot a field\x0a\n a=1\n b=1\n a=2\n c=1\n =empty\n b=2\n \
+              k=short\n k1=longer\n c=x\\x5cy\n a=3\n k=again\n no equals\n",
+        );
+        assert_eq!(got, r#"{"":"empty","b":"2","k1":"longer","c":"x\\y","a":"3","k":"again"}"#);
+    }
+
+    /// Fields as they were written before the duplicates search became a sort: each key at
+    /// the place of its last occurrence, with that value. Many fields, many of them repeated,
+    /// against a model that walks them backwards.
+    #[test]
+    fn many_fields_with_repeated_keys_match_the_last_occurrence_model() {
+        let mut record = b"14,7,100,-;many".to_vec();
+        let mut fields = Vec::new();
+        let mut i = 0u32;
+        while record.len() < 8000 {
+            // Keys repeat with a period unrelated to the values; some are prefixes of others.
+            let key = format!("k{}", (i * 7919) % 337);
+            let value = i.to_string();
+            record.extend_from_slice(format!("\n {key}={value}").as_bytes());
+            fields.push((key, value));
+            i += 1;
+        }
+        record.push(b'\n');
+        let mut seen = std::collections::HashSet::new();
+        let mut kept: Vec<String> = fields
+            .iter()
+            .rev()
+            .filter(|(key, _)| seen.insert(key.clone()))
+            .map(|(key, value)| format!("\"{key}\":\"{value}\""))
+            .collect();
+        kept.reverse();
+        assert!(fields.len() > 800 && kept.len() == 337, "{} {}", fields.len(), kept.len());
+        assert_eq!(json_fields(&record), format!("{{{}}}", kept.join(",")));
+    }
+
     #[test]
     fn extended_record_as_on_the_wire() {
         let got = messages(b"14,7,100,c;hi \\x5c \\xc3\\xa9\n", true);
