@@ -7,6 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use netconsole::receive::{is_escaped, unescape, Message};
 
+use crate::last_values::LastValues;
+
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -44,6 +46,9 @@ pub struct Writer {
     escaped: bool,
     /// Decoded bytes of the string being written; kept to reuse its memory.
     scratch: Vec<u8>,
+    /// The fields of the record being written, a key given twice kept once; kept to reuse
+    /// its memory.
+    last_values: LastValues,
     /// Addresses as text: most messages come from the sender and to the address of the one
     /// before, so each is formatted once per run of them.
     ip: Formatted<IpAddr>,
@@ -76,6 +81,7 @@ impl Writer {
             format,
             escaped,
             scratch: Vec::new(),
+            last_values: LastValues::default(),
             ip: Formatted { value: None, text: Vec::new() },
             src: Formatted { value: None, text: Vec::new() },
             local: Formatted { value: None, text: Vec::new() },
@@ -165,21 +171,17 @@ impl Writer {
                 invalid |= string(out, caller);
             }
             out.extend_from_slice(b",\"fields\":{");
-            // A key given twice (sysdata's `release=` next to a userdata key of that name,
-            // say) keeps its last value: JSON names should be unique (RFC 8259, section 4).
-            let mut first = true;
-            for (i, (key, value)) in message.fields().enumerate() {
-                if message.fields().skip(i + 1).any(|(later, _)| later == key) {
-                    continue;
-                }
-                if !first {
+            let mut last = std::mem::take(&mut self.last_values);
+            last.index(message, <[u8]>::cmp);
+            for (i, (key, value)) in last.kept(message).enumerate() {
+                if i > 0 {
                     out.push(b',');
                 }
-                first = false;
                 invalid |= string(out, key);
                 out.push(b':');
                 invalid |= string(out, self.decoded(value, true));
             }
+            self.last_values = last;
             out.push(b'}');
         }
         if invalid {
