@@ -2,6 +2,7 @@
 //! receives them (from Linux or from this crate family) and prints one message per line.
 
 mod args;
+mod last_values;
 mod listen;
 mod output;
 mod rfc5424;

@@ -7,6 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use netconsole::receive::{is_escaped, unescape, Message};
 
+use crate::last_values::LastValues;
+
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -44,6 +46,9 @@ pub struct Writer {
     escaped: bool,
     /// Decoded bytes of the string being written; kept to reuse its memory.
     scratch: Vec<u8>,
+    /// The fields of the record being written, a key given twice kept once; kept to reuse
+    /// its memory.
+    last_values: LastValues,
     /// Addresses as text: most messages come from the sender and to the address of the one
     /// before, so each is formatted once per run of them.
     ip: Formatted<IpAddr>,
@@ -76,6 +81,7 @@ impl Writer {
             format,
             escaped,
             scratch: Vec::new(),
+            last_values: LastValues::default(),
             ip: Formatted { value: None, text: Vec::new() },
             src: Formatted { value: None, text: Vec::new() },
             local: Formatted { value: None, text: Vec::new() },
@@ -165,21 +171,17 @@ impl Writer {
                 invalid |= string(out, caller);
             }
             out.extend_from_slice(b",\"fields\":{");
-            // A key given twice (sysdata's `release=` next to a userdata key of that name,
-            // say) keeps its last value: JSON names should be unique (RFC 8259, section 4).
-            let mut first = true;
-            for (i, (key, value)) in message.fields().enumerate() {
-                if message.fields().skip(i + 1).any(|(later, _)| later == key) {
-                    continue;
-                }
-                if !first {
+            let mut last = std::mem::take(&mut self.last_values);
+            last.index(message, <[u8]>::cmp);
+            for (i, (key, value)) in last.kept(message).enumerate() {
+                if i > 0 {
                     out.push(b',');
                 }
-                first = false;
                 invalid |= string(out, key);
                 out.push(b':');
                 invalid |= string(out, self.decoded(value, true));
             }
+            self.last_values = last;
             out.push(b'}');
         }
         if invalid {
@@ -290,6 +292,57 @@ mod test {
             got[0].1,
             r#"{"src":"[fc00::1]:6665","local":"0.0.0.0:0","kind":"extended","text":"hi \\ é\ttab\nnext line","facility":1,"level":6,"seq":7,"ts_us":100,"cont":true,"release":"6.18.0","caller":"T1","fields":{"key":"v\\al","release":"6.18.0"},"complete":true}"#
         );
+    }
+
+    /// The `fields` object of `record`'s JSON line.
+    fn json_fields(record: &[u8]) -> String {
+        let mut receiver: Receiver<2, 2, 8192> = Receiver::new(Config::DEFAULT);
+        let mut json = Writer::new(Format::Json, false);
+        let mut out = Vec::new();
+        let src = "[fc00::1]:6665".parse().unwrap();
+        receiver.receive(0, src, record, &mut |m| json.write(&mut out, &m)).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        let start = line.find(r#","fields":"#).expect(&line) + r#","fields":"#.len();
+        let end = line.rfind(r#","complete":"#).expect(&line);
+        line[start..end].to_owned()
+    }
+
+    #[test]
+    fn a_duplicated_key_keeps_its_last_value_where_that_stands() {
+        let got = json_fields(
+            b"14,7,100,-;text\x0anot a field\x0a\n a=1\n b=1\n a=2\n c=1\n =empty\n b=2\n \
+              k=short\n k1=longer\n c=x\\x5cy\n a=3\n k=again\n no equals\n",
+        );
+        assert_eq!(got, r#"{"":"empty","b":"2","k1":"longer","c":"x\\y","a":"3","k":"again"}"#);
+    }
+
+    /// Fields as they were written before the duplicates search became a sort: each key at
+    /// the place of its last occurrence, with that value. Many fields, many of them repeated,
+    /// against a model that walks them backwards.
+    #[test]
+    fn many_fields_with_repeated_keys_match_the_last_occurrence_model() {
+        let mut record = b"14,7,100,-;many".to_vec();
+        let mut fields = Vec::new();
+        let mut i = 0u32;
+        while record.len() < 8000 {
+            // Keys repeat with a period unrelated to the values; some are prefixes of others.
+            let key = format!("k{}", (i * 7919) % 337);
+            let value = i.to_string();
+            record.extend_from_slice(format!("\n {key}={value}").as_bytes());
+            fields.push((key, value));
+            i += 1;
+        }
+        record.push(b'\n');
+        let mut seen = std::collections::HashSet::new();
+        let mut kept: Vec<String> = fields
+            .iter()
+            .rev()
+            .filter(|(key, _)| seen.insert(key.clone()))
+            .map(|(key, value)| format!("\"{key}\":\"{value}\""))
+            .collect();
+        kept.reverse();
+        assert!(fields.len() > 800 && kept.len() == 337, "{} {}", fields.len(), kept.len());
+        assert_eq!(json_fields(&record), format!("{{{}}}", kept.join(",")));
     }
 
     #[test]
