@@ -22,6 +22,7 @@ use crate::counters::TargetCounters;
 use crate::framing;
 use crate::message::Message;
 use crate::record::ExtendedRecord;
+use crate::state::Routing;
 use crate::storage::TargetStorage;
 use crate::sysdata::{self, SystemInfo, MAX_RELEASE_LEN};
 
@@ -31,6 +32,8 @@ pub(crate) struct Run {
     left: usize,
     /// The NIC stopped taking frames, the backlog was refused, or nothing can be sent yet.
     stop: bool,
+    /// A target was enabled once (it stays so): no need to look again.
+    ever_enabled: bool,
 }
 
 /// How a message went to the targets it was owed to.
@@ -70,12 +73,12 @@ where
 {
     /// A fresh budget: what waits now plus one backlog's worth.
     pub(crate) fn run(&self) -> Run {
-        Run { left: self.shared.used() + B, stop: false }
+        Run { left: self.shared.used() + B, stop: false, ever_enabled: false }
     }
 
-    pub(crate) fn submit(&self, message: Message<'_>, panicking: bool) {
-        self.shared.count(|c| c.messages += 1);
-        let mask = self.shared.routing().mask();
+    /// Sends or defers a message counted and routed by [`Shared::admit`](crate::state::Shared::admit).
+    pub(crate) fn submit(&self, message: Message<'_>, routing: Routing, panicking: bool) {
+        let mask = routing.mask();
         if mask == 0 {
             return; // every target is disabled: it goes nowhere, as in Linux
         }
@@ -91,13 +94,13 @@ where
             }
             return;
         };
-        let Some(waiting) = self.shared.backlog(|b| b.entries()) else {
+        let Some((waiting, used)) = self.shared.backlog(|b| (b.entries(), b.used())) else {
             self.shared.count(|c| c.refused.add(message.text_len()));
             return;
         };
-        let mut run = self.run();
+        let mut run = Run { left: used + B, stop: false, ever_enabled: routing.ever_enabled };
         let mut own = Some((message, mask));
-        if waiting > 0 || !self.ready(&engine) {
+        if waiting > 0 || !self.ready(&engine, &mut run) {
             // Behind what waits, in its place; with no room it goes straight to the NIC once
             // what waits is out.
             if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
@@ -119,8 +122,14 @@ where
 
     /// Whether anything can be sent: a NIC, and a target enabled at least once (until then
     /// messages wait for it).
-    fn ready(&self, engine: &Engine<D, W, U, B, TS>) -> bool {
-        engine.nic.is_some() && self.shared.routing().ever_enabled
+    fn ready(&self, engine: &Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
+        if engine.nic.is_none() {
+            return false;
+        }
+        if !run.ever_enabled {
+            run.ever_enabled = self.shared.routing().ever_enabled;
+        }
+        run.ever_enabled
     }
 
     /// `message` as the targets owed it get it: console text whose owed targets are all
@@ -175,7 +184,7 @@ where
                 if run.stop {
                     return;
                 }
-            } else if !self.ready(engine) {
+            } else if !self.ready(engine, run) {
                 run.stop = true;
                 return;
             }
@@ -189,13 +198,16 @@ where
                 self.keep_stuck(targets, &message, &stuck, Resumes::NONE, false);
                 run.stop = true;
             }
+            // What nested writes added meanwhile is left to `settle`, which looks after letting
+            // go anyway: one look at the backlog per message instead of two.
+            return;
         }
     }
 
     /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
     /// or the run stops.
     fn flush_front(&self, engine: &mut Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
-        if !self.ready(engine) {
+        if !self.ready(engine, run) {
             run.stop = true;
             return false;
         }
@@ -317,11 +329,14 @@ where
             let from = resume.map_or(0, |r| r.offset);
             // The release of a message's first try, as its extras: it sets the cut points.
             let release = resume.map_or(release, |r| r.release);
-            let endpoint = target.endpoint;
             let mut rendered = None;
             let sent = match (target.extended, message) {
-                (false, Message::Basic(text)) => framing::basic(np, &endpoint, text, b"", from),
-                (false, Message::Record(r)) => framing::basic(np, &endpoint, r.text, b"\n", from),
+                (false, Message::Basic(text)) => {
+                    framing::basic(np, &target.endpoint, text, b"", from)
+                }
+                (false, Message::Record(r)) => {
+                    framing::basic(np, &target.endpoint, r.text, b"\n", from)
+                }
                 (true, Message::Basic(_)) => {
                     remaining &= !bit(i);
                     continue;
@@ -329,12 +344,13 @@ where
                 (true, Message::Record(r)) => {
                     // The sysdata of a message is fixed at its first try (Linux builds it into
                     // the skb once): msgid counts messages, not tries.
+                    if resume.is_none() && target.sysdata.msgid {
+                        target.msgid = target.msgid.wrapping_add(1);
+                    }
+                    let target = &*target;
                     let extras = match resume {
                         Some(resume) => resume.extras,
                         None => {
-                            if target.sysdata.msgid {
-                                target.msgid = target.msgid.wrapping_add(1);
-                            }
                             let sysdata = rendered.insert(sysdata::render(
                                 target.sysdata,
                                 &self.info,
@@ -344,7 +360,7 @@ where
                         }
                     };
                     let release = target.release.then_some(release);
-                    framing::extended(np, &endpoint, release, r, extras, from)
+                    framing::extended(np, &target.endpoint, release, r, extras, from)
                 }
             };
             self.shared.count_target(i, |c: &mut TargetCounters| {

@@ -42,6 +42,11 @@ impl Routing {
             ALL_TARGETS
         }
     }
+
+    /// Whether console text written now goes as a record: every target it goes to is extended.
+    pub(crate) fn all_extended(&self) -> bool {
+        self.ever_enabled && self.enabled != 0 && self.basic == 0
+    }
 }
 
 pub(crate) struct Shared<const B: usize, C> {
@@ -163,6 +168,24 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
             f(&mut routing);
             cell.set(routing);
         });
+    }
+
+    /// Counts a new message and says where it goes, in one critical section (a message pays
+    /// for as few as it can); when `numbered` says so for the routing found, it also takes
+    /// the next record number.
+    pub(crate) fn admit(&self, numbered: impl FnOnce(&Routing) -> bool) -> (Routing, u64) {
+        critical_section::with(|cs| {
+            let counters = self.counters.borrow(cs);
+            let mut c = counters.get();
+            c.messages += 1;
+            counters.set(c);
+            let cell = self.routing.borrow(cs);
+            let routing = cell.get();
+            if numbered(&routing) {
+                cell.set(Routing { seq: routing.seq + 1, ..routing });
+            }
+            (routing, routing.seq)
+        })
     }
 
     pub(crate) fn next_seq(&self) -> u64 {
