@@ -11,7 +11,7 @@ use netpoll_core::{NetPoll, NicEngine, NoDelay};
 use crate::lock::{PanicTakeover, TryLock};
 use crate::message::Message;
 use crate::record::ExtendedRecord;
-use crate::state::{Routing, Shared};
+use crate::state::{Numbering, Shared};
 use crate::storage::{no_targets, TargetStorage};
 use crate::sysdata::{NoSystemInfo, SystemInfo};
 use crate::target::Target;
@@ -243,7 +243,7 @@ where
     /// newline dropped), as printk stores a line without a level. Extended targets next to basic
     /// ones get records only.
     pub fn write(&self, text: &[u8]) {
-        let (routing, seq) = self.shared.admit(Routing::all_extended);
+        let (routing, seq) = self.shared.admit(Numbering::Text);
         if routing.all_extended() {
             let text = text.strip_suffix(b"\n").unwrap_or(text);
             let record = ExtendedRecord::new(DEFAULT_LEVEL, seq, self.info.timestamp_us(), text);
@@ -257,14 +257,14 @@ where
     /// and stamped by its [`SystemInfo`]: extended targets get the record (newlines escaped),
     /// basic ones `text\n`.
     pub fn log(&self, level: u8, text: &[u8]) {
-        let (routing, seq) = self.shared.admit(|_| true);
+        let (routing, seq) = self.shared.admit(Numbering::Record);
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
         self.submit(Message::Record(record), routing, false);
     }
 
     /// Sends a record made elsewhere (a kernel's own log buffer, with its own sequence numbers).
     pub fn write_record(&self, record: &ExtendedRecord<'_>) {
-        let (routing, _) = self.shared.admit(|_| false);
+        let (routing, _) = self.shared.admit(Numbering::Foreign);
         self.submit(Message::Record(*record), routing, false);
     }
 
@@ -272,7 +272,7 @@ where
     /// [`take_over`](Self::take_over) freed it), the message is left in the backlog and counted
     /// as stranded, since the handler cannot wait.
     pub fn log_panic(&self, level: u8, text: &[u8]) {
-        let (routing, seq) = self.shared.admit(|_| true);
+        let (routing, seq) = self.shared.admit(Numbering::Record);
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
         self.submit(Message::Record(record), routing, true);
     }

@@ -32,8 +32,6 @@ pub(crate) struct Run {
     left: usize,
     /// The NIC stopped taking frames, the backlog was refused, or nothing can be sent yet.
     stop: bool,
-    /// A target was enabled once (it stays so): no need to look again.
-    ever_enabled: bool,
 }
 
 /// How a message went to the targets it was owed to.
@@ -73,18 +71,19 @@ where
 {
     /// A fresh budget: what waits now plus one backlog's worth.
     pub(crate) fn run(&self) -> Run {
-        Run { left: self.shared.used() + B, stop: false, ever_enabled: false }
+        Run { left: self.shared.used() + B, stop: false }
     }
 
     /// Sends or defers a message counted and routed by [`Shared::admit`](crate::state::Shared::admit).
     pub(crate) fn submit(&self, message: Message<'_>, routing: Routing, panicking: bool) {
         let mask = routing.mask();
         if mask == 0 {
+            self.shared.count(|c| c.messages += 1);
             return; // every target is disabled: it goes nowhere, as in Linux
         }
         let Some(mut engine) = self.engine.try_lock() else {
             // Re-entered, or another core holds the console: never wait for it.
-            let kept = self.shared.defer(&message, mask);
+            let kept = self.shared.defer(&message, mask, true);
             // On another core the holder may have let go between our try and the deferral,
             // having found the backlog empty: look once more, or the message would wait for the
             // next write. Nested on one core, the holder still holds and this returns at once.
@@ -94,19 +93,25 @@ where
             }
             return;
         };
-        let Some((waiting, used)) = self.shared.backlog(|b| (b.entries(), b.used())) else {
+        let Some((waiting, used)) = self.shared.backlog_counting(true, |b| (b.entries(), b.used()))
+        else {
             self.shared.count(|c| c.refused.add(message.text_len()));
             return;
         };
-        let mut run = Run { left: used + B, stop: false, ever_enabled: routing.ever_enabled };
+        let mut run = Run { left: used + B, stop: false };
         let mut own = Some((message, mask));
-        if waiting > 0 || !self.ready(&engine, &mut run) {
+        // A target once enabled stays so: the routing the message was made with may say so
+        // already, and spare a look.
+        let ready = engine.nic.is_some() && (routing.ever_enabled || self.ready(&engine));
+        if waiting > 0 || !ready {
             // Behind what waits, in its place; with no room it goes straight to the NIC once
-            // what waits is out.
+            // what waits is out (or, if nothing can be sent yet, is dropped and counted below).
             if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
             {
                 self.shared.count_deferred(used);
                 own = None;
+            } else if !ready {
+                run.stop = true;
             }
         }
         // Entries written before the own message: it goes right after them, before anything a
@@ -114,7 +119,7 @@ where
         let ahead = if own.is_some() { waiting } else { 0 };
         self.drain(&mut engine, &mut run, &mut own, ahead);
         if let Some((message, mask)) = own {
-            self.shared.defer(&message, mask);
+            self.shared.defer(&message, mask, false);
         }
         drop(engine);
         self.settle(&mut run);
@@ -122,14 +127,8 @@ where
 
     /// Whether anything can be sent: a NIC, and a target enabled at least once (until then
     /// messages wait for it).
-    fn ready(&self, engine: &Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
-        if engine.nic.is_none() {
-            return false;
-        }
-        if !run.ever_enabled {
-            run.ever_enabled = self.shared.routing().ever_enabled;
-        }
-        run.ever_enabled
+    fn ready(&self, engine: &Engine<D, W, U, B, TS>) -> bool {
+        engine.nic.is_some() && self.shared.routing().ever_enabled
     }
 
     /// `message` as the targets owed it get it: console text whose owed targets are all
@@ -176,6 +175,8 @@ where
         mut ahead: usize,
     ) {
         while !run.stop {
+            // `submit` gives an own message only when the console is ready, which stays so
+            // while it is held.
             if own.is_none() || ahead > 0 {
                 if self.flush_front(engine, run) {
                     ahead = ahead.saturating_sub(1);
@@ -184,9 +185,6 @@ where
                 if run.stop {
                     return;
                 }
-            } else if !self.ready(engine, run) {
-                run.stop = true;
-                return;
             }
             // What was written before it is out.
             let Some((message, mask)) = own.take() else { return };
@@ -207,7 +205,7 @@ where
     /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
     /// or the run stops.
     fn flush_front(&self, engine: &mut Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
-        if !self.ready(engine, run) {
+        if !self.ready(engine) {
             run.stop = true;
             return false;
         }

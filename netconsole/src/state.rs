@@ -49,6 +49,17 @@ impl Routing {
     }
 }
 
+/// What a new message needs numbered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Numbering {
+    /// A record the console numbers.
+    Record,
+    /// A record numbered elsewhere.
+    Foreign,
+    /// Console text: numbered only when it goes as a record (every target is extended).
+    Text,
+}
+
 pub(crate) struct Shared<const B: usize, C> {
     backlog: Mutex<RefCell<Backlog<B>>>,
     counters: Mutex<Cell<Counters>>,
@@ -79,11 +90,29 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
         })
     }
 
-    /// Appends `message` for the targets in `mask`, counting it as deferred; if there is no
-    /// room it is dropped and counted as `backlog_full`, if the backlog is refused as
-    /// `refused`. `true` if it was kept.
-    pub(crate) fn defer(&self, message: &Message<'_>, mask: u32) -> bool {
-        match self.backlog(|b| (b.push(message, mask), b.used())) {
+    /// [`backlog`](Self::backlog) for a new message's first look, which counts it in the same
+    /// critical section (if `new`): a message pays for as few as it can.
+    pub(crate) fn backlog_counting<R>(
+        &self,
+        new: bool,
+        f: impl FnOnce(&mut Backlog<B>) -> R,
+    ) -> Option<R> {
+        critical_section::with(|cs| {
+            if new {
+                let cell = self.counters.borrow(cs);
+                let mut counters = cell.get();
+                counters.messages += 1;
+                cell.set(counters);
+            }
+            self.backlog.borrow(cs).try_borrow_mut().ok().map(|mut backlog| f(&mut backlog))
+        })
+    }
+
+    /// Appends `message` for the targets in `mask`, counting it as deferred (and, if `new`, as a
+    /// message); if there is no room it is dropped and counted as `backlog_full`, if the backlog
+    /// is refused as `refused`. `true` if it was kept.
+    pub(crate) fn defer(&self, message: &Message<'_>, mask: u32, new: bool) -> bool {
+        match self.backlog_counting(new, |b| (b.push(message, mask), b.used())) {
             Some((true, used)) => {
                 self.count_deferred(used);
                 true
@@ -170,18 +199,19 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
         });
     }
 
-    /// Counts a new message and says where it goes, in one critical section (a message pays
-    /// for as few as it can); when `numbered` says so for the routing found, it also takes
-    /// the next record number.
-    pub(crate) fn admit(&self, numbered: impl FnOnce(&Routing) -> bool) -> (Routing, u64) {
+    /// Where a new message goes, and its number if `numbering` says so for that routing, in
+    /// one critical section. (It is counted with its first look at the backlog: see
+    /// [`backlog_counting`](Self::backlog_counting).)
+    pub(crate) fn admit(&self, numbering: Numbering) -> (Routing, u64) {
         critical_section::with(|cs| {
-            let counters = self.counters.borrow(cs);
-            let mut c = counters.get();
-            c.messages += 1;
-            counters.set(c);
             let cell = self.routing.borrow(cs);
             let routing = cell.get();
-            if numbered(&routing) {
+            let numbered = match numbering {
+                Numbering::Record => true,
+                Numbering::Foreign => false,
+                Numbering::Text => routing.all_extended(),
+            };
+            if numbered {
                 cell.set(Routing { seq: routing.seq + 1, ..routing });
             }
             (routing, routing.seq)
