@@ -121,8 +121,11 @@ where
         if let Some((message, mask)) = own {
             self.shared.defer(&message, mask, false);
         }
-        drop(engine);
-        self.settle(&mut run);
+        // Let go, looking at the backlog in the same critical section: a nested write may have
+        // added to it since the last look.
+        if engine.release_and(|cs| self.shared.waiting_in(cs)) > 0 {
+            self.settle(&mut run);
+        }
     }
 
     /// Whether anything can be sent: a NIC, and a target enabled at least once (until then

@@ -9,7 +9,7 @@
 
 use core::cell::{Cell, RefCell};
 
-use critical_section::Mutex;
+use critical_section::{CriticalSection, Mutex};
 
 use crate::backlog::Backlog;
 use crate::counters::{Counters, TargetCounters};
@@ -137,7 +137,12 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
 
     /// Messages waiting; a refused look counts as "some".
     pub(crate) fn waiting(&self) -> usize {
-        self.backlog(|b| b.entries()).unwrap_or(1)
+        critical_section::with(|cs| self.waiting_in(cs))
+    }
+
+    /// [`waiting`](Self::waiting) in a critical section the caller is in.
+    pub(crate) fn waiting_in(&self, cs: CriticalSection<'_>) -> usize {
+        self.backlog.borrow(cs).try_borrow_mut().map_or(1, |b| b.entries())
     }
 
     /// Bytes waiting (0 if the backlog is refused).
