@@ -11,7 +11,7 @@ use netpoll_core::{NetPoll, NicEngine, NoDelay};
 use crate::lock::{PanicTakeover, TryLock};
 use crate::message::Message;
 use crate::record::ExtendedRecord;
-use crate::state::Shared;
+use crate::state::{Numbering, Shared};
 use crate::storage::{no_targets, TargetStorage};
 use crate::sysdata::{NoSystemInfo, SystemInfo};
 use crate::target::Target;
@@ -243,14 +243,13 @@ where
     /// newline dropped), as printk stores a line without a level. Extended targets next to basic
     /// ones get records only.
     pub fn write(&self, text: &[u8]) {
-        let routing = self.shared.routing();
-        if routing.ever_enabled && routing.enabled != 0 && routing.basic == 0 {
+        let (routing, seq) = self.shared.admit(Numbering::Text);
+        if routing.all_extended() {
             let text = text.strip_suffix(b"\n").unwrap_or(text);
-            let seq = self.shared.next_seq();
             let record = ExtendedRecord::new(DEFAULT_LEVEL, seq, self.info.timestamp_us(), text);
-            self.submit(Message::Record(record), false);
+            self.submit(Message::Record(record), routing, false);
         } else {
-            self.submit(Message::Basic(text), false);
+            self.submit(Message::Basic(text), routing, false);
         }
     }
 
@@ -258,23 +257,24 @@ where
     /// and stamped by its [`SystemInfo`]: extended targets get the record (newlines escaped),
     /// basic ones `text\n`.
     pub fn log(&self, level: u8, text: &[u8]) {
-        let seq = self.shared.next_seq();
+        let (routing, seq) = self.shared.admit(Numbering::Record);
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
-        self.submit(Message::Record(record), false);
+        self.submit(Message::Record(record), routing, false);
     }
 
     /// Sends a record made elsewhere (a kernel's own log buffer, with its own sequence numbers).
     pub fn write_record(&self, record: &ExtendedRecord<'_>) {
-        self.submit(Message::Record(*record), false);
+        let (routing, _) = self.shared.admit(Numbering::Foreign);
+        self.submit(Message::Record(*record), routing, false);
     }
 
     /// [`log`](Self::log) for a panic handler: if a write holds the console (and no
     /// [`take_over`](Self::take_over) freed it), the message is left in the backlog and counted
     /// as stranded, since the handler cannot wait.
     pub fn log_panic(&self, level: u8, text: &[u8]) {
-        let seq = self.shared.next_seq();
+        let (routing, seq) = self.shared.admit(Numbering::Record);
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
-        self.submit(Message::Record(record), true);
+        self.submit(Message::Record(record), routing, true);
     }
 
     /// For a panic handler, before it logs: frees the console from a write the panic

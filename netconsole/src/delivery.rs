@@ -22,6 +22,7 @@ use crate::counters::TargetCounters;
 use crate::framing;
 use crate::message::Message;
 use crate::record::ExtendedRecord;
+use crate::state::Routing;
 use crate::storage::TargetStorage;
 use crate::sysdata::{self, SystemInfo, MAX_RELEASE_LEN};
 
@@ -73,15 +74,16 @@ where
         Run { left: self.shared.used() + B, stop: false }
     }
 
-    pub(crate) fn submit(&self, message: Message<'_>, panicking: bool) {
-        self.shared.count(|c| c.messages += 1);
-        let mask = self.shared.routing().mask();
+    /// Sends or defers a message counted and routed by [`Shared::admit`](crate::state::Shared::admit).
+    pub(crate) fn submit(&self, message: Message<'_>, routing: Routing, panicking: bool) {
+        let mask = routing.mask();
         if mask == 0 {
+            self.shared.count(|c| c.messages += 1);
             return; // every target is disabled: it goes nowhere, as in Linux
         }
         let Some(mut engine) = self.engine.try_lock() else {
             // Re-entered, or another core holds the console: never wait for it.
-            let kept = self.shared.defer(&message, mask);
+            let kept = self.shared.defer(&message, mask, true);
             // On another core the holder may have let go between our try and the deferral,
             // having found the backlog empty: look once more, or the message would wait for the
             // next write. Nested on one core, the holder still holds and this returns at once.
@@ -91,19 +93,25 @@ where
             }
             return;
         };
-        let Some(waiting) = self.shared.backlog(|b| b.entries()) else {
+        let Some((waiting, used)) = self.shared.backlog_counting(true, |b| (b.entries(), b.used()))
+        else {
             self.shared.count(|c| c.refused.add(message.text_len()));
             return;
         };
-        let mut run = self.run();
+        let mut run = Run { left: used + B, stop: false };
         let mut own = Some((message, mask));
-        if waiting > 0 || !self.ready(&engine) {
+        // A target once enabled stays so: the routing the message was made with may say so
+        // already, and spare a look.
+        let ready = engine.nic.is_some() && (routing.ever_enabled || self.ready(&engine));
+        if waiting > 0 || !ready {
             // Behind what waits, in its place; with no room it goes straight to the NIC once
-            // what waits is out.
+            // what waits is out (or, if nothing can be sent yet, is dropped and counted below).
             if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
             {
                 self.shared.count_deferred(used);
                 own = None;
+            } else if !ready {
+                run.stop = true;
             }
         }
         // Entries written before the own message: it goes right after them, before anything a
@@ -111,10 +119,13 @@ where
         let ahead = if own.is_some() { waiting } else { 0 };
         self.drain(&mut engine, &mut run, &mut own, ahead);
         if let Some((message, mask)) = own {
-            self.shared.defer(&message, mask);
+            self.shared.defer(&message, mask, false);
         }
-        drop(engine);
-        self.settle(&mut run);
+        // Let go, looking at the backlog in the same critical section: a nested write may have
+        // added to it since the last look.
+        if engine.release_and(|cs| self.shared.waiting_in(cs)) > 0 {
+            self.settle(&mut run);
+        }
     }
 
     /// Whether anything can be sent: a NIC, and a target enabled at least once (until then
@@ -167,6 +178,8 @@ where
         mut ahead: usize,
     ) {
         while !run.stop {
+            // `submit` gives an own message only when the console is ready, which stays so
+            // while it is held.
             if own.is_none() || ahead > 0 {
                 if self.flush_front(engine, run) {
                     ahead = ahead.saturating_sub(1);
@@ -175,9 +188,6 @@ where
                 if run.stop {
                     return;
                 }
-            } else if !self.ready(engine) {
-                run.stop = true;
-                return;
             }
             // What was written before it is out.
             let Some((message, mask)) = own.take() else { return };
@@ -189,6 +199,9 @@ where
                 self.keep_stuck(targets, &message, &stuck, Resumes::NONE, false);
                 run.stop = true;
             }
+            // What nested writes added meanwhile is left to `settle`, which looks after letting
+            // go anyway: one look at the backlog per message instead of two.
+            return;
         }
     }
 
@@ -317,11 +330,14 @@ where
             let from = resume.map_or(0, |r| r.offset);
             // The release of a message's first try, as its extras: it sets the cut points.
             let release = resume.map_or(release, |r| r.release);
-            let endpoint = target.endpoint;
             let mut rendered = None;
             let sent = match (target.extended, message) {
-                (false, Message::Basic(text)) => framing::basic(np, &endpoint, text, b"", from),
-                (false, Message::Record(r)) => framing::basic(np, &endpoint, r.text, b"\n", from),
+                (false, Message::Basic(text)) => {
+                    framing::basic(np, &target.endpoint, text, b"", from)
+                }
+                (false, Message::Record(r)) => {
+                    framing::basic(np, &target.endpoint, r.text, b"\n", from)
+                }
                 (true, Message::Basic(_)) => {
                     remaining &= !bit(i);
                     continue;
@@ -329,12 +345,13 @@ where
                 (true, Message::Record(r)) => {
                     // The sysdata of a message is fixed at its first try (Linux builds it into
                     // the skb once): msgid counts messages, not tries.
+                    if resume.is_none() && target.sysdata.msgid {
+                        target.msgid = target.msgid.wrapping_add(1);
+                    }
+                    let target = &*target;
                     let extras = match resume {
                         Some(resume) => resume.extras,
                         None => {
-                            if target.sysdata.msgid {
-                                target.msgid = target.msgid.wrapping_add(1);
-                            }
                             let sysdata = rendered.insert(sysdata::render(
                                 target.sysdata,
                                 &self.info,
@@ -344,7 +361,7 @@ where
                         }
                     };
                     let release = target.release.then_some(release);
-                    framing::extended(np, &endpoint, release, r, extras, from)
+                    framing::extended(np, &target.endpoint, release, r, extras, from)
                 }
             };
             self.shared.count_target(i, |c: &mut TargetCounters| {

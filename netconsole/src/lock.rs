@@ -44,7 +44,7 @@ use core::cell::{Cell, UnsafeCell};
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
-use critical_section::Mutex;
+use critical_section::{CriticalSection, Mutex};
 
 /// Proof that the code holding it runs where nothing it interrupted will run again: a panic or
 /// fault handler that never returns, on a single core or with every other core stopped.
@@ -168,16 +168,32 @@ impl<T> DerefMut for Guard<'_, T> {
     }
 }
 
+impl<T> Guard<'_, T> {
+    /// Frees the lock (if it is still this guard's) and runs `f` in the same critical section:
+    /// what `f` finds cannot change between the release and the look.
+    pub(crate) fn release_and<R>(self, f: impl FnOnce(CriticalSection<'_>) -> R) -> R {
+        let result = critical_section::with(|cs| {
+            self.release_in(cs);
+            f(cs)
+        });
+        // Released above: the drop would only look again.
+        core::mem::forget(self);
+        result
+    }
+
+    fn release_in(&self, cs: CriticalSection<'_>) {
+        let cell = self.lock.state.borrow(cs);
+        let mut state = cell.get();
+        if state.holder == self.generation {
+            state.holder = 0;
+            cell.set(state);
+        }
+    }
+}
+
 impl<T> Drop for Guard<'_, T> {
     fn drop(&mut self) {
-        critical_section::with(|cs| {
-            let cell = self.lock.state.borrow(cs);
-            let mut state = cell.get();
-            if state.holder == self.generation {
-                state.holder = 0;
-                cell.set(state);
-            }
-        });
+        critical_section::with(|cs| self.release_in(cs));
     }
 }
 

@@ -9,7 +9,7 @@
 
 use core::cell::{Cell, RefCell};
 
-use critical_section::Mutex;
+use critical_section::{CriticalSection, Mutex};
 
 use crate::backlog::Backlog;
 use crate::counters::{Counters, TargetCounters};
@@ -42,6 +42,22 @@ impl Routing {
             ALL_TARGETS
         }
     }
+
+    /// Whether console text written now goes as a record: every target it goes to is extended.
+    pub(crate) fn all_extended(&self) -> bool {
+        self.ever_enabled && self.enabled != 0 && self.basic == 0
+    }
+}
+
+/// What a new message needs numbered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Numbering {
+    /// A record the console numbers.
+    Record,
+    /// A record numbered elsewhere.
+    Foreign,
+    /// Console text: numbered only when it goes as a record (every target is extended).
+    Text,
 }
 
 pub(crate) struct Shared<const B: usize, C> {
@@ -74,11 +90,29 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
         })
     }
 
-    /// Appends `message` for the targets in `mask`, counting it as deferred; if there is no
-    /// room it is dropped and counted as `backlog_full`, if the backlog is refused as
-    /// `refused`. `true` if it was kept.
-    pub(crate) fn defer(&self, message: &Message<'_>, mask: u32) -> bool {
-        match self.backlog(|b| (b.push(message, mask), b.used())) {
+    /// [`backlog`](Self::backlog) for a new message's first look, which counts it in the same
+    /// critical section (if `new`): a message pays for as few as it can.
+    pub(crate) fn backlog_counting<R>(
+        &self,
+        new: bool,
+        f: impl FnOnce(&mut Backlog<B>) -> R,
+    ) -> Option<R> {
+        critical_section::with(|cs| {
+            if new {
+                let cell = self.counters.borrow(cs);
+                let mut counters = cell.get();
+                counters.messages += 1;
+                cell.set(counters);
+            }
+            self.backlog.borrow(cs).try_borrow_mut().ok().map(|mut backlog| f(&mut backlog))
+        })
+    }
+
+    /// Appends `message` for the targets in `mask`, counting it as deferred (and, if `new`, as a
+    /// message); if there is no room it is dropped and counted as `backlog_full`, if the backlog
+    /// is refused as `refused`. `true` if it was kept.
+    pub(crate) fn defer(&self, message: &Message<'_>, mask: u32, new: bool) -> bool {
+        match self.backlog_counting(new, |b| (b.push(message, mask), b.used())) {
             Some((true, used)) => {
                 self.count_deferred(used);
                 true
@@ -103,7 +137,12 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
 
     /// Messages waiting; a refused look counts as "some".
     pub(crate) fn waiting(&self) -> usize {
-        self.backlog(|b| b.entries()).unwrap_or(1)
+        critical_section::with(|cs| self.waiting_in(cs))
+    }
+
+    /// [`waiting`](Self::waiting) in a critical section the caller is in.
+    pub(crate) fn waiting_in(&self, cs: CriticalSection<'_>) -> usize {
+        self.backlog.borrow(cs).try_borrow_mut().map_or(1, |b| b.entries())
     }
 
     /// Bytes waiting (0 if the backlog is refused).
@@ -163,6 +202,25 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
             f(&mut routing);
             cell.set(routing);
         });
+    }
+
+    /// Where a new message goes, and its number if `numbering` says so for that routing, in
+    /// one critical section. (It is counted with its first look at the backlog: see
+    /// [`backlog_counting`](Self::backlog_counting).)
+    pub(crate) fn admit(&self, numbering: Numbering) -> (Routing, u64) {
+        critical_section::with(|cs| {
+            let cell = self.routing.borrow(cs);
+            let routing = cell.get();
+            let numbered = match numbering {
+                Numbering::Record => true,
+                Numbering::Foreign => false,
+                Numbering::Text => routing.all_extended(),
+            };
+            if numbered {
+                cell.set(Routing { seq: routing.seq + 1, ..routing });
+            }
+            (routing, routing.seq)
+        })
     }
 
     pub(crate) fn next_seq(&self) -> u64 {
