@@ -10,10 +10,8 @@
 use core::task::{Context, Waker};
 
 use embassy_net_driver::{Driver, HardwareAddress, LinkState, RxToken, TxToken};
+use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 use netpoll_core::{MacAddr, NetPoll, XmitError, MAX_FRAME_LEN};
-
-/// Shortest Ethernet frame without FCS: the adapter pads to it, as the contract asks.
-const MIN_FRAME_LEN: usize = 60;
 
 /// The driver is not an Ethernet device (IEEE 802.15.4, or IP without a link layer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

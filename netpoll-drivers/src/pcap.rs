@@ -12,6 +12,7 @@ use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 use netpoll_core::{MacAddr, NetPoll, XmitError, MAX_FRAME_LEN};
 
 /// The MAC a [`PcapWriter`] sends from unless told otherwise: locally administered, unicast.
@@ -25,9 +26,6 @@ pub const RECORD_HEADER_LEN: usize = 16;
 pub const LINKTYPE_ETHERNET: u32 = 1;
 /// The snap length the header announces: no frame is cut.
 pub const SNAPLEN: u32 = 65_535;
-
-/// Shortest Ethernet frame without FCS; shorter ones are padded with zeros.
-const MIN_FRAME_LEN: usize = 60;
 
 /// The 24-byte file header: microsecond timestamps, Ethernet.
 pub fn file_header() -> [u8; FILE_HEADER_LEN] {

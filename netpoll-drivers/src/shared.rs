@@ -310,6 +310,7 @@ fn send_for_stack<D: NetPoll, const Q: usize>(shared: &SharedNic<D, Q>, frame: &
 mod smoltcp_device {
     use ::smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
     use ::smoltcp::time::Instant;
+    use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 
     use super::*;
 
@@ -333,7 +334,7 @@ mod smoltcp_device {
     impl<D: NetPoll, const Q: usize> phy::TxToken for StackTx<'_, D, Q> {
         fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
             // Short frames padded, as the contract asks of a driver.
-            let wire_len = len.clamp(60, MAX_FRAME_LEN);
+            let wire_len = len.clamp(MIN_FRAME_LEN, MAX_FRAME_LEN);
             let frame = &mut self.buf[..wire_len];
             frame.fill(0);
             let result = f(&mut frame[..len.min(wire_len)]);

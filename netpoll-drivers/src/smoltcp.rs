@@ -11,10 +11,8 @@
 
 use ::smoltcp::phy::{Device, RxToken, TxToken};
 use ::smoltcp::time::Instant;
+use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 use netpoll_core::{MacAddr, NetPoll, XmitError, MAX_FRAME_LEN};
-
-/// Shortest Ethernet frame without FCS: the adapter pads to it, as the contract asks.
-const MIN_FRAME_LEN: usize = 60;
 
 /// A smoltcp device as a [`NetPoll`] driver.
 pub struct SmoltcpNic<T: Device> {

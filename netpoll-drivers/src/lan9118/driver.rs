@@ -10,13 +10,11 @@ use super::registers::{
     e2p_cmd, hw_cfg, pmt_ctrl, rx_fifo_inf, rx_status, tx_cfg, tx_cmd, tx_fifo_inf, tx_status, Reg,
     Registers, BYTE_TEST_MAGIC,
 };
+use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 
 /// Bounce buffer size by default: an untagged 1514-byte frame or an 802.1Q-tagged 1518-byte one
 /// (received), rounded up to whole FIFO words.
 pub const DEFAULT_BUFFER_LEN: usize = 1520;
-
-/// Frames are padded to this length (without FCS); QEMU's model sends what it is given.
-const MIN_FRAME_LEN: usize = 60;
 
 /// The FCS the chip leaves at the end of every received frame.
 const FCS_LEN: usize = 4;

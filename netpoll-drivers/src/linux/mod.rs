@@ -42,15 +42,13 @@ mod packet;
 mod tap;
 
 pub use interface::{InterfaceInfo, MAX_NAME_LEN};
+use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 pub use packet::PacketSocket;
 pub use tap::{Tap, DEFAULT_TAP_MAC};
 
 /// Receive buffer size: more than any frame of an interface with a 64 KiB MTU (`lo`), VLAN tag
 /// included. A frame that fills it whole is taken as truncated and skipped.
 const RX_BUF_LEN: usize = 65_536 + 64;
-
-/// Shortest Ethernet frame without FCS; shorter ones are padded with zeros.
-const MIN_FRAME_LEN: usize = 60;
 
 /// What a host driver has done since it was opened. Plain integers: a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -12,6 +12,7 @@
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{fence, Ordering};
+pub(crate) use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 
 /// Bytes per packet buffer: a full frame with its FCS (1518), rounded up to a multiple of 32
 /// (the receive buffer size must be a multiple of the bus width; 32 also suits a cache line).
@@ -84,9 +85,6 @@ pub mod tdes1 {
     /// Buffer 1 size mask (bits 12:0).
     pub const TBS1_MASK: u32 = 0x1FFF;
 }
-
-/// Ethernet frames shorter than this (without FCS) are padded with zeros.
-pub const MIN_FRAME_LEN: usize = 60;
 
 /// Bytes of FCS at the end of every received frame (the MAC leaves it in the buffer).
 pub const FCS_LEN: usize = 4;

@@ -21,6 +21,7 @@ use super::mmio::{Layout, ProbeError, Transport, DEVICE_ID_NET};
 use super::queue::{flags, Descriptor, Queue, QueueMemory};
 use super::regs::{status, RegisterBlock};
 use super::{AddressTranslation, IdentityMap};
+use netpoll_core::wire::ethernet::MIN_FRAME_LEN;
 
 /// Feature bits (virtio 1.x, 5.1.3 and 6).
 pub mod feature {
@@ -52,8 +53,6 @@ const TX_QUEUE: u16 = 1;
 
 /// Bytes of one packet buffer: the largest header (12) and frame (1514), rounded up.
 pub const BUFFER_LEN: usize = 1536;
-/// Shortest frame on the wire without FCS; shorter ones are padded with zeros.
-const MIN_FRAME_LEN: usize = 60;
 
 /// One packet buffer: `virtio_net_hdr` then the frame.
 #[repr(C, align(64))]
