@@ -239,3 +239,17 @@ fn store(headers: &mut [u8], at: usize, header: &[u8]) {
         dst.copy_from_slice(header);
     }
 }
+
+/// Stores `header` at the front of `buf`: what every `Repr::emit` of a fixed-size header does.
+/// Nothing is written when `buf` is too short (checked first) or the header could not be built.
+pub(crate) fn store_header<const N: usize>(
+    buf: &mut [u8],
+    header: Result<[u8; N], BuildError>,
+) -> Result<(), BuildError> {
+    let available = buf.len();
+    let Some(slot) = buf.get_mut(..N) else {
+        return Err(BuildError::BufferTooSmall { needed: N, available });
+    };
+    slot.copy_from_slice(&header?);
+    Ok(())
+}

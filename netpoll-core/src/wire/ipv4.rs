@@ -1,5 +1,6 @@
 //! IPv4 headers (RFC 791), without options on emit; options are skipped on parse.
 
+use super::frame::store_header;
 use core::fmt;
 use core::net::Ipv4Addr;
 
@@ -222,12 +223,7 @@ impl Repr {
     /// the checksum filled in. Nothing is written if the buffer is shorter than [`HEADER_LEN`]
     /// or `payload_len` exceeds [`MAX_PAYLOAD_LEN`] (the total length would not fit 16 bits).
     pub fn emit(&self, header: &mut [u8]) -> core::result::Result<(), BuildError> {
-        let available = header.len();
-        let Some(header) = header.get_mut(..HEADER_LEN) else {
-            return Err(BuildError::BufferTooSmall { needed: HEADER_LEN, available });
-        };
-        header.copy_from_slice(&self.header()?);
-        Ok(())
+        store_header(header, self.header())
     }
 
     /// The header [`emit`](Self::emit) writes. Its checksum is summed from the fields, not read

@@ -1,5 +1,6 @@
 //! IPv6 fixed headers (RFC 8200); extension headers are neither emitted nor followed.
 
+use super::frame::store_header;
 use core::fmt;
 use core::net::Ipv6Addr;
 
@@ -156,12 +157,7 @@ impl Repr {
     /// Nothing is written if the buffer is shorter than [`HEADER_LEN`] or `payload_len` exceeds
     /// [`MAX_PAYLOAD_LEN`] (it would not fit the 16-bit length field).
     pub fn emit(&self, header: &mut [u8]) -> core::result::Result<(), BuildError> {
-        let available = header.len();
-        let Some(header) = header.get_mut(..HEADER_LEN) else {
-            return Err(BuildError::BufferTooSmall { needed: HEADER_LEN, available });
-        };
-        header.copy_from_slice(&self.header()?);
-        Ok(())
+        store_header(header, self.header())
     }
 
     /// The header [`emit`](Self::emit) writes, built in registers and stored once.

@@ -1,5 +1,6 @@
 //! UDP headers (RFC 768) and their checksum over the IPv4 or IPv6 pseudo-header.
 
+use super::frame::store_header;
 use core::fmt;
 use core::net::IpAddr;
 
@@ -154,12 +155,7 @@ impl Repr {
         header: &mut [u8],
         payload_len: usize,
     ) -> core::result::Result<(), BuildError> {
-        let available = header.len();
-        let Some(header) = header.get_mut(..HEADER_LEN) else {
-            return Err(BuildError::BufferTooSmall { needed: HEADER_LEN, available });
-        };
-        header.copy_from_slice(&self.header(payload_len, 0)?);
-        Ok(())
+        store_header(header, self.header(payload_len, 0))
     }
 
     /// The header for `payload_len` bytes of payload with `checksum` in its field.
