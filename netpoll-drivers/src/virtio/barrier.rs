@@ -11,96 +11,62 @@
 
 use core::sync::atomic::{compiler_fence, Ordering};
 
-/// Writes to shared memory before this are seen by the device before writes after it
-/// (descriptor, then ring entry, then ring index).
-#[inline(always)]
-pub(crate) fn dma_write() {
-    compiler_fence(Ordering::SeqCst);
-    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
-    // SAFETY: a fence instruction: orders memory writes, touches no memory or register.
-    unsafe {
-        core::arch::asm!("fence w,w", options(nostack, preserves_flags))
+/// One barrier: the compiler fence, then the RISC-V `fence` or aarch64 `dmb` instruction
+/// named, or a sequentially consistent fence on any other architecture.
+macro_rules! barrier {
+    ($(#[$doc:meta])* $name:ident: riscv $riscv:literal, aarch64 $aarch64:literal) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub(crate) fn $name() {
+            compiler_fence(Ordering::SeqCst);
+            #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
+            // SAFETY: a fence instruction: it orders memory and device accesses and touches no
+            // memory or register.
+            unsafe {
+                core::arch::asm!($riscv, options(nostack, preserves_flags))
+            };
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: a barrier instruction: it orders accesses in the outer-shareable domain
+            // (the device's) and touches no memory or register.
+            unsafe {
+                core::arch::asm!($aarch64, options(nostack, preserves_flags))
+            };
+            #[cfg(not(any(
+                target_arch = "riscv32",
+                target_arch = "riscv64",
+                target_arch = "aarch64"
+            )))]
+            core::sync::atomic::fence(Ordering::SeqCst);
+        }
     };
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a barrier instruction: orders stores to the outer-shareable domain (the device's).
-    unsafe {
-        core::arch::asm!("dmb oshst", options(nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
-    core::sync::atomic::fence(Ordering::SeqCst);
 }
 
-/// Reads of shared memory after this see what the device wrote before the value read before it
-/// (used index, then used element, then buffer).
-#[inline(always)]
-pub(crate) fn dma_read() {
-    compiler_fence(Ordering::SeqCst);
-    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
-    // SAFETY: a fence instruction: orders memory reads, touches no memory or register.
-    unsafe {
-        core::arch::asm!("fence r,r", options(nostack, preserves_flags))
-    };
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a barrier instruction: orders loads from the outer-shareable domain.
-    unsafe {
-        core::arch::asm!("dmb oshld", options(nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
-    core::sync::atomic::fence(Ordering::SeqCst);
+barrier! {
+    /// Writes to shared memory before this are seen by the device before writes after it
+    /// (descriptor, then ring entry, then ring index).
+    dma_write: riscv "fence w,w", aarch64 "dmb oshst"
 }
 
-/// A full barrier between the driver's write of the available index and its read of the
-/// device's "no notify" flag (virtio 1.x, 2.7.7.2: otherwise a notification may be missed).
-#[inline(always)]
-pub(crate) fn full() {
-    compiler_fence(Ordering::SeqCst);
-    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
-    // SAFETY: a fence instruction: orders all memory accesses, touches no memory or register.
-    unsafe {
-        core::arch::asm!("fence rw,rw", options(nostack, preserves_flags))
-    };
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a barrier instruction: orders all accesses in the outer-shareable domain.
-    unsafe {
-        core::arch::asm!("dmb osh", options(nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
-    core::sync::atomic::fence(Ordering::SeqCst);
+barrier! {
+    /// Reads of shared memory after this see what the device wrote before the value read before
+    /// it (used index, then used element, then buffer).
+    dma_read: riscv "fence r,r", aarch64 "dmb oshld"
 }
 
-/// Before an MMIO write: memory writes before it reach the device first (`writel`'s `fence w,o`).
-#[inline(always)]
-pub(crate) fn io_write() {
-    compiler_fence(Ordering::SeqCst);
-    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
-    // SAFETY: a fence instruction: orders memory writes before device output; no side effect.
-    unsafe {
-        core::arch::asm!("fence w,o", options(nostack, preserves_flags))
-    };
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a barrier instruction: stores complete before the MMIO store that follows.
-    unsafe {
-        core::arch::asm!("dmb oshst", options(nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
-    core::sync::atomic::fence(Ordering::SeqCst);
+barrier! {
+    /// A full barrier between the driver's write of the available index and its read of the
+    /// device's "no notify" flag (virtio 1.x, 2.7.7.2: otherwise a notification may be missed).
+    full: riscv "fence rw,rw", aarch64 "dmb osh"
 }
 
-/// After an MMIO read: memory reads after it see what the device wrote before the register
-/// said so (`readl`'s `fence i,r`).
-#[inline(always)]
-pub(crate) fn io_read() {
-    compiler_fence(Ordering::SeqCst);
-    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
-    // SAFETY: a fence instruction: orders device input before later memory reads; no side effect.
-    unsafe {
-        core::arch::asm!("fence i,r", options(nostack, preserves_flags))
-    };
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a barrier instruction: the MMIO load completes before later loads.
-    unsafe {
-        core::arch::asm!("dmb oshld", options(nostack, preserves_flags))
-    };
-    #[cfg(not(any(target_arch = "riscv32", target_arch = "riscv64", target_arch = "aarch64")))]
-    core::sync::atomic::fence(Ordering::SeqCst);
+barrier! {
+    /// Before an MMIO write: memory writes before it reach the device first (`writel`'s
+    /// `fence w,o`).
+    io_write: riscv "fence w,o", aarch64 "dmb oshst"
+}
+
+barrier! {
+    /// After an MMIO read: memory reads after it see what the device wrote before the register
+    /// said so (`readl`'s `fence i,r`).
+    io_read: riscv "fence i,r", aarch64 "dmb oshld"
 }
