@@ -1,6 +1,5 @@
 //! The scripted run: bring-up, the log, the throughput mode, the deliberate panic.
 
-use core::fmt::Write as _;
 use netconsole::decimal::Decimal;
 
 use netconsole::{BroadcastReason, Counters, MacSource, Netconsole, Target};
@@ -124,15 +123,12 @@ where
                 say_next_hop::<P>(index, mac_text(mac), b"configured");
             }
             Err(e) => {
-                // Its `Display` only writes a `str`; `core::fmt::write` is in the image anyway,
-                // for panic messages with arguments. 256 as in the panic path: one `write_char`.
-                let mut why = Text::<256>::new();
-                let _ = write!(why, "{e}");
+                // Its `Display`'s words without `core::fmt`, which this crate never links.
                 say::<P>(&[
                     b"firmware-app: target ",
                     Decimal::new(index as u64).as_bytes(),
                     b": ",
-                    why.as_bytes(),
+                    e.as_str().as_bytes(),
                 ]);
                 bring_up_failed::<P>("target not enabled");
             }

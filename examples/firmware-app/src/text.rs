@@ -55,11 +55,3 @@ pub(crate) fn mac_text(mac: MacAddr) -> [u8; 17] {
     }
     out
 }
-
-/// For what only a `Display` can say (a panic message with arguments, a library's error).
-impl<const N: usize> core::fmt::Write for Text<N> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.bytes(s.as_bytes());
-        Ok(())
-    }
-}
