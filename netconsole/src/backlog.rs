@@ -41,18 +41,14 @@ impl Extras<'_> {
         }
     }
 
-    fn write(&self, out: &mut [u8]) {
-        let mut at = 0;
-        let mut put = |part: &[u8]| {
-            out[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        };
+    /// Writes them into `out` from `at`; returns where they end.
+    fn write(&self, out: &mut [u8], mut at: usize) -> usize {
         match self {
             Extras::Live { userdata, sysdata } => {
-                userdata.iter().for_each(|e| put(e.rendered()));
-                put(sysdata);
+                userdata.iter().for_each(|e| at = put(out, at, e.rendered()));
+                put(out, at, sysdata)
             }
-            Extras::Frozen(bytes) => put(bytes),
+            Extras::Frozen(bytes) => put(out, at, bytes),
         }
     }
 }
@@ -85,12 +81,12 @@ impl<'a> Resumes<'a> {
         let mut rest = self.0.get(1..).unwrap_or_default();
         core::iter::from_fn(move || {
             let (head, tail) = rest.split_at_checked(RECORD)?;
-            let len = usize::from(u16::from_le_bytes([head[5], head[6]]));
-            let (release, tail) = tail.split_at_checked(usize::from(head[7]))?;
+            let len = usize::from(u16::from_le_bytes(le(head, 5)));
+            let (release, tail) = tail.split_at_checked(usize::from(byte(head, 7)))?;
             let (extras, tail) = tail.split_at_checked(len)?;
             rest = tail;
-            let offset = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
-            Some(Resume { index: head[0], offset, extras: Extras::Frozen(extras), release })
+            let offset = u32::from_le_bytes(le(head, 1));
+            Some(Resume { index: byte(head, 0), offset, extras: Extras::Frozen(extras), release })
         })
     }
 
@@ -193,32 +189,31 @@ impl<const B: usize> Backlog<B> {
             header[0] |= HAS_RESUME;
         }
         let (text, subsystem, device) = message.parts();
-        let at = if front { 0 } else { self.bytes.len() };
         let old = self.bytes.len();
-        // Room was checked above: the resize cannot fail.
-        let _ = self.bytes.resize(old + len, 0);
-        self.bytes.copy_within(at..old, at + len);
+        let at = if front { 0 } else { old };
+        // Room was checked above: the resize does not fail.
+        if self.bytes.resize(old + len, 0).is_err() {
+            return false;
+        }
+        let bytes = &mut self.bytes[..];
+        if front {
+            move_within(bytes, 0, old, len);
+        }
         let mut w = at;
         for part in [&header[..], text, subsystem, device] {
-            self.bytes[w..w + part.len()].copy_from_slice(part);
-            w += part.len();
+            w = put(bytes, w, part);
         }
         if trailer > 0 {
             // At most 255 records and releases of at most 255 bytes (checked above); each extras
             // fits u16 (userdata and sysdata are bounded below it).
-            self.bytes[w] = count as u8;
-            w += 1;
+            w = put(bytes, w, &[count as u8]);
             for r in records {
-                let extras = r.extras.len();
-                self.bytes[w] = r.index;
-                self.bytes[w + 1..w + 5].copy_from_slice(&r.offset.to_le_bytes());
-                self.bytes[w + 5..w + 7].copy_from_slice(&(extras as u16).to_le_bytes());
-                self.bytes[w + 7] = r.release.len() as u8;
-                w += RECORD;
-                self.bytes[w..w + r.release.len()].copy_from_slice(r.release);
-                w += r.release.len();
-                r.extras.write(&mut self.bytes[w..w + extras]);
-                w += extras;
+                w = put(bytes, w, &[r.index]);
+                w = put(bytes, w, &r.offset.to_le_bytes());
+                w = put(bytes, w, &(r.extras.len() as u16).to_le_bytes());
+                w = put(bytes, w, &[r.release.len() as u8]);
+                w = put(bytes, w, r.release);
+                w = r.extras.write(bytes, w);
             }
         }
         self.entries += 1;
@@ -229,8 +224,8 @@ impl<const B: usize> Backlog<B> {
     pub(crate) fn copy_front<const N: usize>(&self, out: &mut heapless::Vec<u8, N>) -> Option<u32> {
         let len = self.front_len()?;
         out.clear();
-        out.extend_from_slice(&self.bytes[..len]).ok()?;
-        Some(u32::from_le_bytes([self.bytes[1], self.bytes[2], self.bytes[3], self.bytes[4]]))
+        out.extend_from_slice(self.bytes.get(..len)?).ok()?;
+        Some(u32::from_le_bytes(le(&self.bytes, 1)))
     }
 
     /// Takes target `index` out of every entry's mask; entries left with no target go.
@@ -242,17 +237,12 @@ impl<const B: usize> Backlog<B> {
         let mut kept = 0;
         while at + HEADER <= self.bytes.len() {
             let len = Self::entry_len_at(&self.bytes, at);
-            let mut mask = u32::from_le_bytes([
-                self.bytes[at + 1],
-                self.bytes[at + 2],
-                self.bytes[at + 3],
-                self.bytes[at + 4],
-            ]);
-            mask &= !(1 << index);
-            self.bytes[at + 1..at + 5].copy_from_slice(&mask.to_le_bytes());
+            let mask = u32::from_le_bytes(le(&self.bytes, at + 1)) & !(1 << index);
+            put(&mut self.bytes, at + 1, &mask.to_le_bytes());
             if mask == 0 {
-                self.bytes.copy_within(at + len.., at);
-                self.bytes.truncate(self.bytes.len() - len);
+                let end = self.bytes.len();
+                move_within(&mut self.bytes, at + len, end, at);
+                self.bytes.truncate(end.saturating_sub(len));
                 self.entries -= 1;
             } else {
                 at += len;
@@ -263,17 +253,17 @@ impl<const B: usize> Backlog<B> {
     }
 
     fn entry_len_at(bytes: &[u8], at: usize) -> usize {
-        let part = |p: usize| usize::from(u16::from_le_bytes([bytes[at + p], bytes[at + p + 1]]));
+        let part = |p: usize| usize::from(u16::from_le_bytes(le(bytes, at + p)));
         let body = HEADER + part(28) + part(30) + part(32);
-        if bytes[at] & HAS_RESUME == 0 {
+        if byte(bytes, at) & HAS_RESUME == 0 {
             return body;
         }
         let mut w = at + body;
-        let count = bytes[w];
+        let count = byte(bytes, w);
         w += 1;
         for _ in 0..count {
-            let extras = usize::from(u16::from_le_bytes([bytes[w + 5], bytes[w + 6]]));
-            w += RECORD + usize::from(bytes[w + 7]) + extras;
+            let extras = usize::from(u16::from_le_bytes(le(bytes, w + 5)));
+            w += RECORD + usize::from(byte(bytes, w + 7)) + extras;
         }
         w - at
     }
@@ -281,8 +271,9 @@ impl<const B: usize> Backlog<B> {
     /// Removes the front entry.
     pub(crate) fn pop_front(&mut self) {
         if let Some(len) = self.front_len() {
-            self.bytes.copy_within(len.., 0);
-            self.bytes.truncate(self.bytes.len() - len);
+            let end = self.bytes.len();
+            move_within(&mut self.bytes, len, end, 0);
+            self.bytes.truncate(end.saturating_sub(len));
             self.entries -= 1;
         }
     }
@@ -315,7 +306,7 @@ fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
     h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
     for (at, part) in [(28, text), (30, subsystem), (32, device)] {
         let len = u16::try_from(part.len()).ok()?;
-        h[at..at + 2].copy_from_slice(&len.to_le_bytes());
+        put(&mut h, at, &len.to_le_bytes());
     }
     Some(h)
 }
@@ -324,31 +315,29 @@ fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
 /// records.
 pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
     let h = entry.get(..HEADER)?;
-    let part = |at: usize| usize::from(u16::from_le_bytes([h[at], h[at + 1]]));
+    let part = |at: usize| usize::from(u16::from_le_bytes(le(h, at)));
     let (text_len, subsystem_len, device_len) = (part(28), part(30), part(32));
     let end = HEADER + text_len + subsystem_len + device_len;
     let body = entry.get(HEADER..end)?;
-    let resumes = if h[0] & HAS_RESUME != 0 { Resumes(entry.get(end..)?) } else { Resumes::NONE };
-    let (text, rest) = body.split_at(text_len);
-    let (subsystem, device) = rest.split_at(subsystem_len);
-    let caller_id = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
-    let caller = match h[7] >> 1 {
+    let kind = byte(h, 0);
+    let resumes = if kind & HAS_RESUME != 0 { Resumes(entry.get(end..)?) } else { Resumes::NONE };
+    let (text, rest) = body.split_at_checked(text_len)?;
+    let (subsystem, device) = rest.split_at_checked(subsystem_len)?;
+    let caller_id = u32::from_le_bytes(le(h, 8));
+    let flags = byte(h, 7);
+    let caller = match flags >> 1 {
         1 => Some(Caller::Task(caller_id)),
         2 => Some(Caller::Cpu(caller_id)),
         _ => None,
     };
-    let mut seq = [0u8; 8];
-    seq.copy_from_slice(&h[12..20]);
-    let mut ts = [0u8; 8];
-    ts.copy_from_slice(&h[20..28]);
-    let message = match Kind::from_u8(h[0] & !HAS_RESUME)? {
+    let message = match Kind::from_u8(kind & !HAS_RESUME)? {
         Kind::Basic => Message::Basic(text),
         Kind::Record => Message::Record(ExtendedRecord {
-            facility: h[5],
-            level: h[6],
-            seq: u64::from_le_bytes(seq),
-            timestamp_us: u64::from_le_bytes(ts),
-            continuation: h[7] & 1 == 1,
+            facility: byte(h, 5),
+            level: byte(h, 6),
+            seq: u64::from_le_bytes(le(h, 12)),
+            timestamp_us: u64::from_le_bytes(le(h, 20)),
+            continuation: flags & 1 == 1,
             caller,
             text,
             subsystem: (!subsystem.is_empty()).then_some(subsystem),
@@ -356,6 +345,42 @@ pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
         }),
     };
     Some((message, resumes))
+}
+
+// The entry codec below never indexes: an entry the backlog wrote is well formed, but a slip
+// here must cost a garbled entry, not a panic in the middle of a log call (and each panicking
+// index brings a panic location and message into the firmware).
+
+/// The byte at `at`, 0 past the end.
+fn byte(bytes: &[u8], at: usize) -> u8 {
+    bytes.get(at).copied().unwrap_or(0)
+}
+
+/// `N` bytes from `at` (for `from_le_bytes`), zeros if they run past the end.
+fn le<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    if let Some(src) = bytes.get(at..).and_then(|rest| rest.get(..N)) {
+        out.copy_from_slice(src);
+    }
+    out
+}
+
+/// Writes `part` at `at` (nothing if it does not fit); returns where it ends.
+fn put(bytes: &mut [u8], at: usize, part: &[u8]) -> usize {
+    if let Some(dst) = bytes.get_mut(at..).and_then(|rest| rest.get_mut(..part.len())) {
+        dst.copy_from_slice(part);
+    }
+    at + part.len()
+}
+
+/// Moves `start..end` to `to` (overlapping allowed); nothing if either range is out of bounds.
+/// Not inlined: as the one caller of `copy_within`, it lets the compiler see that the checks
+/// here are the ones `copy_within` would panic on, and drop its panic path.
+#[inline(never)]
+fn move_within(bytes: &mut [u8], start: usize, end: usize, to: usize) {
+    if start <= end && end <= bytes.len() && to <= bytes.len() - (end - start) {
+        bytes.copy_within(start..end, to);
+    }
 }
 
 #[cfg(test)]
