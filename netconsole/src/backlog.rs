@@ -167,22 +167,17 @@ impl<const B: usize> Backlog<B> {
         front: bool,
         records: impl Iterator<Item = Resume<'r>> + Clone,
     ) -> bool {
-        let count = records.clone().count();
-        let trailer = match count {
-            0 => 0,
-            _ => {
-                1 + records
-                    .clone()
-                    .map(|r| RECORD + r.release.len() + r.extras.len())
-                    .sum::<usize>()
-            }
-        };
+        // One look at the records for their count and bytes (a release too long for its length
+        // byte makes the entry too large to keep), one to write them.
+        let (count, bytes) = records.clone().fold((0, 0), |(count, bytes), r| {
+            let release =
+                if r.release.len() > usize::from(u8::MAX) { B + 1 } else { r.release.len() };
+            (count + 1, bytes + RECORD + release + r.extras.len())
+        });
+        let trailer = if count == 0 { 0 } else { 1 + bytes };
         let len = Self::entry_len(message) + trailer;
         let Some(mut header) = encode_header(message, mask) else { return false };
-        if self.bytes.len() + len > B
-            || count > usize::from(u8::MAX)
-            || records.clone().any(|r| r.release.len() > usize::from(u8::MAX))
-        {
+        if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
             return false;
         }
         if trailer > 0 {

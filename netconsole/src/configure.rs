@@ -157,7 +157,7 @@ where
             let source = crate::link::resolve(np, target, carrier_timeout.ms(), resolve);
             target.enabled = true;
             target.msgid = 0;
-            if !order.contains(&(index as u8)) {
+            if !order.iter().any(|&i| usize::from(i) == index) {
                 // A target the storage held from the start (never added): newest.
                 let _ = order.insert(0, index as u8);
             }
