@@ -78,15 +78,25 @@ impl<'a> Resumes<'a> {
 
     /// Every record, in the order they were written.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Resume<'a>> + Clone + 'a {
+        self.encoded().map(|record| {
+            let (head, tail) = record.split_at(RECORD.min(record.len()));
+            let (release, extras) = tail.split_at(usize::from(byte(head, 7)).min(tail.len()));
+            let offset = u32::from_le_bytes(le(head, 1));
+            Resume { index: byte(head, 0), offset, extras: Extras::Frozen(extras), release }
+        })
+    }
+
+    /// Every record as it is encoded (header, release, extras), in the order they were
+    /// written: an entry put back at the front copies the records it carries as they are.
+    fn encoded(&self) -> impl Iterator<Item = &'a [u8]> + Clone + 'a {
         let mut rest = self.0.get(1..).unwrap_or_default();
         core::iter::from_fn(move || {
-            let (head, tail) = rest.split_at_checked(RECORD)?;
-            let len = usize::from(u16::from_le_bytes(le(head, 5)));
-            let (release, tail) = tail.split_at_checked(usize::from(byte(head, 7)))?;
-            let (extras, tail) = tail.split_at_checked(len)?;
+            let head = rest.get(..RECORD)?;
+            let extras = usize::from(u16::from_le_bytes(le(head, 5)));
+            let len = RECORD + usize::from(byte(head, 7)) + extras;
+            let (record, tail) = rest.split_at_checked(len)?;
             rest = tail;
-            let offset = u32::from_le_bytes(le(head, 1));
-            Some(Resume { index: byte(head, 0), offset, extras: Extras::Frozen(extras), release })
+            Some(record)
         })
     }
 
@@ -96,19 +106,19 @@ impl<'a> Resumes<'a> {
     }
 }
 
-/// The records of an entry put back at the front: where it stopped now (`stopped`), then the
-/// older records (`carried`) of the other targets still in `mask`. Made on the fly rather than
-/// collected, so that no array of 32 records sits on the stack of an interrupt handler.
-fn records<'r>(
-    stopped: Option<Resume<'r>>,
+/// The older records (`carried`, encoded) an entry put back at the front keeps: those of the
+/// targets still in `mask` other than the one it stopped for now (`stopped`). Made on the fly
+/// rather than collected, so that no array of 32 records sits on the stack of an interrupt
+/// handler.
+fn kept<'r>(
     carried: Resumes<'r>,
+    stopped: Option<u8>,
     mask: u32,
-) -> impl Iterator<Item = Resume<'r>> + Clone {
-    let stopped_index = stopped.map(|r| r.index);
-    stopped.into_iter().chain(carried.iter().filter(move |r| {
-        Some(r.index) != stopped_index
-            && mask & 1u32.checked_shl(u32::from(r.index)).unwrap_or(0) != 0
-    }))
+) -> impl Iterator<Item = &'r [u8]> + Clone {
+    carried.encoded().filter(move |record| {
+        let index = byte(record, 0);
+        Some(index) != stopped && mask & 1u32.checked_shl(u32::from(index)).unwrap_or(0) != 0
+    })
 }
 
 /// A FIFO of messages in `B` bytes.
@@ -143,7 +153,7 @@ impl<const B: usize> Backlog<B> {
 
     /// Appends `message` for the targets in `mask`; `false` if it does not fit.
     pub(crate) fn push(&mut self, message: &Message<'_>, mask: u32) -> bool {
-        self.insert(message, mask, false, records(None, Resumes::NONE, 0))
+        self.insert(message, mask, false, None, Resumes::NONE)
     }
 
     /// Puts `message` in front of every other entry (a message that was being sent when the
@@ -157,23 +167,28 @@ impl<const B: usize> Backlog<B> {
         stopped: Option<Resume<'_>>,
         carried: Resumes<'_>,
     ) -> bool {
-        self.insert(message, mask, true, records(stopped, carried, mask))
+        self.insert(message, mask, true, stopped, carried)
     }
 
-    fn insert<'r>(
+    /// The entry's records: where it stopped now (`stopped`), then the `carried` ones [`kept`].
+    fn insert(
         &mut self,
         message: &Message<'_>,
         mask: u32,
         front: bool,
-        records: impl Iterator<Item = Resume<'r>> + Clone,
+        stopped: Option<Resume<'_>>,
+        carried: Resumes<'_>,
     ) -> bool {
-        // One look at the records for their count and bytes (a release too long for its length
-        // byte makes the entry too large to keep), one to write them.
-        let (count, bytes) = records.clone().fold((0, 0), |(count, bytes), r| {
+        let carried = kept(carried, stopped.map(|r| r.index), mask);
+        // One look at the records for their count and bytes, one to write them. A release too
+        // long for its length byte makes the entry too large to keep.
+        let (mut count, mut bytes) = carried.clone().fold((0, 0), |(n, b), r| (n + 1, b + r.len()));
+        if let Some(r) = &stopped {
             let release =
                 if r.release.len() > usize::from(u8::MAX) { B + 1 } else { r.release.len() };
-            (count + 1, bytes + RECORD + release + r.extras.len())
-        });
+            count += 1;
+            bytes += RECORD + release + r.extras.len();
+        }
         let trailer = if count == 0 { 0 } else { 1 + bytes };
         let len = Self::entry_len(message) + trailer;
         let Some(mut header) = encode_header(message, mask) else { return false };
@@ -202,13 +217,16 @@ impl<const B: usize> Backlog<B> {
             // At most 255 records and releases of at most 255 bytes (checked above); each extras
             // fits u16 (userdata and sysdata are bounded below it).
             w = put(bytes, w, &[count as u8]);
-            for r in records {
+            if let Some(r) = stopped {
                 w = put(bytes, w, &[r.index]);
                 w = put(bytes, w, &r.offset.to_le_bytes());
                 w = put(bytes, w, &(r.extras.len() as u16).to_le_bytes());
                 w = put(bytes, w, &[r.release.len() as u8]);
                 w = put(bytes, w, r.release);
                 w = r.extras.write(bytes, w);
+            }
+            for record in carried {
+                w = put(bytes, w, record);
             }
         }
         self.entries += 1;
@@ -360,7 +378,9 @@ fn le<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     out
 }
 
-/// Writes `part` at `at` (nothing if it does not fit); returns where it ends.
+/// Writes `part` at `at` (nothing if it does not fit); returns where it ends. Not inlined: an
+/// entry is written with a dozen of these.
+#[inline(never)]
 fn put(bytes: &mut [u8], at: usize, part: &[u8]) -> usize {
     if let Some(dst) = bytes.get_mut(at..).and_then(|rest| rest.get_mut(..part.len())) {
         dst.copy_from_slice(part);
