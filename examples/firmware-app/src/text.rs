@@ -17,7 +17,8 @@ impl<const N: usize> Text<N> {
         Text(heapless::Vec::new())
     }
 
-    /// Appends `bytes`, as much as fits.
+    /// Appends `bytes`, as much as fits. Not inlined: the app calls it from many places.
+    #[inline(never)]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         let room = N - self.0.len();
         let _ = self.0.extend_from_slice(bytes.get(..room).unwrap_or(bytes));
