@@ -303,7 +303,7 @@ where
     pub fn take_over(&self, proof: &PanicTakeover) -> bool {
         let taken = self.engine.take_over(proof);
         if taken {
-            self.shared.count(|c| c.takeovers += 1);
+            self.shared.count(&|c| c.takeovers += 1);
         }
         taken
     }
@@ -362,6 +362,6 @@ where
 
     /// Counts a message a writer had to cut.
     pub(crate) fn count_truncated(&self) {
-        self.shared.count(|c| c.truncated += 1);
+        self.shared.count(&|c| c.truncated += 1);
     }
 }
