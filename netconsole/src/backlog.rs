@@ -41,18 +41,14 @@ impl Extras<'_> {
         }
     }
 
-    fn write(&self, out: &mut [u8]) {
-        let mut at = 0;
-        let mut put = |part: &[u8]| {
-            out[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        };
+    /// Writes them into `out` from `at`; returns where they end.
+    fn write(&self, out: &mut [u8], mut at: usize) -> usize {
         match self {
             Extras::Live { userdata, sysdata } => {
-                userdata.iter().for_each(|e| put(e.rendered()));
-                put(sysdata);
+                userdata.iter().for_each(|e| at = put(out, at, e.rendered()));
+                put(out, at, sysdata)
             }
-            Extras::Frozen(bytes) => put(bytes),
+            Extras::Frozen(bytes) => put(out, at, bytes),
         }
     }
 }
@@ -82,15 +78,25 @@ impl<'a> Resumes<'a> {
 
     /// Every record, in the order they were written.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Resume<'a>> + Clone + 'a {
+        self.encoded().map(|record| {
+            let (head, tail) = record.split_at(RECORD.min(record.len()));
+            let (release, extras) = tail.split_at(usize::from(byte(head, 7)).min(tail.len()));
+            let offset = u32::from_le_bytes(le(head, 1));
+            Resume { index: byte(head, 0), offset, extras: Extras::Frozen(extras), release }
+        })
+    }
+
+    /// Every record as it is encoded (header, release, extras), in the order they were
+    /// written: an entry put back at the front copies the records it carries as they are.
+    fn encoded(&self) -> impl Iterator<Item = &'a [u8]> + Clone + 'a {
         let mut rest = self.0.get(1..).unwrap_or_default();
         core::iter::from_fn(move || {
-            let (head, tail) = rest.split_at_checked(RECORD)?;
-            let len = usize::from(u16::from_le_bytes([head[5], head[6]]));
-            let (release, tail) = tail.split_at_checked(usize::from(head[7]))?;
-            let (extras, tail) = tail.split_at_checked(len)?;
+            let head = rest.get(..RECORD)?;
+            let extras = usize::from(u16::from_le_bytes(le(head, 5)));
+            let len = RECORD + usize::from(byte(head, 7)) + extras;
+            let (record, tail) = rest.split_at_checked(len)?;
             rest = tail;
-            let offset = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
-            Some(Resume { index: head[0], offset, extras: Extras::Frozen(extras), release })
+            Some(record)
         })
     }
 
@@ -100,19 +106,19 @@ impl<'a> Resumes<'a> {
     }
 }
 
-/// The records of an entry put back at the front: where it stopped now (`stopped`), then the
-/// older records (`carried`) of the other targets still in `mask`. Made on the fly rather than
-/// collected, so that no array of 32 records sits on the stack of an interrupt handler.
-fn records<'r>(
-    stopped: Option<Resume<'r>>,
+/// The older records (`carried`, encoded) an entry put back at the front keeps: those of the
+/// targets still in `mask` other than the one it stopped for now (`stopped`). Made on the fly
+/// rather than collected, so that no array of 32 records sits on the stack of an interrupt
+/// handler.
+fn kept<'r>(
     carried: Resumes<'r>,
+    stopped: Option<u8>,
     mask: u32,
-) -> impl Iterator<Item = Resume<'r>> + Clone {
-    let stopped_index = stopped.map(|r| r.index);
-    stopped.into_iter().chain(carried.iter().filter(move |r| {
-        Some(r.index) != stopped_index
-            && mask & 1u32.checked_shl(u32::from(r.index)).unwrap_or(0) != 0
-    }))
+) -> impl Iterator<Item = &'r [u8]> + Clone {
+    carried.encoded().filter(move |record| {
+        let index = byte(record, 0);
+        Some(index) != stopped && mask & 1u32.checked_shl(u32::from(index)).unwrap_or(0) != 0
+    })
 }
 
 /// A FIFO of messages in `B` bytes.
@@ -147,7 +153,7 @@ impl<const B: usize> Backlog<B> {
 
     /// Appends `message` for the targets in `mask`; `false` if it does not fit.
     pub(crate) fn push(&mut self, message: &Message<'_>, mask: u32) -> bool {
-        self.insert(message, mask, false, records(None, Resumes::NONE, 0))
+        self.insert(message, mask, false, None, Resumes::NONE)
     }
 
     /// Puts `message` in front of every other entry (a message that was being sent when the
@@ -161,64 +167,66 @@ impl<const B: usize> Backlog<B> {
         stopped: Option<Resume<'_>>,
         carried: Resumes<'_>,
     ) -> bool {
-        self.insert(message, mask, true, records(stopped, carried, mask))
+        self.insert(message, mask, true, stopped, carried)
     }
 
-    fn insert<'r>(
+    /// The entry's records: where it stopped now (`stopped`), then the `carried` ones [`kept`].
+    fn insert(
         &mut self,
         message: &Message<'_>,
         mask: u32,
         front: bool,
-        records: impl Iterator<Item = Resume<'r>> + Clone,
+        stopped: Option<Resume<'_>>,
+        carried: Resumes<'_>,
     ) -> bool {
-        let count = records.clone().count();
-        let trailer = match count {
-            0 => 0,
-            _ => {
-                1 + records
-                    .clone()
-                    .map(|r| RECORD + r.release.len() + r.extras.len())
-                    .sum::<usize>()
-            }
-        };
+        let carried = kept(carried, stopped.map(|r| r.index), mask);
+        // One look at the records for their count and bytes, one to write them. A release too
+        // long for its length byte makes the entry too large to keep.
+        let (mut count, mut bytes) = carried.clone().fold((0, 0), |(n, b), r| (n + 1, b + r.len()));
+        if let Some(r) = &stopped {
+            let release =
+                if r.release.len() > usize::from(u8::MAX) { B + 1 } else { r.release.len() };
+            count += 1;
+            bytes += RECORD + release + r.extras.len();
+        }
+        let trailer = if count == 0 { 0 } else { 1 + bytes };
         let len = Self::entry_len(message) + trailer;
         let Some(mut header) = encode_header(message, mask) else { return false };
-        if self.bytes.len() + len > B
-            || count > usize::from(u8::MAX)
-            || records.clone().any(|r| r.release.len() > usize::from(u8::MAX))
-        {
+        if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
             return false;
         }
         if trailer > 0 {
             header[0] |= HAS_RESUME;
         }
         let (text, subsystem, device) = message.parts();
-        let at = if front { 0 } else { self.bytes.len() };
         let old = self.bytes.len();
-        // Room was checked above: the resize cannot fail.
-        let _ = self.bytes.resize(old + len, 0);
-        self.bytes.copy_within(at..old, at + len);
+        let at = if front { 0 } else { old };
+        // Room was checked above: the resize does not fail.
+        if self.bytes.resize(old + len, 0).is_err() {
+            return false;
+        }
+        let bytes = &mut self.bytes[..];
+        if front {
+            move_within(bytes, 0, old, len);
+        }
         let mut w = at;
         for part in [&header[..], text, subsystem, device] {
-            self.bytes[w..w + part.len()].copy_from_slice(part);
-            w += part.len();
+            w = put(bytes, w, part);
         }
         if trailer > 0 {
             // At most 255 records and releases of at most 255 bytes (checked above); each extras
             // fits u16 (userdata and sysdata are bounded below it).
-            self.bytes[w] = count as u8;
-            w += 1;
-            for r in records {
-                let extras = r.extras.len();
-                self.bytes[w] = r.index;
-                self.bytes[w + 1..w + 5].copy_from_slice(&r.offset.to_le_bytes());
-                self.bytes[w + 5..w + 7].copy_from_slice(&(extras as u16).to_le_bytes());
-                self.bytes[w + 7] = r.release.len() as u8;
-                w += RECORD;
-                self.bytes[w..w + r.release.len()].copy_from_slice(r.release);
-                w += r.release.len();
-                r.extras.write(&mut self.bytes[w..w + extras]);
-                w += extras;
+            w = put(bytes, w, &[count as u8]);
+            if let Some(r) = stopped {
+                w = put(bytes, w, &[r.index]);
+                w = put(bytes, w, &r.offset.to_le_bytes());
+                w = put(bytes, w, &(r.extras.len() as u16).to_le_bytes());
+                w = put(bytes, w, &[r.release.len() as u8]);
+                w = put(bytes, w, r.release);
+                w = r.extras.write(bytes, w);
+            }
+            for record in carried {
+                w = put(bytes, w, record);
             }
         }
         self.entries += 1;
@@ -229,8 +237,8 @@ impl<const B: usize> Backlog<B> {
     pub(crate) fn copy_front<const N: usize>(&self, out: &mut heapless::Vec<u8, N>) -> Option<u32> {
         let len = self.front_len()?;
         out.clear();
-        out.extend_from_slice(&self.bytes[..len]).ok()?;
-        Some(u32::from_le_bytes([self.bytes[1], self.bytes[2], self.bytes[3], self.bytes[4]]))
+        out.extend_from_slice(self.bytes.get(..len)?).ok()?;
+        Some(u32::from_le_bytes(le(&self.bytes, 1)))
     }
 
     /// Takes target `index` out of every entry's mask; entries left with no target go.
@@ -242,17 +250,12 @@ impl<const B: usize> Backlog<B> {
         let mut kept = 0;
         while at + HEADER <= self.bytes.len() {
             let len = Self::entry_len_at(&self.bytes, at);
-            let mut mask = u32::from_le_bytes([
-                self.bytes[at + 1],
-                self.bytes[at + 2],
-                self.bytes[at + 3],
-                self.bytes[at + 4],
-            ]);
-            mask &= !(1 << index);
-            self.bytes[at + 1..at + 5].copy_from_slice(&mask.to_le_bytes());
+            let mask = u32::from_le_bytes(le(&self.bytes, at + 1)) & !(1 << index);
+            put(&mut self.bytes, at + 1, &mask.to_le_bytes());
             if mask == 0 {
-                self.bytes.copy_within(at + len.., at);
-                self.bytes.truncate(self.bytes.len() - len);
+                let end = self.bytes.len();
+                move_within(&mut self.bytes, at + len, end, at);
+                self.bytes.truncate(end.saturating_sub(len));
                 self.entries -= 1;
             } else {
                 at += len;
@@ -263,17 +266,17 @@ impl<const B: usize> Backlog<B> {
     }
 
     fn entry_len_at(bytes: &[u8], at: usize) -> usize {
-        let part = |p: usize| usize::from(u16::from_le_bytes([bytes[at + p], bytes[at + p + 1]]));
+        let part = |p: usize| usize::from(u16::from_le_bytes(le(bytes, at + p)));
         let body = HEADER + part(28) + part(30) + part(32);
-        if bytes[at] & HAS_RESUME == 0 {
+        if byte(bytes, at) & HAS_RESUME == 0 {
             return body;
         }
         let mut w = at + body;
-        let count = bytes[w];
+        let count = byte(bytes, w);
         w += 1;
         for _ in 0..count {
-            let extras = usize::from(u16::from_le_bytes([bytes[w + 5], bytes[w + 6]]));
-            w += RECORD + usize::from(bytes[w + 7]) + extras;
+            let extras = usize::from(u16::from_le_bytes(le(bytes, w + 5)));
+            w += RECORD + usize::from(byte(bytes, w + 7)) + extras;
         }
         w - at
     }
@@ -281,8 +284,9 @@ impl<const B: usize> Backlog<B> {
     /// Removes the front entry.
     pub(crate) fn pop_front(&mut self) {
         if let Some(len) = self.front_len() {
-            self.bytes.copy_within(len.., 0);
-            self.bytes.truncate(self.bytes.len() - len);
+            let end = self.bytes.len();
+            move_within(&mut self.bytes, len, end, 0);
+            self.bytes.truncate(end.saturating_sub(len));
             self.entries -= 1;
         }
     }
@@ -315,7 +319,7 @@ fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
     h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
     for (at, part) in [(28, text), (30, subsystem), (32, device)] {
         let len = u16::try_from(part.len()).ok()?;
-        h[at..at + 2].copy_from_slice(&len.to_le_bytes());
+        put(&mut h, at, &len.to_le_bytes());
     }
     Some(h)
 }
@@ -324,31 +328,29 @@ fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
 /// records.
 pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
     let h = entry.get(..HEADER)?;
-    let part = |at: usize| usize::from(u16::from_le_bytes([h[at], h[at + 1]]));
+    let part = |at: usize| usize::from(u16::from_le_bytes(le(h, at)));
     let (text_len, subsystem_len, device_len) = (part(28), part(30), part(32));
     let end = HEADER + text_len + subsystem_len + device_len;
     let body = entry.get(HEADER..end)?;
-    let resumes = if h[0] & HAS_RESUME != 0 { Resumes(entry.get(end..)?) } else { Resumes::NONE };
-    let (text, rest) = body.split_at(text_len);
-    let (subsystem, device) = rest.split_at(subsystem_len);
-    let caller_id = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
-    let caller = match h[7] >> 1 {
+    let kind = byte(h, 0);
+    let resumes = if kind & HAS_RESUME != 0 { Resumes(entry.get(end..)?) } else { Resumes::NONE };
+    let (text, rest) = body.split_at_checked(text_len)?;
+    let (subsystem, device) = rest.split_at_checked(subsystem_len)?;
+    let caller_id = u32::from_le_bytes(le(h, 8));
+    let flags = byte(h, 7);
+    let caller = match flags >> 1 {
         1 => Some(Caller::Task(caller_id)),
         2 => Some(Caller::Cpu(caller_id)),
         _ => None,
     };
-    let mut seq = [0u8; 8];
-    seq.copy_from_slice(&h[12..20]);
-    let mut ts = [0u8; 8];
-    ts.copy_from_slice(&h[20..28]);
-    let message = match Kind::from_u8(h[0] & !HAS_RESUME)? {
+    let message = match Kind::from_u8(kind & !HAS_RESUME)? {
         Kind::Basic => Message::Basic(text),
         Kind::Record => Message::Record(ExtendedRecord {
-            facility: h[5],
-            level: h[6],
-            seq: u64::from_le_bytes(seq),
-            timestamp_us: u64::from_le_bytes(ts),
-            continuation: h[7] & 1 == 1,
+            facility: byte(h, 5),
+            level: byte(h, 6),
+            seq: u64::from_le_bytes(le(h, 12)),
+            timestamp_us: u64::from_le_bytes(le(h, 20)),
+            continuation: flags & 1 == 1,
             caller,
             text,
             subsystem: (!subsystem.is_empty()).then_some(subsystem),
@@ -356,6 +358,44 @@ pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
         }),
     };
     Some((message, resumes))
+}
+
+// The entry codec below never indexes: an entry the backlog wrote is well formed, but a slip
+// here must cost a garbled entry, not a panic in the middle of a log call (and each panicking
+// index brings a panic location and message into the firmware).
+
+/// The byte at `at`, 0 past the end.
+fn byte(bytes: &[u8], at: usize) -> u8 {
+    bytes.get(at).copied().unwrap_or(0)
+}
+
+/// `N` bytes from `at` (for `from_le_bytes`), zeros if they run past the end.
+fn le<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    if let Some(src) = bytes.get(at..).and_then(|rest| rest.get(..N)) {
+        out.copy_from_slice(src);
+    }
+    out
+}
+
+/// Writes `part` at `at` (nothing if it does not fit); returns where it ends. Not inlined: an
+/// entry is written with a dozen of these.
+#[inline(never)]
+fn put(bytes: &mut [u8], at: usize, part: &[u8]) -> usize {
+    if let Some(dst) = bytes.get_mut(at..).and_then(|rest| rest.get_mut(..part.len())) {
+        dst.copy_from_slice(part);
+    }
+    at + part.len()
+}
+
+/// Moves `start..end` to `to` (overlapping allowed); nothing if either range is out of bounds.
+/// Not inlined: as the one caller of `copy_within`, it lets the compiler see that the checks
+/// here are the ones `copy_within` would panic on, and drop its panic path.
+#[inline(never)]
+fn move_within(bytes: &mut [u8], start: usize, end: usize, to: usize) {
+    if start <= end && end <= bytes.len() && to <= bytes.len() - (end - start) {
+        bytes.copy_within(start..end, to);
+    }
 }
 
 #[cfg(test)]

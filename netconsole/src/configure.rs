@@ -7,7 +7,7 @@ use core::net::IpAddr;
 use embedded_hal::delay::DelayNs;
 use netpoll_core::{NetPoll, NicEngine, ResolvePolicy};
 
-use crate::console::{Engine, Netconsole, MAX_TARGETS};
+use crate::console::{CarrierTimeout, Engine, Netconsole, MAX_TARGETS};
 use crate::error::ConsoleError;
 use crate::storage::TargetStorage;
 use crate::sysdata::SystemInfo;
@@ -76,7 +76,7 @@ where
     /// [`CARRIER_TIMEOUT_MS`](crate::CARRIER_TIMEOUT_MS), Linux's 4 s).
     pub fn set_carrier_timeout_ms(&self, ms: u32) -> Result<(), ConsoleError> {
         self.locked(|engine| {
-            engine.carrier_timeout_ms = ms;
+            engine.carrier_timeout = CarrierTimeout::new(ms);
             Ok(())
         })
     }
@@ -145,7 +145,7 @@ where
     /// if it is enabled already.
     pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
         self.locked(|engine| {
-            let Engine { nic, targets, order, carrier_timeout_ms, .. } = engine;
+            let Engine { nic, targets, order, carrier_timeout, .. } = engine;
             let target = Self::slot(targets, index)?;
             if target.enabled {
                 return Err(ConsoleError::AlreadyEnabled);
@@ -154,10 +154,10 @@ where
                 return Err(ConsoleError::ReleaseWithoutExtended);
             }
             let np = nic.as_mut().ok_or(ConsoleError::NoNic)?;
-            let source = crate::link::resolve(np, target, *carrier_timeout_ms, resolve);
+            let source = crate::link::resolve(np, target, carrier_timeout.ms(), resolve);
             target.enabled = true;
             target.msgid = 0;
-            if !order.contains(&(index as u8)) {
+            if !order.iter().any(|&i| usize::from(i) == index) {
                 // A target the storage held from the start (never added): newest.
                 let _ = order.insert(0, index as u8);
             }

@@ -32,8 +32,8 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
     pub(crate) order: heapless::Vec<u8, MAX_TARGETS>,
     /// A backlog entry being sent, copied out so the backlog stays open to nested writes.
     pub(crate) scratch: heapless::Vec<u8, B>,
-    /// How long `enable` waits for carrier, in milliseconds.
-    pub(crate) carrier_timeout_ms: u32,
+    /// How long `enable` waits for carrier.
+    pub(crate) carrier_timeout: CarrierTimeout,
     /// Polls since the last ARP request for a target left on broadcast.
     pub(crate) polls_since_request: u32,
     /// The slot whose resolution is retried next (round robin).
@@ -200,6 +200,25 @@ impl StillQueued {
 /// Default for how long `enable` waits for carrier: Linux's `netpoll.carrier_timeout`, 4 s.
 pub const CARRIER_TIMEOUT_MS: u32 = 4000;
 
+/// How long `enable` waits for carrier, kept as its difference from [`CARRIER_TIMEOUT_MS`]
+/// (any `u32` of milliseconds still fits): the default is then zero bytes, and a console in a
+/// `static` starts in `.bss` (zeroed at boot) instead of `.data` (a copy of its image in flash,
+/// as large as the backlog).
+#[derive(Clone, Copy)]
+pub(crate) struct CarrierTimeout(u32);
+
+impl CarrierTimeout {
+    pub(crate) const DEFAULT: Self = CarrierTimeout(0);
+
+    pub(crate) fn new(ms: u32) -> Self {
+        CarrierTimeout(ms ^ CARRIER_TIMEOUT_MS)
+    }
+
+    pub(crate) fn ms(self) -> u32 {
+        self.0 ^ CARRIER_TIMEOUT_MS
+    }
+}
+
 impl<D: NetPoll, W: DelayNs, S: SystemInfo, const U: usize, const B: usize, const N: usize>
     Netconsole<D, W, S, U, B, [Option<Target<U>>; N]>
 {
@@ -228,7 +247,7 @@ where
                 targets,
                 order: heapless::Vec::new(),
                 scratch: heapless::Vec::new(),
-                carrier_timeout_ms: CARRIER_TIMEOUT_MS,
+                carrier_timeout: CarrierTimeout::DEFAULT,
                 polls_since_request: 0,
                 next_resolve: 0,
             }),
@@ -284,7 +303,7 @@ where
     pub fn take_over(&self, proof: &PanicTakeover) -> bool {
         let taken = self.engine.take_over(proof);
         if taken {
-            self.shared.count(|c| c.takeovers += 1);
+            self.shared.count(&|c| c.takeovers += 1);
         }
         taken
     }
@@ -343,6 +362,6 @@ where
 
     /// Counts a message a writer had to cut.
     pub(crate) fn count_truncated(&self) {
-        self.shared.count(|c| c.truncated += 1);
+        self.shared.count(&|c| c.truncated += 1);
     }
 }

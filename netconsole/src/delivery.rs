@@ -78,7 +78,7 @@ where
     pub(crate) fn submit(&self, message: Message<'_>, routing: Routing, panicking: bool) {
         let mask = routing.mask();
         if mask == 0 {
-            self.shared.count(|c| c.messages += 1);
+            self.shared.count(&|c| c.messages += 1);
             return; // every target is disabled: it goes nowhere, as in Linux
         }
         let Some(mut engine) = self.engine.try_lock() else {
@@ -89,13 +89,13 @@ where
             // next write. Nested on one core, the holder still holds and this returns at once.
             self.settle(&mut self.run());
             if kept && panicking && self.shared.waiting() > 0 {
-                self.shared.count(|c| c.stranded += 1);
+                self.shared.count(&|c| c.stranded += 1);
             }
             return;
         };
         let Some((waiting, used)) = self.shared.backlog_counting(true, |b| (b.entries(), b.used()))
         else {
-            self.shared.count(|c| c.refused.add(message.text_len()));
+            self.shared.count(&|c| c.refused.add(message.text_len()));
             return;
         };
         let mut run = Run { left: used + B, stop: false };
@@ -278,7 +278,7 @@ where
                 let len = message.text_len();
                 for (i, slot) in targets.slots().iter().enumerate().take(MAX_TARGETS) {
                     if slot.is_some() && stuck.mask & bit(i) != 0 {
-                        self.shared.count_target(i, |c| c.ring_stuck.add(len));
+                        self.shared.count_target(i, &|c| c.ring_stuck.add(len));
                     }
                 }
             }
@@ -309,7 +309,7 @@ where
         if !np.link_up() && !np.refresh_link() {
             for &i in order {
                 if owed(usize::from(i)) {
-                    self.shared.count_target(usize::from(i), |c| c.link_down.add(text_len));
+                    self.shared.count_target(usize::from(i), &|c| c.link_down.add(text_len));
                 }
             }
             return Delivered::Done;
@@ -364,7 +364,7 @@ where
                     framing::extended(np, &target.endpoint, release, r, extras, from)
                 }
             };
-            self.shared.count_target(i, |c: &mut TargetCounters| {
+            self.shared.count_target(i, &|c: &mut TargetCounters| {
                 c.frames += sent.frames;
                 c.bytes += sent.bytes;
                 match sent.result {

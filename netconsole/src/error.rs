@@ -21,9 +21,11 @@ pub enum ConsoleError {
     TargetEnabled,
 }
 
-impl core::fmt::Display for ConsoleError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl ConsoleError {
+    /// The words its `Display` writes, for a firmware that would rather not link `core::fmt`
+    /// (its machinery costs more flash than the whole console on a small core).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             ConsoleError::Busy => "console busy (called from inside a write)",
             ConsoleError::NoNic => "no NIC attached",
             ConsoleError::TooManyTargets => "no room for another target",
@@ -31,7 +33,13 @@ impl core::fmt::Display for ConsoleError {
             ConsoleError::ReleaseWithoutExtended => "Release feature requires extended log message",
             ConsoleError::AlreadyEnabled => "network logging has already started",
             ConsoleError::TargetEnabled => "target is enabled, disable to update parameters",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -115,10 +115,10 @@ impl Payload for Chunk<'_> {
     fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
         let n = self.text.len();
         if self.from < n {
-            f(&self.text[self.from..self.to.min(n)]);
+            f(self.text.get(self.from..self.to.min(n)).unwrap_or_default());
         }
         if self.to > n {
-            f(&self.tail[self.from.max(n) - n..self.to - n]);
+            f(self.tail.get(self.from.max(n) - n..self.to - n).unwrap_or_default());
         }
     }
 }

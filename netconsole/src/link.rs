@@ -60,7 +60,7 @@ where
             }
             if np.learned_mac(&mut target.endpoint).is_some() {
                 target.retry_resolve = false;
-                self.shared.count_target(i, |c| c.mac_switches += 1);
+                self.shared.count_target(i, &|c| c.mac_switches += 1);
             } else {
                 waiting = true;
             }

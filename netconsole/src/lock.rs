@@ -97,7 +97,7 @@ unsafe impl<T: Send> Sync for TryLock<T> {}
 impl<T> TryLock<T> {
     pub(crate) const fn new(value: T) -> Self {
         TryLock {
-            state: Mutex::new(Cell::new(State { holder: 0, next: 1 })),
+            state: Mutex::new(Cell::new(State { holder: 0, next: 0 })),
             value: UnsafeCell::new(value),
         }
     }
@@ -134,13 +134,13 @@ impl<T> TryLock<T> {
     }
 
     fn hand_out(cell: &Cell<State>, state: State) -> u32 {
-        let generation = state.next;
-        // 0 means free: skip it when the counter wraps.
-        let next = match generation.wrapping_add(1) {
+        // 0 means free: a `next` of 0 (the lock as `new` makes it, all zero bytes so that a
+        // console in a `static` lands in `.bss`, or the counter wrapped) hands out 1.
+        let generation = match state.next {
             0 => 1,
             n => n,
         };
-        cell.set(State { holder: generation, next });
+        cell.set(State { holder: generation, next: generation.wrapping_add(1) });
         generation
     }
 }

@@ -153,7 +153,8 @@ fn next_escape(text: &[u8], mut from: usize) -> usize {
         }
         from += SCAN_BLOCK;
     }
-    text[from..].iter().position(|&b| needs_escape(b)).map_or(text.len(), |i| from + i)
+    let rest = text.get(from..).unwrap_or_default();
+    rest.iter().position(|&b| needs_escape(b)).map_or(text.len(), |i| from + i)
 }
 
 /// A place in a walk of the escaped form: `src` bytes of the text read, `out` escaped bytes
@@ -188,8 +189,8 @@ pub fn walk_escaped_from(
 ) -> EscapeCursor {
     let usable = cursor.out <= start && cursor.src <= text.len();
     let EscapeCursor { mut src, mut out } = if usable { cursor } else { EscapeCursor::default() };
-    while src + SCAN_BLOCK <= text.len() {
-        let len = escaped_len(&text[src..src + SCAN_BLOCK]);
+    while let Some(block) = text.get(src..src + SCAN_BLOCK) {
+        let len = escaped_len(block);
         if out + len > start {
             break;
         }
@@ -201,9 +202,9 @@ pub fn walk_escaped_from(
         // A run never reaches past `end`: the next window starts exactly where this one ends,
         // and the scan for escapes stops there too.
         let limit = text.len().min(src + (end - out));
-        let next = next_escape(&text[..limit], src);
+        let next = next_escape(text.get(..limit).unwrap_or(text), src);
         if next > src {
-            batch.add(&text[src..next], out, start, end, f);
+            batch.add(text.get(src..next).unwrap_or_default(), out, start, end, f);
             out += next - src;
             src = next;
         } else {
@@ -247,7 +248,7 @@ impl Batch {
         if lo >= hi {
             return;
         }
-        let piece = &piece[lo - out..hi - out];
+        let Some(piece) = piece.get(lo - out..hi - out) else { return };
         if piece.len() >= DIRECT {
             self.flush(f);
             f(piece);
@@ -256,7 +257,7 @@ impl Batch {
         if self.len + piece.len() > BATCH {
             self.flush(f);
         }
-        if let Some(room) = self.buf.get_mut(self.len..self.len + piece.len()) {
+        if let Some(room) = self.buf.get_mut(self.len..).and_then(|r| r.get_mut(..piece.len())) {
             room.copy_from_slice(piece);
             self.len += piece.len();
         }
@@ -264,7 +265,7 @@ impl Batch {
 
     fn flush(&mut self, f: &mut dyn FnMut(&[u8])) {
         if self.len > 0 {
-            f(&self.buf[..self.len]);
+            f(self.buf.get(..self.len).unwrap_or_default());
             self.len = 0;
         }
     }

@@ -118,18 +118,18 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
                 true
             }
             Some((false, _)) => {
-                self.count(|c| c.backlog_full.add(message.text_len()));
+                self.count(&|c| c.backlog_full.add(message.text_len()));
                 false
             }
             None => {
-                self.count(|c| c.refused.add(message.text_len()));
+                self.count(&|c| c.refused.add(message.text_len()));
                 false
             }
         }
     }
 
     pub(crate) fn count_deferred(&self, used: usize) {
-        self.count(|c| {
+        self.count(&|c| {
             c.deferred += 1;
             c.backlog_high_water = c.backlog_high_water.max(used);
         });
@@ -150,7 +150,11 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
         self.backlog(|b| b.used()).unwrap_or(0)
     }
 
-    pub(crate) fn count(&self, f: impl FnOnce(&mut Counters)) {
+    /// Not generic and not inlined, as [`count_target`](Self::count_target): the console counts
+    /// from a dozen places, and each would otherwise get its own critical section and copies of
+    /// the counters.
+    #[inline(never)]
+    pub(crate) fn count(&self, f: &dyn Fn(&mut Counters)) {
         critical_section::with(|cs| {
             let cell = self.counters.borrow(cs);
             let mut counters = cell.get();
@@ -164,7 +168,8 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
     }
 
     /// Counts for the target in slot `index` and in the console's sum over targets.
-    pub(crate) fn count_target(&self, index: usize, f: impl Fn(&mut TargetCounters)) {
+    #[inline(never)]
+    pub(crate) fn count_target(&self, index: usize, f: &dyn Fn(&mut TargetCounters)) {
         critical_section::with(|cs| {
             if let Some(cell) = self.targets.borrow(cs).cells().get(index) {
                 let mut counters = cell.get();

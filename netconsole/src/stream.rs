@@ -34,7 +34,7 @@ impl Piece<'_> {
     /// Emits bytes `start..end` of the piece (as it goes on the wire).
     fn walk(&self, start: usize, end: usize, f: &mut dyn FnMut(&[u8])) {
         match *self {
-            Piece::Raw(b) => f(&b[start..end]),
+            Piece::Raw(b) => f(b.get(start..end).unwrap_or_default()),
             Piece::Escaped(b, _) => walk_escaped(b, start, end, f),
             Piece::Text(b, _, cursor) => {
                 cursor.set(walk_escaped_from(b, cursor.get(), start, end, f))

@@ -185,3 +185,36 @@ fn the_panic_flush_sends_the_backlog_then_waits_for_the_ring_to_drain() {
     let left = c.flush_for_panic(10);
     assert_eq!(left.tx_in_flight, 4);
 }
+
+static WAITED_DEFAULT_US: AtomicU64 = AtomicU64::new(0);
+
+/// As [`CountingDelay`], with a sum of its own (tests may run in parallel threads).
+struct DefaultDelay;
+impl embedded_hal::delay::DelayNs for DefaultDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        WAITED_DEFAULT_US.fetch_add(u64::from(ns / 1000), Ordering::SeqCst);
+    }
+}
+
+/// The console keeps the timeout as its difference from the default (so that its initial state
+/// is all zero bytes): the default, 0 and the largest value must all come back as set.
+#[test]
+fn the_carrier_wait_is_linux_4_s_unless_set_and_0_means_no_wait() {
+    type Console =
+        Netconsole<SimNic<4, 64>, DefaultDelay, NoSystemInfo, 2, 4096, [Option<Target<2>>; 3]>;
+    let c = Console::new(NoSystemInfo);
+    assert!(c.attach(NicEngine::with_delay(SimNic::new(OUR_MAC), DefaultDelay)).is_ok());
+    c.with_nic(|np| np.driver_mut().set_link(false)).unwrap();
+    let waited_for = |c: &Console| {
+        let i = c.add_target(basic(false)).unwrap();
+        WAITED_DEFAULT_US.store(0, Ordering::SeqCst);
+        assert_eq!(c.enable(i, QUICK), Ok(MacSource::Broadcast(BroadcastReason::NoCarrier)));
+        WAITED_DEFAULT_US.load(Ordering::SeqCst)
+    };
+    assert_eq!(waited_for(&c), u64::from(netconsole::CARRIER_TIMEOUT_MS) * 1000);
+    assert_eq!(netconsole::CARRIER_TIMEOUT_MS, 4000, "netpoll.carrier_timeout");
+    c.set_carrier_timeout_ms(0).unwrap();
+    assert_eq!(waited_for(&c), 0);
+    c.set_carrier_timeout_ms(4001).unwrap();
+    assert_eq!(waited_for(&c), 4_001_000);
+}

@@ -30,15 +30,21 @@ const EXTRA_TARGETS: &[(&str, &[&str])] =
 /// Firmware with a budget for text + rodata, in bytes, by (example, binary): the run fails
 /// when one is over, or cannot be built and measured.
 ///
-/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. Neither the example nor the
-/// netconsole stack alone on that NIC (`console-only`) meets it yet, so their budgets are
-/// ratchets at what they measure: growth fails here, and each cut should lower them
-/// (examples/qemu-lan9118/README.md, "Footprint", says what is left).
+/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. Neither the example (23,956
+/// bytes) nor the netconsole stack alone on that NIC (`console-only`, 17,108) meets it yet, so
+/// their budgets are ratchets just above what they measure: growth fails here, and each cut
+/// should lower them (examples/qemu-lan9118/README.md, "Footprint", says what is left).
 const BUDGETS: &[(&str, &str, u64)] =
-    &[("qemu-lan9118", "console-only", 18_432), ("qemu-lan9118", "qemu-lan9118", 31_488)];
+    &[("qemu-lan9118", "console-only", 17_152), ("qemu-lan9118", "qemu-lan9118", 24_064)];
 
 /// Issue 12's goal for the LAN9118 firmware: reported, not yet enforced.
 const GOAL: u64 = 16 * 1024;
+
+/// Most `.data` a firmware with a budget may have, in bytes. Its console `static` starts as
+/// all zero bytes (netconsole keeps its const initial state so) and belongs in `.bss`; should a
+/// change give it a non-zero byte, the whole console (backlog included, KiBs) would move to
+/// `.data`, costing its size again in flash for the copy made at boot.
+const DATA_BUDGET: u64 = 256;
 
 /// The budget of `binary` of `example`, if it has one.
 fn budget_of(example: &str, binary: &str) -> Option<u64> {
@@ -128,6 +134,12 @@ pub fn run() -> Result<(), String> {
             }
             if let Some(budget) = budget_of(&name, &bin) {
                 let used = sections.text + sections.rodata;
+                if sections.data > DATA_BUDGET {
+                    over_budget.push(format!(
+                        "{name}/{bin}: data {} B > {DATA_BUDGET} B (a console static left .bss?)",
+                        sections.data
+                    ));
+                }
                 if used > budget {
                     over_budget.push(format!("{name}/{bin}: text+rodata {used} B > {budget} B"));
                 } else {

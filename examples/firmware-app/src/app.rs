@@ -1,6 +1,5 @@
 //! The scripted run: bring-up, the log, the throughput mode, the deliberate panic.
 
-use core::fmt::Write as _;
 use netconsole::decimal::Decimal;
 
 use netconsole::{BroadcastReason, Counters, MacSource, Netconsole, Target};
@@ -14,7 +13,10 @@ use crate::panic::{note_errors, panic_now};
 use crate::serial::say;
 use crate::text::{mac_text, Text};
 use crate::timer::{self, ARMED};
-use crate::{ExitCode, Platform, DEFAULT_OPTIONS};
+use crate::{ExitCode, Platform};
+
+// `OPTIONS`, the option string compiled in, and `PARSED`, its targets as build.rs parsed them.
+include!(concat!(env!("OUT_DIR"), "/options.rs"));
 
 /// Bytes of the console's backlog: room for the timer's lines while the main loop holds the
 /// console, and for a long line held back by a full ring.
@@ -68,27 +70,10 @@ where
     if !netconsole::global::set(console) {
         bring_up_failed::<P>("a global console is set already");
     }
-    let options = option_env!("NETCONSOLE_OPTIONS").unwrap_or(DEFAULT_OPTIONS);
-    say::<P>(&[b"firmware-app: netconsole=", options.as_bytes()]);
+    say::<P>(&[b"firmware-app: netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
-    for piece in netconsole_options::targets(options) {
-        let parsed = match piece {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                // Linux's line, and where: the kind's own words would bring in `core::fmt`.
-                say::<P>(&[
-                    b"firmware-app: netconsole=",
-                    options.as_bytes(),
-                    b": couldn't parse config at '",
-                    e.cur(),
-                    b"'! (byte ",
-                    Decimal::new(e.offset() as u64).as_bytes(),
-                    b")",
-                ]);
-                bring_up_failed::<P>("bad option string");
-            }
-        };
-        let added = Target::from_options(&parsed.target, None)
+    for parsed in PARSED {
+        let added = Target::from_options(parsed, None)
             .map_err(|_| ())
             .and_then(|t| console.add_target(t).map_err(|_| ()));
         if added.is_err() {
@@ -124,15 +109,12 @@ where
                 say_next_hop::<P>(index, mac_text(mac), b"configured");
             }
             Err(e) => {
-                // Its `Display` only writes a `str`; `core::fmt::write` is in the image anyway,
-                // for panic messages with arguments. 256 as in the panic path: one `write_char`.
-                let mut why = Text::<256>::new();
-                let _ = write!(why, "{e}");
+                // Its `Display`'s words without `core::fmt`, which this crate never links.
                 say::<P>(&[
                     b"firmware-app: target ",
                     Decimal::new(index as u64).as_bytes(),
                     b": ",
-                    why.as_bytes(),
+                    e.as_str().as_bytes(),
                 ]);
                 bring_up_failed::<P>("target not enabled");
             }

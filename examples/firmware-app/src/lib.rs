@@ -6,8 +6,9 @@
 //! and its `#[panic_handler]` calls [`panic`].
 //!
 //! [`run`] then, in order (every line below is what [`expected`] lists for the host's checker):
-//! parses the targets from the option string compiled in (`NETCONSOLE_OPTIONS`, else
-//! [`DEFAULT_OPTIONS`]: one basic and one extended target), waits for carrier, resolves the
+//! adds the targets of the option string compiled in (`NETCONSOLE_OPTIONS`, else
+//! [`DEFAULT_OPTIONS`]: one basic and one extended target; build.rs parses it, so a bad one
+//! fails the build and the parser is not in the image), waits for carrier, resolves the
 //! next hop by ARP and enables the targets, logs a banner naming the driver and its register
 //! layout, 100 numbered lines while a timer interrupt logs its own lines through the same
 //! console (real re-entry: those land in the backlog and leave with the next write), one
@@ -31,9 +32,8 @@ pub use panic::panic;
 pub use serial::Serial;
 pub use timer::on_timer_tick;
 
-/// The option string used when `NETCONSOLE_OPTIONS` is not set at build time: a basic target
-/// on port 6666 and an extended one on 6667 of QEMU's user-network host (10.0.2.2).
-pub const DEFAULT_OPTIONS: &str = "6665@10.0.2.15/,6666@10.0.2.2/;+6665@10.0.2.15/,6667@10.0.2.2/";
+// `DEFAULT_OPTIONS`, shared with build.rs, which parses the option string.
+include!("default_options.rs");
 
 /// What the glue gives the app. Associated functions, not methods: the panic handler and the
 /// timer interrupt reach them without a value to carry.

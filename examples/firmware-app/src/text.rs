@@ -17,7 +17,8 @@ impl<const N: usize> Text<N> {
         Text(heapless::Vec::new())
     }
 
-    /// Appends `bytes`, as much as fits.
+    /// Appends `bytes`, as much as fits. Not inlined: the app calls it from many places.
+    #[inline(never)]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         let room = N - self.0.len();
         let _ = self.0.extend_from_slice(bytes.get(..room).unwrap_or(bytes));
@@ -54,12 +55,4 @@ pub(crate) fn mac_text(mac: MacAddr) -> [u8; 17] {
         out[3 * i + 1] = HEX[usize::from(octet & 15)];
     }
     out
-}
-
-/// For what only a `Display` can say (a panic message with arguments, a library's error).
-impl<const N: usize> core::fmt::Write for Text<N> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.bytes(s.as_bytes());
-        Ok(())
-    }
 }

@@ -23,7 +23,7 @@ pub fn on_timer_tick() -> bool {
         return false;
     }
     TICKS.store(tick, Ordering::Release);
-    let mut line = Text::<64>::new();
+    let mut line = Text::<256>::new();
     timer_line(tick).write_to(&mut line);
     netconsole::global::log(6, line.as_bytes());
     tick < TIMER_LINES
