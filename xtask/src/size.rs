@@ -30,12 +30,12 @@ const EXTRA_TARGETS: &[(&str, &[&str])] =
 /// Firmware with a budget for text + rodata, in bytes, by (example, binary): the run fails
 /// when one is over, or cannot be built and measured.
 ///
-/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. Neither the example (23,956
-/// bytes) nor the netconsole stack alone on that NIC (`console-only`, 17,108) meets it yet, so
+/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. Neither the example (23,048
+/// bytes) nor the netconsole stack alone on that NIC (`console-only`, 16,568) meets it yet, so
 /// their budgets are ratchets just above what they measure: growth fails here, and each cut
 /// should lower them (examples/qemu-lan9118/README.md, "Footprint", says what is left).
 const BUDGETS: &[(&str, &str, u64)] =
-    &[("qemu-lan9118", "console-only", 17_152), ("qemu-lan9118", "qemu-lan9118", 24_064)];
+    &[("qemu-lan9118", "console-only", 16_640), ("qemu-lan9118", "qemu-lan9118", 23_104)];
 
 /// Issue 12's goal for the LAN9118 firmware: reported, not yet enforced.
 const GOAL: u64 = 16 * 1024;
