@@ -6,6 +6,7 @@
 use netpoll_core::wire::{MacAddr, PreparedUdpFrame, UdpFrame};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire as smol;
+use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::LazyLock;
 
@@ -43,9 +44,15 @@ const FRAME: UdpFrame = UdpFrame {
     ipv4_ident: 1,
 };
 
+/// The addresses and ports as a sender has them: at run time. Every builder reads them through
+/// `black_box`, so that none has its headers worked out at compile time.
+fn target() -> ([u8; 6], [u8; 6], [u8; 4], [u8; 4], u16, u16) {
+    black_box((SRC_MAC, DST_MAC, SRC_IP, DST_IP, SRC_PORT, DST_PORT))
+}
+
 /// netpoll-core's `UdpFrame::emit`: every header field from the frame's fields, each call.
 pub fn netpoll_core(buf: &mut [u8], payload: &[u8]) -> usize {
-    FRAME.emit(buf, &[payload]).unwrap_or(0)
+    black_box(FRAME).emit(buf, &[payload]).unwrap_or(0)
 }
 
 /// The same target prepared once (`PreparedUdpFrame`, as a sender keeps per target); each call
@@ -58,14 +65,15 @@ pub fn netpoll_core_prepared(buf: &mut [u8], payload: &[u8]) -> usize {
 
 /// smoltcp's `EthernetRepr`, `Ipv4Repr` and `UdpRepr::emit` with both checksums computed.
 pub fn smoltcp(buf: &mut [u8], payload: &[u8]) -> usize {
+    let (src_mac, dst_mac, src_ip, dst_ip, src_port, dst_port) = target();
     let len = HEADERS + payload.len();
     let caps = ChecksumCapabilities::default();
-    let src = smol::Ipv4Address::from(SRC_IP);
-    let dst = smol::Ipv4Address::from(DST_IP);
+    let src = smol::Ipv4Address::from(src_ip);
+    let dst = smol::Ipv4Address::from(dst_ip);
     let mut eth = smol::EthernetFrame::new_unchecked(&mut buf[..len]);
     smol::EthernetRepr {
-        src_addr: smol::EthernetAddress(SRC_MAC),
-        dst_addr: smol::EthernetAddress(DST_MAC),
+        src_addr: smol::EthernetAddress(src_mac),
+        dst_addr: smol::EthernetAddress(dst_mac),
         ethertype: smol::EthernetProtocol::Ipv4,
     }
     .emit(&mut eth);
@@ -79,7 +87,7 @@ pub fn smoltcp(buf: &mut [u8], payload: &[u8]) -> usize {
     }
     .emit(&mut ip, &caps);
     let mut udp = smol::UdpPacket::new_unchecked(ip.payload_mut());
-    smol::UdpRepr { src_port: SRC_PORT, dst_port: DST_PORT }.emit(
+    smol::UdpRepr { src_port, dst_port }.emit(
         &mut udp,
         &src.into(),
         &dst.into(),
@@ -92,9 +100,10 @@ pub fn smoltcp(buf: &mut [u8], payload: &[u8]) -> usize {
 
 /// etherparse's `PacketBuilder` writing into the buffer.
 pub fn etherparse(buf: &mut [u8], payload: &[u8]) -> usize {
-    etherparse::PacketBuilder::ethernet2(SRC_MAC, DST_MAC)
-        .ipv4(SRC_IP, DST_IP, 64)
-        .udp(SRC_PORT, DST_PORT)
+    let (src_mac, dst_mac, src_ip, dst_ip, src_port, dst_port) = target();
+    etherparse::PacketBuilder::ethernet2(src_mac, dst_mac)
+        .ipv4(src_ip, dst_ip, 64)
+        .udp(src_port, dst_port)
         .write_to_slice(buf, payload)
         .unwrap_or(0)
 }
