@@ -156,6 +156,7 @@ impl UdpFrame {
     /// let len = frame.emit(&mut buf, &[b"hello, ", b"world\n"]).unwrap();
     /// assert_eq!(len, 42 + 13);
     /// ```
+    #[inline]
     pub fn emit(&self, buf: &mut [u8], payload: &[&[u8]]) -> Result<usize, BuildError> {
         self.emit_payload(buf, payload)
     }

@@ -165,6 +165,7 @@ impl PreparedUdpFrame {
     /// Writes the frame at the start of `buf` and returns its length, as [`UdpFrame::emit`] with
     /// `ipv4_ident` (unused over IPv6). A gather list is walked directly, without the dynamic
     /// call of [`Payload`].
+    #[inline]
     pub fn emit(
         &self,
         buf: &mut [u8],
