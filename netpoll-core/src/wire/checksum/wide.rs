@@ -56,10 +56,34 @@ fn sum_in_blocks(data: &[u8], block: usize) -> u64 {
 #[inline(always)]
 fn sum_block(data: &[u8]) -> u64 {
     let (words, rest) = data.as_chunks::<8>();
-    let sum = words.iter().fold(Halves::default(), Halves::add).total();
+    let sum = if words.len() < TWO_STREAMS {
+        words.iter().fold(Halves::default(), Halves::add).total()
+    } else {
+        sum_two_streams(words)
+    };
     // A sum of native-endian words is the sum of big-endian ones with each word's bytes swapped.
     let sum = if cfg!(target_endian = "little") { sum.rotate_left(8) } else { sum };
     add(sum, sum_short(rest))
+}
+
+/// Words (1 KiB) from which the sum walks the front and back halves side by side.
+///
+/// The compiler's vector loop over one stream takes 32 bytes a step; past 32 steps the branch
+/// predictor no longer sees the loop's exit coming, and the miss costs as much as summing 200
+/// more bytes (an extended record's fragment, 1000 bytes of text and its header, would pay it).
+/// Two streams take 64 bytes a step; below 1 KiB they only add set-up.
+const TWO_STREAMS: usize = 128;
+
+/// The words' sum from two streams, the front half and the back half (the odd word in the back).
+fn sum_two_streams(words: &[[u8; 8]]) -> u64 {
+    let (front, back) = words.split_at(words.len() / 2);
+    let (mut a, mut b) = (Halves::default(), Halves::default());
+    for (x, y) in front.iter().zip(back) {
+        a = a.add(x);
+        b = b.add(y);
+    }
+    let b = back.get(front.len()..).unwrap_or_default().iter().fold(b, Halves::add);
+    add(a.total(), b.total())
 }
 
 /// As [`sum_words`], copying `src` to `dst` (as long as `src`) first: `memcpy` moves the bytes
