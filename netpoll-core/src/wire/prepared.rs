@@ -3,7 +3,8 @@
 //!
 //! Netconsole sends every message of a target with the same addresses and ports. Building the
 //! headers from those fields for every frame, and summing the constant ones into the IPv4 header
-//! checksum and the UDP pseudo-header each time, is most of a short frame's cost. Here the header
+//! checksum and the UDP pseudo-header each time, is a fifth of a short frame's instructions
+//! (300 against 235 for 100 bytes of payload, x86-64). Here the header
 //! bytes are laid out once in a template, and the sums of their constant words are kept; a frame
 //! is the template copied with a few wide stores, four 16-bit fields written into it, and the
 //! payload copied and summed. The bytes are those of [`UdpFrame::emit`], field for field.
@@ -21,7 +22,7 @@ const V6_HEADERS: usize = ethernet::HEADER_LEN + ipv6::HEADER_LEN + udp::HEADER_
 
 /// Where the per-message fields sit in the headers (offsets from the frame's start).
 mod at {
-    use super::{ethernet, ipv4, ipv6, V4_HEADERS, V6_HEADERS};
+    use super::{ethernet, V4_HEADERS, V6_HEADERS};
     /// IPv4 total length.
     pub const V4_TOTAL_LEN: usize = ethernet::HEADER_LEN + 2;
     /// IPv4 identification.
@@ -30,15 +31,15 @@ mod at {
     pub const V4_CHECKSUM: usize = ethernet::HEADER_LEN + 10;
     /// IPv6 payload length.
     pub const V6_PAYLOAD_LEN: usize = ethernet::HEADER_LEN + 4;
-    /// UDP length and checksum, the last four bytes of the headers.
+    /// UDP length, followed by the UDP checksum: the last four bytes of the headers.
     pub const V4_UDP_LEN: usize = V4_HEADERS - 4;
+    /// As for IPv4.
     pub const V6_UDP_LEN: usize = V6_HEADERS - 4;
-    const _: () = assert!(V4_HEADERS == ethernet::HEADER_LEN + ipv4::HEADER_LEN + 8);
-    const _: () = assert!(V6_HEADERS == ethernet::HEADER_LEN + ipv6::HEADER_LEN + 8);
 }
 
 /// The constant header bytes of one family, with the sums that depend on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum Template {
     /// Length, identification and both checksums zero.
     V4 {
@@ -76,6 +77,7 @@ enum Template {
 /// assert_eq!(a[..len], b[..len]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PreparedUdpFrame {
     template: Template,
 }
