@@ -2,7 +2,8 @@
 //!
 //! # Map
 //!
-//! - [`wire`]: the protocol views and `Repr`s, [`wire::UdpFrame`], the checksum.
+//! - [`wire`]: the protocol views and `Repr`s, [`wire::UdpFrame`] and, for many frames to one
+//!   target, [`wire::PreparedUdpFrame`]; the checksum.
 //! - [`NetPoll`]: the driver contract, with the reason for each rule; [`XmitError`].
 //! - [`NicEngine`]: the send engine; its [`Counters`], [`RetryPolicy`], [`SendError`], and
 //!   [`RxHandler`] for the frames that are not ARP for us.

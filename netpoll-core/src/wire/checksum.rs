@@ -10,11 +10,22 @@
 //! The running sum is kept modulo 2^64 - 1 (ones'-complement arithmetic in 64 bits), which
 //! 2^16 - 1 divides: folding to 16 bits happens once, at the end, and swapping the bytes of every
 //! word of a sum is a rotation by 8 bits of the 64-bit sum. The inner loop reads the payload as
-//! native-endian machine words into four independent sums with end-around carry (an add and an
-//! add-with-carry per word on x86-64 and Arm alike), and stores the same words when copying, so
-//! a copy and its sum read the payload once.
+//! native-endian machine words, in one of two forms chosen by the word size: on 64-bit machines
+//! sums without carries that the compiler spreads over SIMD lanes (`wide`), on 32-bit ones an
+//! add and an add-with-carry per word into four independent sums (`narrow`), the floor of a
+//! core without SIMD.
 
 use core::net::{Ipv4Addr, Ipv6Addr};
+
+#[cfg(not(target_pointer_width = "64"))]
+mod narrow;
+#[cfg(target_pointer_width = "64")]
+mod wide;
+
+#[cfg(not(target_pointer_width = "64"))]
+use narrow::{copy_and_sum_words, sum_words};
+#[cfg(target_pointer_width = "64")]
+use wide::{copy_and_sum_words, sum_words};
 
 /// A running Internet checksum over a byte stream.
 ///
@@ -135,75 +146,6 @@ const fn fold(acc: u64) -> u16 {
     let acc = lo + carry as u32;
     let (lo, carry) = (acc as u16).overflowing_add((acc >> 16) as u16);
     lo + carry as u16
-}
-
-/// The machine word the inner loop reads: native-endian, summed with end-around carry modulo
-/// 2^bits - 1, which 2^16 - 1 divides on every target.
-type Word = usize;
-/// Bytes in a [`Word`].
-const WORD: usize = core::mem::size_of::<Word>();
-/// Independent sums in the inner loop, so the additions do not wait on each other's carries:
-/// 64 bytes a step on 64-bit machines; on 32-bit ones (a Cortex-M has 13 usable registers) four,
-/// so that the lanes stay in registers.
-const LANES: usize = if WORD == 8 { 8 } else { 4 };
-/// Bytes per step of the inner loop: one word per lane.
-const CHUNK: usize = LANES * WORD;
-
-/// Ones'-complement addition of words.
-#[inline(always)]
-const fn add_word(a: Word, b: Word) -> Word {
-    let (sum, carry) = a.overflowing_add(b);
-    sum + carry as Word
-}
-
-/// Sum of `data` as big-endian 16-bit words, an odd last byte padded with zero, modulo 2^64 - 1.
-fn sum_words(data: &[u8]) -> u64 {
-    let mut lanes = [0; LANES];
-    let mut chunks = data.chunks_exact(CHUNK);
-    for chunk in &mut chunks {
-        add_chunk(&mut lanes, &to_chunk(chunk));
-    }
-    sum_tail(lanes, chunks.remainder())
-}
-
-/// As [`sum_words`], copying `src` to `dst` (as long as `src`) first: `memcpy` moves the bytes
-/// with the widest loads the machine has, and the sum then reads them back from L1.
-fn copy_and_sum_words(dst: &mut [u8], src: &[u8]) -> u64 {
-    dst.copy_from_slice(src);
-    sum_words(src)
-}
-
-/// A slice of [`CHUNK`] bytes as an array (zeros if it is not one, which the callers rule out).
-#[inline(always)]
-fn to_chunk(s: &[u8]) -> [u8; CHUNK] {
-    s.try_into().unwrap_or([0; CHUNK])
-}
-
-/// Adds one [`CHUNK`], one word per lane.
-#[inline(always)]
-fn add_chunk(lanes: &mut [Word; LANES], chunk: &[u8; CHUNK]) {
-    for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(WORD)) {
-        *lane = add_word(*lane, to_word(word));
-    }
-}
-
-/// A native-endian word (0 for a short slice, which the callers rule out).
-#[inline(always)]
-fn to_word(bytes: &[u8]) -> Word {
-    bytes.try_into().map_or(0, Word::from_ne_bytes)
-}
-
-/// The lanes plus fewer than [`CHUNK`] bytes that follow them, as a sum of big-endian words: whole
-/// words into the lanes, the rest as big-endian pairs.
-fn sum_tail(mut lanes: [Word; LANES], tail: &[u8]) -> u64 {
-    let mut words = tail.chunks_exact(WORD);
-    for (lane, word) in lanes.iter_mut().zip(&mut words) {
-        *lane = add_word(*lane, to_word(word));
-    }
-    let sum = lanes.iter().fold(0, |total, &lane| add_word(total, lane));
-    // A sum of native-endian words is the sum of big-endian ones with each word's bytes swapped.
-    let sum = if cfg!(target_endian = "little") { sum.rotate_left(8) } else { sum };
-    add(sum as u64, sum_short(words.remainder()))
 }
 
 /// Sum of fewer than 8 bytes as big-endian words, an odd last byte padded with zero.

@@ -156,6 +156,7 @@ impl UdpFrame {
     /// let len = frame.emit(&mut buf, &[b"hello, ", b"world\n"]).unwrap();
     /// assert_eq!(len, 42 + 13);
     /// ```
+    #[inline]
     pub fn emit(&self, buf: &mut [u8], payload: &[&[u8]]) -> Result<usize, BuildError> {
         self.emit_payload(buf, payload)
     }
@@ -217,7 +218,7 @@ impl UdpFrame {
 
 /// Copies the payload into `data` (cut at its end, padded with zeros if the payload falls
 /// short) and returns its sum: the one pass over the payload.
-fn copy_payload(data: &mut [u8], payload: &(impl Payload + ?Sized)) -> Checksum {
+pub(crate) fn copy_payload(data: &mut [u8], payload: &(impl Payload + ?Sized)) -> Checksum {
     let mut sum = Checksum::new();
     let mut rest = &mut *data;
     payload.for_each_slice(&mut |slice| {

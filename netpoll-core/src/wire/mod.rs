@@ -12,6 +12,7 @@ pub mod frame;
 pub mod ipv4;
 pub mod ipv6;
 mod mac;
+pub mod prepared;
 pub mod udp;
 
 use core::fmt;
@@ -25,6 +26,7 @@ pub use frame::{BuildError, Payload, UdpFrame};
 pub use ipv4::{Packet as Ipv4Packet, Repr as Ipv4Repr, HEADER_LEN as IPV4_HEADER_LEN};
 pub use ipv6::{Packet as Ipv6Packet, Repr as Ipv6Repr, HEADER_LEN as IPV6_HEADER_LEN};
 pub use mac::{MacAddr, ParseMacError};
+pub use prepared::PreparedUdpFrame;
 pub use udp::{Packet as UdpPacket, Repr as UdpRepr, HEADER_LEN as UDP_HEADER_LEN};
 
 /// IP protocol number of UDP.

@@ -1,0 +1,74 @@
+//! The word sums on 32-bit (and smaller) machines: a Cortex-M or a RISC-V core without SIMD,
+//! where an add and an add-with-carry per machine word is the floor safe code can reach.
+
+use super::{add, sum_short};
+
+/// The machine word the inner loop reads: native-endian, summed with end-around carry modulo
+/// 2^bits - 1, which 2^16 - 1 divides on every target.
+type Word = usize;
+/// Bytes in a [`Word`].
+const WORD: usize = core::mem::size_of::<Word>();
+/// Independent sums in the inner loop, so the additions do not wait on each other's carries;
+/// four, so that they stay in registers (a Cortex-M has 13 usable ones).
+const LANES: usize = 4;
+/// Bytes per step of the inner loop: one word per lane.
+const CHUNK: usize = LANES * WORD;
+
+/// Ones'-complement addition of words.
+#[inline(always)]
+const fn add_word(a: Word, b: Word) -> Word {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + carry as Word
+}
+
+/// Sum of `data` as big-endian 16-bit words, an odd last byte padded with zero, modulo 2^64 - 1.
+pub(super) fn sum_words(data: &[u8]) -> u64 {
+    let mut lanes = [0; LANES];
+    let mut chunks = data.chunks_exact(CHUNK);
+    for chunk in &mut chunks {
+        add_chunk(&mut lanes, &to_chunk(chunk));
+    }
+    sum_tail(lanes, chunks.remainder())
+}
+
+/// As [`sum_words`], copying `src` to `dst` (as long as `src`) first: `memcpy` moves the bytes
+/// with the widest loads the machine has, and the sum then reads them back from L1.
+pub(super) fn copy_and_sum_words(dst: &mut [u8], src: &[u8]) -> u64 {
+    if let Some(dst) = dst.get_mut(..src.len()) {
+        dst.copy_from_slice(src);
+    }
+    sum_words(src)
+}
+
+/// A slice of [`CHUNK`] bytes as an array (zeros if it is not one, which the callers rule out).
+#[inline(always)]
+fn to_chunk(s: &[u8]) -> [u8; CHUNK] {
+    s.try_into().unwrap_or([0; CHUNK])
+}
+
+/// Adds one [`CHUNK`], one word per lane.
+#[inline(always)]
+fn add_chunk(lanes: &mut [Word; LANES], chunk: &[u8; CHUNK]) {
+    for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(WORD)) {
+        *lane = add_word(*lane, to_word(word));
+    }
+}
+
+/// A native-endian word (0 for a short slice, which the callers rule out).
+#[inline(always)]
+fn to_word(bytes: &[u8]) -> Word {
+    bytes.try_into().map_or(0, Word::from_ne_bytes)
+}
+
+/// The lanes plus fewer than [`CHUNK`] bytes that follow them, as a sum of big-endian words: whole
+/// words into the lanes, the rest as big-endian pairs.
+fn sum_tail(mut lanes: [Word; LANES], tail: &[u8]) -> u64 {
+    let mut words = tail.chunks_exact(WORD);
+    for (lane, word) in lanes.iter_mut().zip(&mut words) {
+        *lane = add_word(*lane, to_word(word));
+    }
+    let sum = lanes.iter().fold(0, |total, &lane| add_word(total, lane));
+    // A sum of native-endian words is the sum of big-endian ones with each word's bytes swapped.
+    let sum = if cfg!(target_endian = "little") { sum.rotate_left(8) } else { sum };
+    add(sum as u64, sum_short(words.remainder()))
+}
