@@ -17,7 +17,8 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-#[cfg(not(target_pointer_width = "64"))]
+// Also in the host's tests: the 32-bit cores' sum runs there too (see `narrow::Word`).
+#[cfg(any(not(target_pointer_width = "64"), test))]
 mod narrow;
 #[cfg(target_pointer_width = "64")]
 mod wide;
@@ -208,6 +209,15 @@ mod test {
         assert_eq!(c.finish(), 0xb861);
     }
 
+    /// Every word all ones: the 32-bit lanes carry on every addition.
+    #[test]
+    fn narrow_all_ones_sum_to_ffff() {
+        for len in [0, 1, 2, 15, 16, 17, 1023, 1024, 1025, 4096, 65_537] {
+            let data = vec![0xff; len];
+            assert_eq!(fold(narrow::sum_words(&data)), naive(&data), "{len} bytes");
+        }
+    }
+
     #[test]
     fn copy_and_add_refuses_mismatched_lengths() {
         let mut c = Checksum::new();
@@ -239,6 +249,18 @@ mod test {
             prop_assert!(c.copy_and_add(&mut buf[dst_skip..], src));
             prop_assert_eq!(&buf[dst_skip..], src);
             prop_assert_eq!(c.sum(), naive(src));
+        }
+
+        /// The 32-bit cores' sum, run on the host: the image of a Cortex-M or RISC-V core's
+        /// checksum that no host test would otherwise reach.
+        #[test]
+        fn narrow_sum_equals_naive(data in proptest::collection::vec(any::<u8>(), 0..3000),
+                                   src_skip in 0usize..8, dst_skip in 0usize..8) {
+            let src = &data[src_skip.min(data.len())..];
+            prop_assert_eq!(fold(narrow::sum_words(src)), naive(src));
+            let mut buf = vec![0xa5u8; src.len() + dst_skip];
+            prop_assert_eq!(fold(narrow::copy_and_sum_words(&mut buf[dst_skip..], src)), naive(src));
+            prop_assert_eq!(&buf[dst_skip..], src);
         }
 
         #[test]
