@@ -218,6 +218,43 @@ mod test {
         }
     }
 
+    /// Every length and start around 1 KiB, where the 64-bit sum switches to two streams,
+    /// whole and cut in two at every point (the second piece at odd offsets too), for both
+    /// machine sums.
+    #[test]
+    fn around_the_two_stream_switch() {
+        let mut seed = 0x2545_f491_u32;
+        let data: Vec<u8> = (0..1200)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                seed as u8
+            })
+            .collect();
+        let ones = vec![0xffu8; 1200];
+        for bytes in [&data, &ones] {
+            for len in 1000..1100 {
+                for skip in 0..8 {
+                    let slice = &bytes[skip..skip + len];
+                    let want = naive(slice);
+                    let mut c = Checksum::new();
+                    c.add_bytes(slice);
+                    assert_eq!(c.sum(), want, "{len} bytes from {skip}");
+                    assert_eq!(fold(narrow::sum_words(slice)), want, "narrow, {len} from {skip}");
+                }
+            }
+            let whole = &bytes[3..3 + 1030];
+            for cut in 0..=whole.len() {
+                let (a, b) = whole.split_at(cut);
+                let mut c = Checksum::new();
+                c.add_bytes(a);
+                c.add_bytes(b);
+                assert_eq!(c.sum(), naive(whole), "cut at {cut}");
+            }
+        }
+    }
+
     #[test]
     fn copy_and_add_refuses_mismatched_lengths() {
         let mut c = Checksum::new();
