@@ -255,6 +255,30 @@ mod test {
         }
     }
 
+    /// `==` says whether two sums are of the same stream (as far as any checksum can tell), not
+    /// whether they were added up in the same pieces: the running sum has many representatives.
+    #[test]
+    fn sums_of_one_stream_compare_equal_however_it_was_cut() {
+        let (mut whole, mut cut) = (Checksum::new(), Checksum::new());
+        whole.add_bytes(&[0x12, 0x34, 0x56, 0x78]);
+        cut.add_bytes(&[0x12, 0x34, 0x56]);
+        cut.add_bytes(&[0x78]);
+        assert_eq!(whole, cut);
+        let (mut bytes, mut words) = (Checksum::new(), Checksum::new());
+        bytes.add_bytes(&[0xff; 8]);
+        (0..4).for_each(|_| words.add_u16(0xffff));
+        assert_eq!(bytes, words);
+        // What a later byte would tell apart stays apart: an odd length, or a zero stream
+        // against a non-zero one that sums to 0xffff.
+        let mut odd = Checksum::new();
+        odd.add_bytes(&[0x12, 0x34, 0x56, 0x78, 0]);
+        assert_ne!(whole, odd);
+        let mut zero = Checksum::new();
+        zero.add_bytes(&[0; 8]);
+        assert_ne!(zero, words);
+        assert_eq!(zero, Checksum::new());
+    }
+
     #[test]
     fn copy_and_add_refuses_mismatched_lengths() {
         let mut c = Checksum::new();
