@@ -6,9 +6,10 @@
 //! ([`NetPoll::begin_tx_batch`]) each frame is published as it is queued, so a device already at
 //! work takes it at once, but the notification waits for the batch's end: under QEMU each one
 //! is a trap that takes the emulator's global lock, which its network backend holds while it
-//! sends, so a notification per frame keeps the guest waiting on the host. The device may finish slots in any
-//! order; [`VirtioNet::reclaim_tx`] takes what the used ring reports back onto the free list,
-//! and a send that finds no free slot does so itself before it answers `Busy`.
+//! sends, so a notification per frame keeps the guest waiting on the host. The device may
+//! finish slots in any order; [`VirtioNet::reclaim_tx`] takes what the used ring reports back
+//! onto the free list, and a send that finds no free slot does so itself before it answers
+//! `Busy`.
 //!
 //! RX: every buffer is given to the device at start-up; [`VirtioNet::receive`] hands the
 //! frames of at most `budget` used entries to the caller, oldest first, and gives each buffer
