@@ -14,7 +14,15 @@ include!("src/default_options.rs");
 fn main() {
     println!("cargo:rerun-if-env-changed=NETCONSOLE_OPTIONS");
     println!("cargo:rerun-if-changed=src/default_options.rs");
-    let from_env = std::env::var("NETCONSOLE_OPTIONS").ok();
+    let from_env = match std::env::var("NETCONSOLE_OPTIONS") {
+        Ok(options) => Some(options),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(raw)) => {
+            // Not the default in its place: the firmware would log to targets nobody asked for.
+            eprintln!("NETCONSOLE_OPTIONS is not UTF-8: {raw:?}");
+            std::process::exit(1);
+        }
+    };
     let options = from_env.as_deref().unwrap_or(DEFAULT_OPTIONS);
     let mut targets = String::new();
     for piece in netconsole_options::targets(options) {
@@ -27,6 +35,8 @@ fn main() {
             }
         };
         if let Some(warning) = parsed.warning {
+            // Escaped: a newline in the string would end the instruction and start another.
+            let options = options.escape_debug();
             println!("cargo:warning=netconsole={options}: {warning}");
         }
         let _ = writeln!(targets, "    {},", literal(&parsed.target));

@@ -506,6 +506,91 @@ mod test {
         assert_eq!(decode(&scratch).map(|d| d.0), Some(Message::Basic(b"later")));
     }
 
+    /// One stop of a message put back at the front: the slot it stopped for, where, with what
+    /// release and extras (as `Live` or `Frozen`), and the mask it goes back with.
+    type Stop = (u8, u32, Vec<u8>, Vec<u8>, bool, u32);
+
+    fn stop() -> impl proptest::strategy::Strategy<Value = Stop> {
+        use proptest::prelude::*;
+        (
+            0u8..34,
+            any::<u32>(),
+            prop_oneof![4 => proptest::collection::vec(any::<u8>(), 0..40), 1 => proptest::collection::vec(any::<u8>(), 250..260)],
+            proptest::collection::vec(any::<u8>(), 0..120),
+            any::<bool>(),
+            any::<u32>(),
+        )
+    }
+
+    proptest::proptest! {
+        /// A message put back at the front again and again (as a ring that keeps filling does),
+        /// each time carrying the records it had: its records are the new one then the kept old
+        /// ones, byte for byte; the entries behind it are untouched; an insert that is refused
+        /// (no room, a release too long for its byte) changes nothing.
+        #[test]
+        fn records_carried_through_many_put_backs(
+            behind in proptest::collection::vec((proptest::collection::vec(proptest::prelude::any::<u8>(), 0..50), 1u32..), 0..4),
+            stops in proptest::collection::vec(stop(), 1..12),
+        ) {
+            let mut b: Backlog<2048> = Backlog::new();
+            for (text, mask) in &behind {
+                proptest::prop_assert!(b.push(&Message::Basic(text), *mask));
+            }
+            let record = ExtendedRecord::new(6, 1, 2, b"stuck");
+            let message = Message::Record(record);
+            // The model: (index, offset, release, extras) in order.
+            let mut model: Vec<(u8, u32, Vec<u8>, Vec<u8>)> = Vec::new();
+            let mut front: heapless::Vec<u8, 2048> = heapless::Vec::new();
+            let mut have_front = false;
+            for (index, offset, release, extras, live, mask) in stops {
+                let extras_of = if live {
+                    Extras::Live { userdata: &[], sysdata: &extras }
+                } else {
+                    Extras::Frozen(&extras)
+                };
+                let now = Resume { index, offset, extras: extras_of, release: &release };
+                let carried = if have_front { decode(&front).unwrap().1 } else { Resumes::NONE };
+                let before: std::vec::Vec<u8> = b.bytes.to_vec();
+                let entries = b.entries();
+                let ok = b.push_front(&message, mask, Some(now), carried);
+                if !ok {
+                    proptest::prop_assert_eq!(b.bytes.to_vec(), before);
+                    proptest::prop_assert_eq!(b.entries(), entries);
+                    continue;
+                }
+                proptest::prop_assert!(release.len() <= 255);
+                let old = core::mem::take(&mut model);
+                model.push((index, offset, release.clone(), extras.clone()));
+                model.extend(old.into_iter().filter(|r| {
+                    r.0 != index && mask & 1u32.checked_shl(u32::from(r.0)).unwrap_or(0) != 0
+                }));
+                proptest::prop_assert_eq!(b.copy_front(&mut front), Some(mask));
+                have_front = true;
+                let (decoded, records) = decode(&front).unwrap();
+                proptest::prop_assert_eq!(decoded, message);
+                let got: Vec<(u8, u32, Vec<u8>, Vec<u8>)> = records
+                    .iter()
+                    .map(|r| {
+                        let Extras::Frozen(x) = r.extras else { panic!("decoded extras are frozen") };
+                        (r.index, r.offset, r.release.to_vec(), x.to_vec())
+                    })
+                    .collect();
+                proptest::prop_assert_eq!(&got, &model);
+                // Taken out to be sent again, as the sender does with the front entry.
+                b.pop_front();
+            }
+            // Whatever happened in front, the entries behind come out as pushed.
+            let mut scratch: heapless::Vec<u8, 2048> = heapless::Vec::new();
+            for (text, mask) in &behind {
+                proptest::prop_assert_eq!(b.copy_front(&mut scratch), Some(*mask));
+                proptest::prop_assert_eq!(decode(&scratch).map(|d| d.0), Some(Message::Basic(text)));
+                b.pop_front();
+            }
+            proptest::prop_assert!(b.is_empty());
+            proptest::prop_assert_eq!(b.used(), 0);
+        }
+    }
+
     #[test]
     fn refuses_what_does_not_fit() {
         let mut b: Backlog<64> = Backlog::new();

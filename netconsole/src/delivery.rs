@@ -285,9 +285,27 @@ where
         }
     }
 
+    /// Sends `message` to the enabled targets in `mask` as one batch of the driver's: every
+    /// frame of every target, with one device notification at the end (where the driver can
+    /// hold them back), which is always given before this returns.
+    fn deliver<'r>(
+        &'r self,
+        np: &mut NicEngine<D, W>,
+        targets: &mut TS,
+        order: &[u8],
+        message: &Message<'_>,
+        mask: u32,
+        resumes: Resumes<'r>,
+    ) -> Delivered<'r> {
+        np.driver_mut().begin_tx_batch();
+        let delivered = self.deliver_each(np, targets, order, message, mask, resumes);
+        np.driver_mut().end_tx_batch();
+        delivered
+    }
+
     /// Sends `message` to the enabled targets in `mask`, newest first, each from where an
     /// earlier try stopped (`resumes`). Stops at the first datagram whose retry budget runs out.
-    fn deliver<'r>(
+    fn deliver_each<'r>(
         &'r self,
         np: &mut NicEngine<D, W>,
         targets: &mut TS,

@@ -77,6 +77,16 @@ impl core::error::Error for XmitError {}
 ///   writes exactly the `len` bytes it was asked for.
 /// - **Caller-provided, statically sized rings.** A driver owns buffers its constructor was given
 ///   (or sized by const generics); it never allocates.
+/// - **Every frame notified by the end of a batch.** Between
+///   [`begin_tx_batch`](NetPoll::begin_tx_batch) and [`end_tx_batch`](NetPoll::end_tx_batch) a
+///   driver may hold back the device notification (a doorbell write, which under a hypervisor
+///   is a trap each) of the frames it queues; `end_tx_batch` notifies for all of them before it
+///   returns, and outside a batch every queued frame is notified before `xmit_with` returns. A
+///   driver never holds a notification past an `Err(Busy)`: the caller then waits for slots that
+///   the device frees only once it knows of the frames. A caller ends every batch it began in
+///   the same call (the console: one batch per message, all its targets and fragments), so no
+///   frame waits for a later one; a batch begun again, or ended without a begin, is harmless.
+///   Both methods default to nothing, for drivers whose frames leave as they are queued.
 /// - **Never calls back into the console.** A driver does not log through netconsole: a log line
 ///   from inside `xmit_with` would re-enter the console (which survives it, by deferring the
 ///   line, but the driver must not rely on that).
@@ -127,6 +137,15 @@ pub trait NetPoll {
     fn max_frame_len(&self) -> usize {
         MAX_FRAME_LEN
     }
+
+    /// Frames queued from now until [`end_tx_batch`](Self::end_tx_batch) may share one device
+    /// notification (see the rules). A hint: the default does nothing.
+    fn begin_tx_batch(&mut self) {}
+
+    /// Notifies the device of every frame queued since
+    /// [`begin_tx_batch`](Self::begin_tx_batch) and not yet notified, and ends the batch.
+    /// The default does nothing: without a batch, nothing is held back.
+    fn end_tx_batch(&mut self) {}
 }
 
 impl<T: NetPoll + ?Sized> NetPoll for &mut T {
@@ -156,5 +175,11 @@ impl<T: NetPoll + ?Sized> NetPoll for &mut T {
     }
     fn max_frame_len(&self) -> usize {
         (**self).max_frame_len()
+    }
+    fn begin_tx_batch(&mut self) {
+        (**self).begin_tx_batch()
+    }
+    fn end_tx_batch(&mut self) {
+        (**self).end_tx_batch()
     }
 }

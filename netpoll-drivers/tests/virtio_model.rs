@@ -318,6 +318,83 @@ fn no_notification_when_the_device_says_it_needs_none() {
 }
 
 #[test]
+fn a_batch_publishes_each_frame_at_once_and_notifies_once_at_its_end() {
+    for (version, layout) in layouts() {
+        let (model, mut net) = up::<8, 4>(version);
+        let before = model.state().notifies.len();
+        net.begin_tx_batch();
+        for n in 0..3 {
+            net.xmit_raw(&numbered(n, 100)).unwrap();
+        }
+        assert_eq!(model.state().notifies.len(), before, "{layout}: no notification yet");
+        assert_eq!(model.available(TX), 3, "{layout}: a busy device takes them already");
+        assert_eq!(model.unnotified(TX), 3, "{layout}");
+        net.end_tx_batch();
+        assert_eq!(model.state().notifies[before..], [TX as u32], "{layout}: one for all three");
+        assert_eq!(model.unnotified(TX), 0, "{layout}");
+        assert_eq!(net.counters().notifies_batched, 3, "{layout}");
+        // After the batch, one notification per frame again.
+        net.xmit_raw(&numbered(3, 100)).unwrap();
+        assert_eq!(model.state().notifies[before..], [TX as u32; 2], "{layout}");
+        for n in 0..4 {
+            assert_eq!(model.take_tx_frame().unwrap().1, numbered(n, 100), "{layout}");
+        }
+        assert_no_violations(&model);
+    }
+}
+
+#[test]
+fn a_full_ring_within_a_batch_notifies_before_it_says_busy() {
+    for (version, layout) in layouts() {
+        let (model, mut net) = up::<4, 4>(version);
+        net.begin_tx_batch();
+        for n in 0..4 {
+            net.xmit_raw(&numbered(n, 100)).unwrap();
+        }
+        assert_eq!(model.unnotified(TX), 4, "{layout}");
+        assert_eq!(net.xmit_raw(&numbered(4, 100)), Err(XmitError::Busy), "{layout}");
+        // The caller now waits for a slot: the device must know of the four to free one.
+        assert_eq!(model.unnotified(TX), 0, "{layout}: notified before Busy");
+        let (head, _) = model.take_tx_frame().unwrap();
+        model.complete(TX, head, 0);
+        net.xmit_raw(&numbered(4, 100)).unwrap();
+        let notifies = model.state().notifies.len();
+        net.end_tx_batch();
+        assert_eq!(model.state().notifies.len(), notifies + 1, "{layout}: the fifth frame's");
+        assert_eq!(model.unnotified(TX), 0, "{layout}");
+        // A batch with nothing queued notifies nothing.
+        net.begin_tx_batch();
+        net.end_tx_batch();
+        assert_eq!(model.state().notifies.len(), notifies + 1, "{layout}");
+        assert_no_violations(&model);
+    }
+}
+
+#[test]
+fn a_batch_asks_the_device_once_whether_it_needs_a_notification() {
+    for (version, layout) in layouts() {
+        let (model, mut net) = up::<8, 4>(version);
+        let before = model.state().notifies.len();
+        model.set_no_notify(TX, true);
+        net.begin_tx_batch();
+        net.xmit_raw(&numbered(0, 60)).unwrap();
+        net.xmit_raw(&numbered(1, 60)).unwrap();
+        net.end_tx_batch();
+        assert_eq!(model.state().notifies.len(), before, "{layout}: the device is at work");
+        assert_eq!(net.counters().notifies_suppressed, 1, "{layout}: one look at its flag");
+        // The flag is read at the batch's end, not when the frames were queued: a device that
+        // went idle meanwhile is notified.
+        model.set_no_notify(TX, true);
+        net.begin_tx_batch();
+        net.xmit_raw(&numbered(2, 60)).unwrap();
+        model.set_no_notify(TX, false);
+        net.end_tx_batch();
+        assert_eq!(model.state().notifies[before..], [TX as u32], "{layout}");
+        assert_eq!(model.unnotified(TX), 0, "{layout}");
+    }
+}
+
+#[test]
 fn link_state_is_cached_and_read_from_config_only_with_status() {
     for (version, layout) in layouts() {
         let model = Model::new(version);
@@ -503,6 +580,10 @@ enum Op {
     Deliver(usize),
     /// The driver receives with this budget.
     Receive(usize),
+    /// The caller begins a batch.
+    Begin,
+    /// The caller ends a batch.
+    End,
 }
 
 fn op() -> impl proptest::strategy::Strategy<Value = Op> {
@@ -514,6 +595,8 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         Just(Op::Reclaim),
         (14usize..=1514).prop_map(Op::Deliver),
         (0usize..6).prop_map(Op::Receive),
+        Just(Op::Begin),
+        Just(Op::End),
     ]
 }
 
@@ -538,7 +621,9 @@ proptest::proptest! {
         let mut unreclaimed = 0usize; // slots the driver still counts as in flight
         let mut finished_unreclaimed = 0usize;
         let mut rx_pending = std::collections::VecDeque::new();
+        let mut in_batch = false;
         for op in ops {
+            let mut said_busy = false;
             match op {
                 Op::Xmit(len) => {
                     let frame = numbered(serial, len.max(4));
@@ -550,6 +635,7 @@ proptest::proptest! {
                     }
                     if unreclaimed == T {
                         proptest::prop_assert_eq!(result, Err(XmitError::Busy));
+                        said_busy = true;
                     } else {
                         proptest::prop_assert_eq!(result, Ok(()));
                         serial += 1;
@@ -598,8 +684,20 @@ proptest::proptest! {
                         proptest::prop_assert_eq!(Some(frame), rx_pending.pop_front());
                     }
                 }
+                Op::Begin => {
+                    net.begin_tx_batch();
+                    in_batch = true;
+                }
+                Op::End => {
+                    net.end_tx_batch();
+                    in_batch = false;
+                }
             }
             proptest::prop_assert_eq!(net.tx_in_flight(), unreclaimed);
+            // No frame waits for a notification outside a batch, nor after a `Busy`.
+            if !in_batch || said_busy {
+                proptest::prop_assert_eq!(model.unnotified(TX), 0);
+            }
         }
         proptest::prop_assert_eq!(net.counters().bad_used, 0);
         assert_no_violations(&model);

@@ -33,8 +33,8 @@ impl<P: Platform> SystemInfo for Clock<P> {
     }
 }
 
-/// A busy-wait on the platform's clock: the engine waits with it between transmit attempts
-/// (Linux's 50 µs) and while it resolves. Bounded by the time asked for.
+/// The platform's wait ([`Platform::wait_us`]): the engine waits with it between transmit
+/// attempts (Linux's 50 µs) and while it resolves. Bounded by the time asked for.
 pub struct Delay<P>(PhantomData<fn() -> P>);
 
 impl<P> Delay<P> {
@@ -52,7 +52,7 @@ impl<P> Default for Delay<P> {
 
 impl<P: Platform> DelayNs for Delay<P> {
     fn delay_ns(&mut self, ns: u32) {
-        spin_us::<P>(u64::from(ns.div_ceil(1000)));
+        P::wait_us(ns.div_ceil(1000));
     }
 
     /// Straight to the spin: the trait's default cuts a long wait into `delay_ns` calls.
@@ -61,7 +61,7 @@ impl<P: Platform> DelayNs for Delay<P> {
     }
 }
 
-/// Waits `us` microseconds.
+/// Waits `us` microseconds, busy.
 pub(crate) fn spin_us<P: Platform>(us: u64) {
     let start = P::now_us();
     while P::now_us().wrapping_sub(start) < us {

@@ -40,6 +40,16 @@ include!("default_options.rs");
 pub trait Platform: 'static {
     /// Microseconds since boot, monotonic.
     fn now_us() -> u64;
+    /// Waits `us` microseconds: the engine's wait between transmit attempts on a full TX ring.
+    /// The default spins on [`now_us`](Self::now_us); a platform that can stop the CPU until
+    /// a timer fires gives the time to whoever empties the ring (under QEMU, the emulator's
+    /// own thread on the same host cores).
+    fn wait_us(us: u32)
+    where
+        Self: Sized,
+    {
+        clock::spin_us::<Self>(u64::from(us));
+    }
     /// Writes to the serial console (the run's own log, apart from netconsole).
     fn serial_write(bytes: &[u8]);
     /// Starts a periodic timer interrupt whose handler calls [`on_timer_tick`].

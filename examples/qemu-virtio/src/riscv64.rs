@@ -1,6 +1,6 @@
 //! QEMU `virt`, riscv64, machine mode: NS16550 UART, CLINT timer, `sifive_test` exit.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use firmware_app::{ExitCode, Platform};
 use riscv::register::{mie, mstatus};
@@ -27,6 +27,8 @@ const TICKS_PER_US: u64 = 10;
 
 /// The timer period in `mtime` ticks, for re-arming.
 static PERIOD: AtomicU32 = AtomicU32::new(0);
+/// The periodic timer runs: a wait must not take `mtimecmp` from it.
+static TICKING: AtomicBool = AtomicBool::new(false);
 
 /// This board.
 pub struct Board;
@@ -49,6 +51,40 @@ impl Platform for Board {
         mtime() / TICKS_PER_US
     }
 
+    /// Stops the hart (`wfi`) until `mtimecmp` says the time is up, with the machine timer's
+    /// interrupt enabled but interrupts off, so that it wakes the hart and runs no handler.
+    /// Under QEMU TCG a spinning hart keeps a host core busy that the main loop, which moves
+    /// the frames the wait is for, needs. While the periodic timer runs, it spins instead.
+    fn wait_us(us: u32) {
+        if TICKING.load(Ordering::Acquire) {
+            let start = Self::now_us();
+            while Self::now_us().wrapping_sub(start) < u64::from(us) {
+                core::hint::spin_loop();
+            }
+            return;
+        }
+        let deadline = mtime() + u64::from(us) * TICKS_PER_US;
+        let enabled = mstatus::read().mie();
+        // SAFETY: masks interrupts globally for the wait; restored below.
+        unsafe { mstatus::clear_mie() };
+        set_mtimecmp(deadline);
+        // SAFETY: the machine timer's interrupt is enabled only as a wake-up source: with
+        // interrupts masked, no handler runs. Cleared again before they are unmasked.
+        unsafe { mie::set_mtimer() };
+        // `wfi` may return early (another source, or none: it may be a no-op); the clock
+        // bounds the loop either way.
+        while mtime() < deadline {
+            riscv::asm::wfi();
+        }
+        // SAFETY: as above. `mtimecmp` stays in the past, its interrupt disabled; the next
+        // `start_timer` sets it before enabling.
+        unsafe { mie::clear_mtimer() };
+        if enabled {
+            // SAFETY: restores the state found on entry.
+            unsafe { mstatus::set_mie() };
+        }
+    }
+
     fn serial_write(bytes: &[u8]) {
         for &b in bytes {
             // Bounded: QEMU's UART is always ready; a real one drains in microseconds.
@@ -67,6 +103,7 @@ impl Platform for Board {
     fn start_timer(period_us: u32) {
         let ticks = u64::from(period_us) * TICKS_PER_US;
         PERIOD.store(ticks as u32, Ordering::Relaxed);
+        TICKING.store(true, Ordering::Release);
         set_mtimecmp(mtime() + ticks);
         // SAFETY: enabling the machine timer interrupt, whose handler is below; the console it
         // writes to is safe to re-enter.
@@ -80,6 +117,7 @@ impl Platform for Board {
         // SAFETY: masking an interrupt source has no other effect.
         unsafe { mie::clear_mtimer() };
         set_mtimecmp(u64::MAX);
+        TICKING.store(false, Ordering::Release);
     }
 
     fn exit(code: ExitCode) -> ! {

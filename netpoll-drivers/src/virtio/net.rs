@@ -2,9 +2,14 @@
 //!
 //! TX: slot `i` is descriptor `i` and packet buffer `i`, for good. A free slot is built in
 //! place (`virtio_net_hdr` zeroed, then the frame), published in the available ring, and the
-//! device notified unless it said it does not need to be. The device may finish slots in any
-//! order; [`VirtioNet::reclaim_tx`] takes what the used ring reports back onto the free list,
-//! and a send that finds no free slot does so itself before it answers `Busy`.
+//! device notified unless it said it does not need to be. Within a batch
+//! ([`NetPoll::begin_tx_batch`]) each frame is published as it is queued, so a device already at
+//! work takes it at once, but the notification waits for the batch's end: under QEMU each one
+//! is a trap that takes the emulator's global lock, which its network backend holds while it
+//! sends, so a notification per frame keeps the guest waiting on the host. The device may
+//! finish slots in any order; [`VirtioNet::reclaim_tx`] takes what the used ring reports back
+//! onto the free list, and a send that finds no free slot does so itself before it answers
+//! `Busy`.
 //!
 //! RX: every buffer is given to the device at start-up; [`VirtioNet::receive`] hands the
 //! frames of at most `budget` used entries to the caller, oldest first, and gives each buffer
@@ -101,6 +106,8 @@ pub struct VirtioNetCounters {
     pub notifies: u64,
     /// Notifications left out because the device said it did not need them.
     pub notifies_suppressed: u64,
+    /// Frames queued within a batch, whose notification was left to the batch's end.
+    pub notifies_batched: u64,
     /// Used entries the device should not have written (unknown or finished descriptor,
     /// length past the buffer): skipped. Also each reclaim or receive that found the used
     /// index more than a ring ahead, and so read nothing.
@@ -133,6 +140,10 @@ where
     mac: MacAddr,
     has_status: bool,
     link: bool,
+    /// Within a batch: notifications wait for its end.
+    batch: bool,
+    /// Frames published and not yet notified (within a batch).
+    tx_unnotified: bool,
     counters: VirtioNetCounters,
 }
 
@@ -185,6 +196,8 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
             mac: MacAddr([0; 6]),
             has_status: false,
             link: false,
+            batch: false,
+            tx_unnotified: false,
             counters: VirtioNetCounters::default(),
         };
         match net.bring_up() {
@@ -288,6 +301,21 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
     fn notify(&mut self, queue: u16) {
         self.transport.notify(queue);
         self.counters.notifies += 1;
+    }
+
+    /// Notifies the device of the TX frames a batch published, if it wants to hear of them
+    /// now. Asked once for all of them, as at the end of Linux's `xmit_more` batch: a device
+    /// that has set "no notify" since will see them when it looks at the ring again (2.7.7.2).
+    fn notify_unnotified_tx(&mut self) {
+        if !self.tx_unnotified {
+            return;
+        }
+        self.tx_unnotified = false;
+        if self.tx.publish() {
+            self.notify(TX_QUEUE);
+        } else {
+            self.counters.notifies_suppressed += 1;
+        }
     }
 
     fn tx_buffer(&self, id: usize) -> *mut PacketBuffer {
@@ -412,6 +440,9 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
             return Err(XmitError::LinkDown);
         }
         if self.free_len == 0 {
+            // A full ring within a batch: the device must hear of the frames now, or it frees
+            // no slot for the caller's retries.
+            self.notify_unnotified_tx();
             // The device may have finished slots since the caller last reclaimed: take them
             // back now (one pass, bounded) rather than answer `Busy` and have the caller wait
             // out a retry delay for a slot that is free already.
@@ -438,13 +469,29 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
         self.tx.set_descriptor(id, Descriptor { addr, len: total as u32, flags: 0, next: 0 });
         self.tx.push_avail(id as u16);
         self.owned_by_device[id] = true;
-        if self.tx.publish() {
+        if self.batch {
+            self.tx.expose();
+            self.tx_unnotified = true;
+            self.counters.notifies_batched += 1;
+        } else if self.tx.publish() {
             self.notify(TX_QUEUE);
         } else {
             self.counters.notifies_suppressed += 1;
         }
         self.counters.tx_frames += 1;
         Ok(())
+    }
+
+    /// The notifications of the frames queued until [`end_tx_batch`](Self::end_tx_batch) wait
+    /// for it (or for a full ring).
+    fn begin_tx_batch(&mut self) {
+        self.batch = true;
+    }
+
+    /// One notification for every frame the batch queued, if the device wants one.
+    fn end_tx_batch(&mut self) {
+        self.batch = false;
+        self.notify_unnotified_tx();
     }
 
     /// The longest frame the buffers take: 1514 bytes.

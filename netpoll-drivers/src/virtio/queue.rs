@@ -212,9 +212,9 @@ impl<const N: usize> Queue<N> {
         self.avail_idx = self.avail_idx.wrapping_add(1);
     }
 
-    /// Makes every pushed entry visible to the device. Returns whether the device wants a
-    /// notification (it has not set "no notify").
-    pub(crate) fn publish(&mut self) -> bool {
+    /// Makes every pushed entry visible to the device, without asking whether it wants a
+    /// notification: [`Queue::publish`] does both.
+    pub(crate) fn expose(&mut self) {
         // Descriptors and ring entries first, then the index that publishes them (2.7.13).
         barrier::dma_write();
         // SAFETY: as in `set_descriptor`.
@@ -222,6 +222,12 @@ impl<const N: usize> Queue<N> {
             addr_of_mut!((*self.mem.as_ptr()).driver.avail.idx)
                 .write_volatile(self.avail_idx.to_le());
         }
+    }
+
+    /// Makes every pushed entry visible to the device. Returns whether the device wants a
+    /// notification (it has not set "no notify").
+    pub(crate) fn publish(&mut self) -> bool {
+        self.expose();
         // The index must be visible before the flag is read, or a device that just went to
         // sleep would miss the buffers (2.7.7.2).
         barrier::full();

@@ -57,6 +57,8 @@ pub struct DeviceState {
     pub interrupt_status: u32,
     /// Queue indexes notified, in order.
     pub notifies: Vec<u32>,
+    /// Each queue's available index as of its last notification.
+    pub notified_avail: [u16; 2],
     /// Every register write, in order (offset, value).
     pub writes: Vec<(usize, u32)>,
     /// Steps the driver took against the specification.
@@ -80,6 +82,7 @@ impl DeviceState {
         self.status = 0;
         self.driver_features = 0;
         self.queues = Default::default();
+        self.notified_avail = [0; 2];
         self.interrupt_status = 0;
     }
 
@@ -164,6 +167,7 @@ impl Model {
             refuse_features: false,
             interrupt_status: 0,
             notifies: Vec::new(),
+            notified_avail: [0; 2],
             writes: Vec::new(),
             violations: Vec::new(),
         })))
@@ -186,6 +190,15 @@ impl Model {
         let s = self.state();
         let (_, _, used) = s.addresses(q).expect("queue set up");
         write_u16(used, if on { USED_F_NO_NOTIFY } else { 0 });
+    }
+
+    /// Entries of queue `q` published after the driver's last notification of it: a device that
+    /// waits to be notified (QEMU's, once it has emptied the queue and asked for notifications
+    /// again) does not know of them.
+    pub fn unnotified(&self, q: usize) -> u16 {
+        let s = self.state();
+        let Some((_, avail, _)) = s.addresses(q) else { return 0 };
+        read_u16(avail + 2).wrapping_sub(s.notified_avail[q])
     }
 
     /// Available entries of queue `q` the device has not taken.
@@ -408,6 +421,10 @@ impl RegisterBlock for Model {
                     s.violation("notify before DRIVER_OK");
                 }
                 s.notifies.push(value);
+                let q = value as usize;
+                if let Some((_, avail, _)) = s.addresses(q.min(1)).filter(|_| q < 2) {
+                    s.notified_avail[q] = read_u16(avail + 2);
+                }
             }
             offset::INTERRUPT_ACK => s.interrupt_status &= !value,
             offset::STATUS => write_status(&mut s, value),

@@ -15,6 +15,11 @@ use super::check::{record_number, Kind, Target};
 /// Pause when every socket was empty: short against the run, long against a datagram.
 const IDLE: Duration = Duration::from_micros(200);
 
+/// Each socket's receive buffer, as `netconsole listen` asks for: the kernel's default (about
+/// 200 KiB, a few hundred small datagrams) overflows when the reading thread is off the CPU
+/// for a few milliseconds while the firmware sends 40,000 records/s to four targets.
+const RCVBUF: usize = 16 << 20;
+
 /// Record numbers per target (in the order of the targets), each with when it was read.
 pub type Arrivals = Vec<Vec<(u32, Instant)>>;
 
@@ -31,6 +36,7 @@ impl Sink {
         for at in binds {
             let socket = UdpSocket::bind(at).map_err(|e| format!("cannot bind {at}: {e}"))?;
             socket.set_nonblocking(true).map_err(|e| format!("{at}: {e}"))?;
+            grow_receive_buffer(&socket);
             sockets.push(socket);
         }
         let kinds: Vec<Kind> = targets.iter().map(|t| t.kind).collect();
@@ -66,6 +72,15 @@ impl Drop for Sink {
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
+    }
+}
+
+/// Asks for [`RCVBUF`] bytes of receive buffer: past `net.core.rmem_max` as root
+/// (`SO_RCVBUFFORCE`), else as much as that allows. Best effort: the run reports drops anyway.
+fn grow_receive_buffer(socket: &UdpSocket) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if setsockopt(socket, sockopt::RcvBufForce, &RCVBUF).is_err() {
+        let _ = setsockopt(socket, sockopt::RcvBuf, &RCVBUF);
     }
 }
 
@@ -122,6 +137,21 @@ fn text(kind: Kind, datagram: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn receive_buffers_grow_as_far_as_allowed() {
+        use nix::sys::socket::{getsockopt, sockopt};
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        grow_receive_buffer(&socket);
+        // The kernel reports twice what it grants for data.
+        let granted = getsockopt(&socket, sockopt::RcvBuf).unwrap() / 2;
+        let rmem_max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        // Root may go past `rmem_max`; anyone else gets at most that.
+        assert!(granted >= RCVBUF.min(rmem_max), "granted {granted}, rmem_max {rmem_max}");
+    }
 
     #[test]
     fn record_texts_from_both_kinds() {

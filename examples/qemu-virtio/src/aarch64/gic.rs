@@ -4,6 +4,7 @@ const GICD: usize = 0x0800_0000;
 const GICC: usize = 0x0801_0000;
 const GICD_CTLR: usize = GICD;
 const GICD_ISENABLER: usize = GICD + 0x100;
+const GICD_ICPENDR: usize = GICD + 0x280;
 const GICD_IPRIORITYR: usize = GICD + 0x400;
 const GICC_CTLR: usize = GICC;
 const GICC_PMR: usize = GICC + 0x4;
@@ -35,6 +36,12 @@ pub fn enable(intid: u32) {
     // SAFETY: the priority byte of `intid` in the distributor (byte access is allowed).
     unsafe { ((GICD_IPRIORITYR + n) as *mut u8).write_volatile(0x80) };
     write(GICD_ISENABLER + 4 * (n / 32), 1 << (n % 32));
+}
+
+/// Clears a pending `intid` that was never taken.
+pub fn clear_pending(intid: u32) {
+    let n = intid as usize;
+    write(GICD_ICPENDR + 4 * (n / 32), 1 << (n % 32));
 }
 
 /// Takes the pending interrupt; `None` if it was spurious.

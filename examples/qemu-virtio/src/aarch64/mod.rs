@@ -5,7 +5,7 @@ mod gic;
 mod mmu;
 
 use core::arch::{asm, global_asm};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use firmware_app::{ExitCode, Platform};
 
@@ -30,6 +30,8 @@ const TIMER_INTID: u32 = 27;
 
 /// The timer period in counter ticks, for re-arming.
 static PERIOD: AtomicU64 = AtomicU64::new(0);
+/// The periodic timer runs: a wait must not take the virtual timer from it.
+static TICKING: AtomicBool = AtomicBool::new(false);
 
 /// This board.
 pub struct Board;
@@ -64,6 +66,39 @@ impl Platform for Board {
         count / freq * 1_000_000 + count % freq * 1_000_000 / freq
     }
 
+    /// Stops the core (`wfi`) until the virtual timer fires, with IRQs masked: a pending
+    /// interrupt wakes a `wfi` even then, and no handler runs. Under QEMU TCG a spinning core
+    /// keeps a host core busy that the main loop, which moves the frames the wait is for,
+    /// needs. While the periodic timer runs, it spins instead.
+    fn wait_us(us: u32) {
+        if TICKING.load(Ordering::Acquire) {
+            let start = Self::now_us();
+            while Self::now_us().wrapping_sub(start) < u64::from(us) {
+                core::hint::spin_loop();
+            }
+            return;
+        }
+        let ticks = (u64::from(us) * frequency()).div_ceil(1_000_000).max(1);
+        let daif: u64;
+        // SAFETY: reads the interrupt masks and masks IRQs for the wait (restored below); no
+        // memory is touched.
+        unsafe { asm!("mrs {}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack)) };
+        let start = counter();
+        arm_timer(ticks);
+        // `wfi` may return early (another source, or none: it may be a no-op); the counter
+        // bounds the loop either way.
+        while counter().wrapping_sub(start) < ticks {
+            // SAFETY: waits for an interrupt; no memory is touched.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+        Board::stop_timer();
+        // The GIC latched the timer's interrupt as pending: clear it, or it would be taken as
+        // a tick once IRQs are unmasked.
+        gic::clear_pending(TIMER_INTID);
+        // SAFETY: restores the masks found on entry; no memory is touched.
+        unsafe { asm!("msr daif, {}", in(reg) daif, options(nomem, nostack)) };
+    }
+
     fn serial_write(bytes: &[u8]) {
         for &b in bytes {
             // Bounded: QEMU's PL011 never fills; a real one drains in microseconds.
@@ -82,6 +117,7 @@ impl Platform for Board {
     fn start_timer(period_us: u32) {
         let ticks = u64::from(period_us) * frequency() / 1_000_000;
         PERIOD.store(ticks, Ordering::Relaxed);
+        TICKING.store(true, Ordering::Release);
         gic::enable(TIMER_INTID);
         arm_timer(ticks);
         // SAFETY: unmasks IRQs at EL1; the only enabled source is the timer, whose handler is
@@ -90,6 +126,7 @@ impl Platform for Board {
     }
 
     fn stop_timer() {
+        TICKING.store(false, Ordering::Release);
         // SAFETY: disables the virtual timer; no memory is touched.
         unsafe { asm!("msr cntv_ctl_el0, {}", "isb", in(reg) 0u64, options(nomem, nostack)) };
     }
@@ -114,6 +151,8 @@ impl Platform for Board {
 extern "C" fn aarch64_start() -> ! {
     mmu::enable_identity_map();
     gic::init();
+    // The timer's interrupt also wakes `wait_us`, before the periodic timer ever runs.
+    gic::enable(TIMER_INTID);
     crate::main()
 }
 

@@ -33,6 +33,8 @@ pub struct Socket {
     /// The kernel's count of datagrams dropped on this socket (`SO_RXQ_OVFL`), as of the last
     /// datagram read: the socket buffer was full, or memory short.
     pub drops: u32,
+    /// An IPv6 socket (`local` may still read as IPv4: an IPv4-mapped bind).
+    ipv6: bool,
 }
 
 /// What a socket's receive buffer became: the kernel reports twice what it allows for data,
@@ -63,13 +65,24 @@ pub fn open(addr: SocketAddr, share: bool, rcvbuf: usize) -> Result<(Socket, Buf
     let udp = UdpSocket::from(fd);
     udp.set_nonblocking(true).map_err(|e| format!("cannot bind {addr}: non-blocking: {e}"))?;
     let local = udp.local_addr().map(unmapped).unwrap_or(addr);
-    Ok((Socket { udp, local, drops: 0 }, Buffer { asked: rcvbuf, granted }))
+    let ipv6 = addr.is_ipv6();
+    Ok((Socket { udp, local, drops: 0, ipv6 }, Buffer { asked: rcvbuf, granted }))
 }
 
 /// Memory for one batch, allocated once and reused for every `recvmmsg`.
+///
+/// Headers per address family: the kernel writes each header's address length back (16 for
+/// IPv4) and nix passes it in again as the room for the next sender's address, so an IPv6
+/// socket read with headers an IPv4 one used got its senders cut after 16 of 28 bytes
+/// (`[::1]` came out as `[::]`, and the receiver took one sender for two).
 pub struct Batch {
-    headers: MultiHeaders<SockaddrStorage>,
+    v4: MultiHeaders<SockaddrStorage>,
+    v6: MultiHeaders<SockaddrStorage>,
     room: Box<[u8]>,
+}
+
+fn headers() -> MultiHeaders<SockaddrStorage> {
+    MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(u32)))
 }
 
 /// One datagram of a batch.
@@ -83,9 +96,9 @@ pub struct Datagram<'a> {
 
 impl Batch {
     pub fn new() -> Self {
-        let cmsg = nix::cmsg_space!(u32);
         Batch {
-            headers: MultiHeaders::preallocate(BATCH, Some(cmsg)),
+            v4: headers(),
+            v6: headers(),
             room: vec![0; BATCH * DATAGRAM_ROOM].into_boxed_slice(),
         }
     }
@@ -101,9 +114,10 @@ impl Batch {
         let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
             std::array::from_fn(|_| [IoSliceMut::new(rooms.next().unwrap_or_default())]);
         let fd = socket.udp.as_raw_fd();
+        let headers = if socket.ipv6 { &mut self.v6 } else { &mut self.v4 };
         let results = match socket::recvmmsg(
             fd,
-            &mut self.headers,
+            &mut *headers,
             slices.iter_mut(),
             MsgFlags::MSG_DONTWAIT,
             None,
@@ -136,7 +150,7 @@ impl Batch {
             // The kernel writes back each header's control length: 0 after a datagram that
             // came without a drop count, which leaves no room for the count once drops begin.
             // Fresh headers, then; the count is cumulative, so nothing is lost but a moment.
-            self.headers = MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(u32)));
+            *headers = self::headers();
         }
         Ok(count)
     }
@@ -175,5 +189,46 @@ fn socket_addr(addr: &SockaddrStorage) -> Option<SocketAddr> {
         AddressFamily::Inet => addr.as_sockaddr_in().map(|a| SocketAddr::from(*a)),
         AddressFamily::Inet6 => addr.as_sockaddr_in6().map(|a| SocketAddr::from(*a)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// The sender of each datagram a read hands over.
+    fn senders(batch: &mut Batch, socket: &mut Socket) -> Vec<SocketAddr> {
+        let mut got = Vec::new();
+        // Bounded: the datagrams were sent before, over the loopback.
+        for _ in 0..100 {
+            batch.read(socket, &mut |d| got.push(d.src)).unwrap();
+            if !got.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        got
+    }
+
+    // The kernel writes each header's address length back (16 for IPv4): an IPv6 read after
+    // an IPv4 one must not get its senders' addresses cut to that length.
+    #[test]
+    fn an_ipv6_read_after_an_ipv4_one_gets_whole_sender_addresses() {
+        let (Ok((mut v4, _)), Ok((mut v6, _))) = (
+            open("127.0.0.1:0".parse().unwrap(), false, 0),
+            open("[::1]:0".parse().unwrap(), false, 0),
+        ) else {
+            eprintln!("skipped: no IPv4 or IPv6 loopback here");
+            return;
+        };
+        let from4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let from6 = UdpSocket::bind("[::1]:0").unwrap();
+        let mut batch = Batch::new();
+        for round in 0..2 {
+            from4.send_to(b"over ipv4\n", v4.udp.local_addr().unwrap()).unwrap();
+            assert_eq!(senders(&mut batch, &mut v4), [from4.local_addr().unwrap()], "{round}");
+            from6.send_to(b"over ipv6\n", v6.udp.local_addr().unwrap()).unwrap();
+            assert_eq!(senders(&mut batch, &mut v6), [from6.local_addr().unwrap()], "{round}");
+        }
     }
 }
