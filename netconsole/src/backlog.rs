@@ -207,7 +207,7 @@ impl<const B: usize> Backlog<B> {
         }
         let bytes = &mut self.bytes[..];
         if front {
-            move_within(bytes, 0, old, len);
+            shift_right(bytes, len);
         }
         let mut w = at;
         for part in [&header[..], text, subsystem, device] {
@@ -254,7 +254,7 @@ impl<const B: usize> Backlog<B> {
             put(&mut self.bytes, at + 1, &mask.to_le_bytes());
             if mask == 0 {
                 let end = self.bytes.len();
-                move_within(&mut self.bytes, at + len, end, at);
+                shift_left(self.bytes.get_mut(at..).unwrap_or_default(), len);
                 self.bytes.truncate(end.saturating_sub(len));
                 self.entries -= 1;
             } else {
@@ -285,7 +285,7 @@ impl<const B: usize> Backlog<B> {
     pub(crate) fn pop_front(&mut self) {
         if let Some(len) = self.front_len() {
             let end = self.bytes.len();
-            move_within(&mut self.bytes, len, end, 0);
+            shift_left(&mut self.bytes, len);
             self.bytes.truncate(end.saturating_sub(len));
             self.entries -= 1;
         }
@@ -388,19 +388,43 @@ fn put(bytes: &mut [u8], at: usize, part: &[u8]) -> usize {
     at + part.len()
 }
 
-/// Moves `start..end` to `to` (overlapping allowed); nothing if either range is out of bounds.
-/// Not inlined: as the one caller of `copy_within`, it lets the compiler see that the checks
-/// here are the ones `copy_within` would panic on, and drop its panic path.
+/// Moves `bytes` `by` places to the left (the first `by` go); nothing if `by` is more than its
+/// length. Not inlined, and with no other caller of `copy_within`: the compiler sees that it
+/// cannot panic here (nor below), and leaves its panic path, message and location out.
 #[inline(never)]
-fn move_within(bytes: &mut [u8], start: usize, end: usize, to: usize) {
-    if start <= end && end <= bytes.len() && to <= bytes.len() - (end - start) {
-        bytes.copy_within(start..end, to);
+fn shift_left(bytes: &mut [u8], by: usize) {
+    if by <= bytes.len() {
+        bytes.copy_within(by.., 0);
+    }
+}
+
+/// Moves `bytes` but its last `by` `by` places to the right (the last `by` are overwritten);
+/// nothing if `by` is more than its length.
+#[inline(never)]
+fn shift_right(bytes: &mut [u8], by: usize) {
+    if let Some(count) = bytes.len().checked_sub(by) {
+        bytes.copy_within(..count, by);
     }
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn shifts_move_the_bytes_kept_and_nothing_when_too_far() {
+        let mut b = *b"abcdef";
+        shift_left(&mut b, 2);
+        assert_eq!(&b, b"cdefef");
+        shift_right(&mut b, 4);
+        assert_eq!(&b, b"cdefcd");
+        shift_left(&mut b, 6);
+        shift_right(&mut b, 0);
+        assert_eq!(&b, b"cdefcd");
+        shift_left(&mut b, 7);
+        shift_right(&mut b, 7);
+        assert_eq!(&b, b"cdefcd");
+    }
 
     #[test]
     fn fifo_round_trip() {

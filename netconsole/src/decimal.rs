@@ -85,6 +85,14 @@ impl core::fmt::Debug for Decimal {
     }
 }
 
+/// Appends the digits of `n` to `out`; `false` (and `out` unchanged) if they do not fit. Not
+/// inlined: record headers, `ncfrag=` and sysdata append numbers in eight places, and each
+/// inlined digit loop and copy was some 50 bytes of flash.
+#[inline(never)]
+pub(crate) fn append(out: &mut heapless::VecView<u8>, n: u64) -> bool {
+    out.extend_from_slice(Decimal::new(n).as_bytes()).is_ok()
+}
+
 /// `(n / 10^9, n % 10^9)` by binary long division: 64 shift-and-subtract steps, a few
 /// instructions of code where a 64-bit division routine costs most of a KiB on 32-bit cores.
 fn split_chunk(n: u64) -> (u64, u32) {
@@ -124,6 +132,16 @@ mod tests {
         assert_eq!(text(Decimal::padded(5, 99)), "00000000000000000005");
         assert_eq!(Decimal::new(12345).len(), 5);
         assert!(!Decimal::new(0).is_empty());
+    }
+
+    #[test]
+    fn appends_the_digits_when_they_fit_and_nothing_otherwise() {
+        let mut out = heapless::Vec::<u8, 6>::new();
+        assert!(append(out.as_mut_view(), 0));
+        assert!(append(out.as_mut_view(), 1234));
+        assert_eq!(&out[..], b"01234");
+        assert!(!append(out.as_mut_view(), 56));
+        assert_eq!(&out[..], b"01234");
     }
 
     proptest! {

@@ -383,7 +383,7 @@ where
                 }
             };
             self.shared.count_target(i, &|c: &mut TargetCounters| {
-                c.frames += sent.frames;
+                c.frames += u64::from(sent.frames);
                 c.bytes += sent.bytes;
                 match sent.result {
                     Ok(()) => c.messages += 1,

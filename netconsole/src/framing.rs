@@ -19,7 +19,7 @@ use crate::stream::{for_each_packet, DataStream, MAX_PRINT_CHUNK};
 #[derive(Debug)]
 pub(crate) struct Sent {
     /// Datagrams sent now.
-    pub(crate) frames: u64,
+    pub(crate) frames: u32,
     /// Their UDP payload bytes.
     pub(crate) bytes: u64,
     /// Bytes of the copy done, the earlier tries included: where a next try resumes.

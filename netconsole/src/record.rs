@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::decimal::Decimal;
+use crate::decimal;
 
 /// Who logged a record, as printk's optional `caller=` field says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,24 +63,22 @@ impl<'a> ExtendedRecord<'a> {
         let flag = if self.continuation { b'c' } else { b'-' };
         // Cannot overflow: at most 10 + 20 + 20 + 1 + 3 commas + 19 of caller = 73 bytes.
         // Digits by hand, not `write!`: see the `decimal` module.
-        let mut put = |bytes: &[u8]| {
-            let _ = h.0.extend_from_slice(bytes);
-        };
-        put(Decimal::new(prefix.into()).as_bytes());
-        put(b",");
-        put(Decimal::new(self.seq).as_bytes());
-        put(b",");
-        put(Decimal::new(self.timestamp_us).as_bytes());
-        put(b",");
-        put(&[flag]);
+        let out = h.0.as_mut_view();
+        decimal::append(out, prefix.into());
+        let _ = out.push(b',');
+        decimal::append(out, self.seq);
+        let _ = out.push(b',');
+        decimal::append(out, self.timestamp_us);
+        let _ = out.push(b',');
+        let _ = out.push(flag);
         let (tag, id): (&[u8], u32) = match self.caller {
             Some(Caller::Task(id)) => (b",caller=T", id),
             Some(Caller::Cpu(cpu)) => (b",caller=C", cpu),
             None => (b"", 0),
         };
         if !tag.is_empty() {
-            put(tag);
-            put(Decimal::new(id.into()).as_bytes());
+            let _ = out.extend_from_slice(tag);
+            decimal::append(out, id.into());
         }
         h
     }

@@ -6,7 +6,7 @@ use core::cell::Cell;
 
 use netpoll_core::wire::Payload;
 
-use crate::decimal::Decimal;
+use crate::decimal;
 use crate::record::{escaped_len, walk_escaped, walk_escaped_from, EscapeCursor};
 use crate::userdata::Entry;
 
@@ -194,15 +194,12 @@ pub fn for_each_packet<E>(
         let mut separator = Separator::new();
         // At most 8 + 20 + 1 + 20 + 1 bytes: fits.
         // Digits by hand, not `write!`: see the `decimal` module.
-        for part in [
-            b",ncfrag=".as_slice(),
-            Decimal::new(sent as u64).as_bytes(),
-            b"/",
-            Decimal::new(total as u64).as_bytes(),
-            b";",
-        ] {
-            let _ = separator.extend_from_slice(part);
-        }
+        let out = separator.as_mut_view();
+        let _ = out.extend_from_slice(b",ncfrag=");
+        decimal::append(out, sent as u64);
+        let _ = out.push(b'/');
+        decimal::append(out, total as u64);
+        let _ = out.push(b';');
         // The release is capped at 64 bytes and the header at 80, so the room is never 0;
         // max(1) keeps the loop finite whatever changes.
         let room = MAX_PRINT_CHUNK.saturating_sub(prefix_len + separator.len()).max(1);

@@ -30,14 +30,16 @@ const EXTRA_TARGETS: &[(&str, &[&str])] =
 /// Firmware with a budget for text + rodata, in bytes, by (example, binary): the run fails
 /// when one is over, or cannot be built and measured.
 ///
-/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. Neither the example (23,956
-/// bytes) nor the netconsole stack alone on that NIC (`console-only`, 17,108) meets it yet, so
-/// their budgets are ratchets just above what they measure: growth fails here, and each cut
-/// should lower them (examples/qemu-lan9118/README.md, "Footprint", says what is left).
+/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. The netconsole stack alone on
+/// that NIC (`console-only`, 16,280 bytes) meets it and is held to it. The example (22,644)
+/// does not yet, so its budget is a ratchet just above what it measures (with room for a
+/// longer checkout path in its two panic locations): growth fails here, and each cut should
+/// lower it (examples/qemu-lan9118/README.md, "Footprint", says what is left).
 const BUDGETS: &[(&str, &str, u64)] =
-    &[("qemu-lan9118", "console-only", 17_152), ("qemu-lan9118", "qemu-lan9118", 24_064)];
+    &[("qemu-lan9118", "console-only", GOAL), ("qemu-lan9118", "qemu-lan9118", 22_744)];
 
-/// Issue 12's goal for the LAN9118 firmware: reported, not yet enforced.
+/// Issue 12's goal for the LAN9118 firmware: the budget of `console-only`, reported for the
+/// rest.
 const GOAL: u64 = 16 * 1024;
 
 /// Most `.data` a firmware with a budget may have, in bytes. Its console `static` starts as

@@ -253,24 +253,32 @@ fn lost(c: &Counters) -> bool {
         != 0
 }
 
-/// The counters line: `counters: messages=.. deferred=..`.
+/// The counters line: `counters: messages=.. deferred=..`. The names are one string, each
+/// ending at its `=`, and the values one array: a (name, value) pair per counter was 0.4 KB
+/// of code and literal pool.
 fn counters_line(c: &Counters) -> Text<256> {
+    const NAMES: &[u8] = b" messages= deferred= backlog_high_water= backlog_full= stranded= \
+        truncated= frames= link_down= ring_stuck= errors=";
     let t = &c.targets;
+    let values = [
+        c.messages,
+        c.deferred,
+        c.backlog_high_water as u64,
+        c.backlog_full.messages,
+        c.stranded,
+        c.truncated,
+        t.frames,
+        t.link_down.messages,
+        t.ring_stuck.messages,
+        t.errors.messages,
+    ];
     let mut line = Text::new();
     line.bytes(expected::COUNTERS_PREFIX.as_bytes());
-    for (name, value) in [
-        (" messages=", c.messages),
-        (" deferred=", c.deferred),
-        (" backlog_high_water=", c.backlog_high_water as u64),
-        (" backlog_full=", c.backlog_full.messages),
-        (" stranded=", c.stranded),
-        (" truncated=", c.truncated),
-        (" frames=", t.frames),
-        (" link_down=", t.link_down.messages),
-        (" ring_stuck=", t.ring_stuck.messages),
-        (" errors=", t.errors.messages),
-    ] {
-        line.bytes(name.as_bytes()).dec(value);
+    let mut names = NAMES;
+    for value in values {
+        let end = names.iter().position(|&b| b == b'=').map_or(names.len(), |i| i + 1);
+        line.bytes(names.get(..end).unwrap_or_default()).dec(value);
+        names = names.get(end..).unwrap_or_default();
     }
     line
 }

@@ -76,7 +76,7 @@ where
     match info.location() {
         Some(at) => {
             text.bytes(b"panicked at ").bytes(short(at.file().as_bytes())).bytes(b":");
-            text.dec(at.line()).bytes(b": ");
+            text.dec(at.line().into()).bytes(b": ");
         }
         None => {
             text.bytes(b"panicked: ");

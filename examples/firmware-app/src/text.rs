@@ -25,9 +25,10 @@ impl<const N: usize> Text<N> {
         self
     }
 
-    /// Appends `n` in decimal.
-    pub(crate) fn dec(&mut self, n: impl Into<u64>) -> &mut Self {
-        self.bytes(Decimal::new(n.into()).as_bytes())
+    /// Appends `n` in decimal. Not inlined, as [`bytes`](Self::bytes).
+    #[inline(never)]
+    pub(crate) fn dec(&mut self, n: u64) -> &mut Self {
+        self.bytes(Decimal::new(n).as_bytes())
     }
 
     /// The line so far.

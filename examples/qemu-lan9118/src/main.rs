@@ -7,6 +7,7 @@
 #![no_main]
 
 mod board;
+mod critical;
 mod mem;
 mod semihosting;
 mod vectors;

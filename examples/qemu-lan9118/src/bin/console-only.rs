@@ -7,6 +7,8 @@
 #![no_std]
 #![no_main]
 
+#[path = "../critical.rs"]
+mod critical;
 #[path = "../mem.rs"]
 mod mem;
 #[path = "../semihosting.rs"]
