@@ -222,6 +222,7 @@ fn build(dir: &Path, target: Option<&str>) -> Result<Vec<PathBuf>, String> {
         .env_remove("NETCONSOLE_OPTIONS")
         .env_remove("NETCONSOLE_RECORDS")
         .args(["build", "--release", "--message-format=json-render-diagnostics"])
+        .args(["--config", &remap_checkout()])
         .stdin(Stdio::null())
         .stdout(file);
     if let Some(target) = target {
@@ -236,6 +237,15 @@ fn build(dir: &Path, target: Option<&str>) -> Result<Vec<PathBuf>, String> {
         Ok(Outcome::TimedOut) => Err("cargo build timed out".into()),
         Err(e) => Err(format!("cannot run cargo: {e}")),
     }
+}
+
+/// A cargo `--config` value that writes the checkout's path as `.` in the firmware: a panic
+/// location names its source file by absolute path, in `.rodata`, so without it the measured
+/// size (and a budget's verdict) would depend on where the repository was cloned. Joined to the
+/// example's own flags: cargo adds every matching `target.<cfg>` entry's rustflags.
+fn remap_checkout() -> String {
+    let root = root();
+    format!("target.'cfg(all())'.rustflags=[\"--remap-path-prefix={}=.\"]", root.display())
 }
 
 /// The `"executable"` paths in cargo's JSON messages.
