@@ -300,10 +300,20 @@ where
     /// interrupted, which `proof` says never runs again. `true` if a write held it. The
     /// interrupted message may then be lost, or sent again in part; the NIC may hold a frame the
     /// interrupted driver call left half built. Linux's nbcon consoles take the same last resort.
+    /// The driver's TX batch the write was in is ended, so the frames it queued are notified.
     pub fn take_over(&self, proof: &PanicTakeover) -> bool {
         let taken = self.engine.take_over(proof);
         if taken {
             self.shared.count(&|c| c.takeovers += 1);
+            // The interrupted write may have been inside a TX batch (between two frames of a
+            // message): its end, which would have notified the device, never comes. End it
+            // here, or the frames it queued wait for the next message's batch, which a panic
+            // handler that only flushes never starts.
+            if let Some(mut engine) = self.engine.try_lock() {
+                if let Some(np) = engine.nic.as_mut() {
+                    np.driver_mut().end_tx_batch();
+                }
+            }
         }
         taken
     }

@@ -162,6 +162,16 @@ where
         note_errors();
     }
     settle::<D, P>(console);
+    if option_env!("NETCONSOLE_PANIC_IN_TICK").is_some() {
+        // The panic path from inside the timer's interrupt handler, where that interrupt is
+        // active: a platform's wait must not sleep until an interrupt that cannot come.
+        timer::PANIC_IN_TICK.store(true, core::sync::atomic::Ordering::Release);
+        P::start_timer(TIMER_PERIOD_US);
+        spin_us::<P>(SETTLE_US);
+        P::stop_timer();
+        say::<P>(&[b"firmware-app: no timer tick came to panic in"]);
+        note_errors();
+    }
     panic_now()
 }
 

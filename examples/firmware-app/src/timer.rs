@@ -11,10 +11,16 @@ use crate::text::Text;
 static TICKS: AtomicU32 = AtomicU32::new(0);
 /// Set by the main loop once the console is ready for the timer's lines.
 pub(crate) static ARMED: AtomicBool = AtomicBool::new(false);
+/// Set by the main loop of a run built with `NETCONSOLE_PANIC_IN_TICK`: the next tick ends the
+/// run with the deliberate panic, inside the interrupt handler.
+pub(crate) static PANIC_IN_TICK: AtomicBool = AtomicBool::new(false);
 
 /// Called by the glue's timer interrupt handler. Logs the next timer line; returns `false`
 /// once all [`TIMER_LINES`] are logged (the glue then stops the timer).
 pub fn on_timer_tick() -> bool {
+    if PANIC_IN_TICK.load(Ordering::Acquire) {
+        crate::panic::panic_now();
+    }
     if !ARMED.load(Ordering::Acquire) {
         return true;
     }

@@ -31,13 +31,15 @@ use listener::Listener;
 
 pub const USAGE: &str =
     "  qemu virtio [--arch riscv64|aarch64] [--modern] [--pcap FILE] [--records N]
-              [--targets both|basic|mix] [--sink listen|plain] [--qemu-arg ARG]...
+              [--targets both|basic|mix] [--sink listen|plain] [--panic-in-tick]
+              [--qemu-arg ARG]...
                  boot examples/qemu-virtio under QEMU, check every line arrived at
                  `netconsole listen`; --records N: throughput run, records/s at the host;
                  --targets: one basic and one extended target (both, the default), one basic
                  target, or four (basic, extended, extended with release, basic over IPv6);
                  --sink plain: the xtask's own UDP sockets instead of `netconsole listen`,
-                 records checked only (with --records);
+                 records checked only (with --records); --panic-in-tick: the closing
+                 panic strikes inside the timer's interrupt handler;
                  --qemu-arg: one more QEMU argument (`--qemu-arg -icount --qemu-arg shift=0`)
   qemu lan9118 [--pcap FILE] [--records N] [--targets ...] [--sink ...] [--qemu-arg ARG]...
                  the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386";
@@ -89,6 +91,8 @@ pub struct RunOptions {
     pub qemu_args: Vec<String>,
     /// What receives the datagrams.
     pub sink: HostSide,
+    /// The deliberate panic strikes inside the timer's interrupt handler.
+    pub panic_in_tick: bool,
 }
 
 /// The firmware's targets: the sets the throughput anchor (Linux's own netconsole) was
@@ -199,6 +203,7 @@ fn parse_virtio(args: &[String]) -> Result<(virtio::Arch, bool, RunOptions), Str
                 ))?;
             }
             "--modern" => modern = true,
+            "--panic-in-tick" => options.panic_in_tick = true,
             "--targets" => {
                 let v = value("--targets")?;
                 options.targets = TargetSet::parse(&v).ok_or(format!(
@@ -295,7 +300,7 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
             Err(e) => return Err(e),
         }
     };
-    let elf = build(example, targets, &ports, options.records)?;
+    let elf = build(example, targets, &ports, options)?;
     let pcap = options.pcap.as_deref();
     step(&format!(
         "booting {} on {} ({}, {}){}",
@@ -429,7 +434,7 @@ fn build(
     example: &Example,
     targets: &[Target],
     ports: &[u16],
-    records: Option<u32>,
+    run: &RunOptions,
 ) -> Result<PathBuf, String> {
     let root = crate::test::root();
     let dir = root.join(example.dir);
@@ -446,9 +451,13 @@ fn build(
         // would replace it.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    match records {
+    match run.records {
         Some(n) => cmd.env("NETCONSOLE_RECORDS", n.to_string()),
         None => cmd.env_remove("NETCONSOLE_RECORDS"),
+    };
+    match run.panic_in_tick {
+        true => cmd.env("NETCONSOLE_PANIC_IN_TICK", "1"),
+        false => cmd.env_remove("NETCONSOLE_PANIC_IN_TICK"),
     };
     match process::run_with_timeout(&mut cmd, BUILD_LIMIT) {
         Ok(Outcome::Exited(s)) if s.success() => {}

@@ -10,6 +10,9 @@ const GICC_CTLR: usize = GICC;
 const GICC_PMR: usize = GICC + 0x4;
 const GICC_IAR: usize = GICC + 0xc;
 const GICC_EOIR: usize = GICC + 0x10;
+const GICC_RPR: usize = GICC + 0x14;
+/// The running priority with no interrupt active.
+const IDLE_PRIORITY: u32 = 0xff;
 /// INTIDs from 1020 up are special ("spurious").
 const SPURIOUS: u32 = 1020;
 
@@ -48,6 +51,12 @@ pub fn clear_pending(intid: u32) {
 pub fn acknowledge() -> Option<u32> {
     let intid = read(GICC_IAR) & 0x3ff;
     (intid < SPURIOUS).then_some(intid)
+}
+
+/// Whether an interrupt is active on this core (taken, not yet ended): while one is, the CPU
+/// interface signals only interrupts of a higher priority, and never that one again.
+pub fn handling() -> bool {
+    read(GICC_RPR) & 0xff != IDLE_PRIORITY
 }
 
 /// Ends the handling of `intid`.

@@ -69,9 +69,11 @@ impl Platform for Board {
     /// Stops the core (`wfi`) until the virtual timer fires, with IRQs masked: a pending
     /// interrupt wakes a `wfi` even then, and no handler runs. Under QEMU TCG a spinning core
     /// keeps a host core busy that the main loop, which moves the frames the wait is for,
-    /// needs. While the periodic timer runs, it spins instead.
+    /// needs. While the periodic timer runs, it spins instead; so it does inside an interrupt
+    /// handler (a panic in the timer's): the GIC does not signal the timer's interrupt while
+    /// that one, or any of its priority, is active, and `wfi` would never return.
     fn wait_us(us: u32) {
-        if TICKING.load(Ordering::Acquire) {
+        if TICKING.load(Ordering::Acquire) || gic::handling() {
             let start = Self::now_us();
             while Self::now_us().wrapping_sub(start) < u64::from(us) {
                 core::hint::spin_loop();
