@@ -88,36 +88,40 @@ where
         bring_up_failed::<P>("no carrier");
     }
     for index in 0..targets {
-        match console.enable(index, RESOLVE) {
+        // One line per target, put together from what `enable` said: one `say` for all.
+        let mut mac = [b'-'; 17];
+        let enabled = console.enable(index, RESOLVE);
+        let how: &[u8] = match enabled {
             Ok(MacSource::Broadcast(why)) => {
-                let why: &[u8] = match why {
-                    BroadcastReason::NoCarrier => b"no carrier",
-                    BroadcastReason::NoReply => b"ARP unanswered",
-                    BroadcastReason::NotIpv4 => b"not IPv4",
-                };
-                say::<P>(&[
-                    b"firmware-app: target ",
-                    Decimal::new(index as u64).as_bytes(),
-                    b": broadcasting (",
-                    why,
-                    b")",
-                ]);
                 note_errors();
+                match why {
+                    BroadcastReason::NoCarrier => b"broadcast: no carrier",
+                    BroadcastReason::NoReply => b"broadcast: ARP unanswered",
+                    BroadcastReason::NotIpv4 => b"broadcast: not IPv4",
+                }
             }
-            Ok(MacSource::Resolved(mac)) => say_next_hop::<P>(index, mac_text(mac), b"ARP"),
-            Ok(MacSource::Configured(mac)) => {
-                say_next_hop::<P>(index, mac_text(mac), b"configured");
+            Ok(MacSource::Resolved(resolved)) => {
+                mac = mac_text(resolved);
+                b"ARP"
             }
-            Err(e) => {
-                // Its `Display`'s words without `core::fmt`, which this crate never links.
-                say::<P>(&[
-                    b"firmware-app: target ",
-                    Decimal::new(index as u64).as_bytes(),
-                    b": ",
-                    e.as_str().as_bytes(),
-                ]);
-                bring_up_failed::<P>("target not enabled");
+            Ok(MacSource::Configured(configured)) => {
+                mac = mac_text(configured);
+                b"configured"
             }
+            // Its `Display`'s words without `core::fmt`, which this crate never links.
+            Err(e) => e.as_str().as_bytes(),
+        };
+        say::<P>(&[
+            b"firmware-app: target ",
+            Decimal::new(index as u64).as_bytes(),
+            b", next hop ",
+            &mac,
+            b" (",
+            how,
+            b")",
+        ]);
+        if enabled.is_err() {
+            bring_up_failed::<P>("target not enabled");
         }
     }
 
@@ -181,19 +185,6 @@ fn log_line<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, line: &dyn Line
     let mut text = Text::<256>::new();
     line.write_to(&mut text);
     console.log(6, text.as_bytes());
-}
-
-/// `firmware-app: target 0 enabled, next hop 52:54:00:12:34:56 (ARP)`.
-fn say_next_hop<P: Platform>(index: usize, mac: [u8; 17], how: &[u8]) {
-    say::<P>(&[
-        b"firmware-app: target ",
-        Decimal::new(index as u64).as_bytes(),
-        b" enabled, next hop ",
-        &mac,
-        b" (",
-        how,
-        b")",
-    ]);
 }
 
 /// Waits for the link as Linux's netpoll waits for carrier, bounded.
