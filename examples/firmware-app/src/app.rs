@@ -42,6 +42,8 @@ pub struct DriverInfo {
 
 /// Milliseconds to wait for carrier before giving up.
 const CARRIER_TIMEOUT_MS: u32 = 2000;
+/// Waits of 1 ms the panic handler gives the NIC to send the message before QEMU exits.
+pub(crate) const DRAIN_POLLS: u32 = 100;
 /// ARP: 4 requests over 2000 polls, 500 µs apart: one second at most.
 const RESOLVE: ResolvePolicy = ResolvePolicy { polls: 2000, wait_us: 500, requests: 4 };
 /// Timer period: fast enough that ticks fall while the main loop logs.
@@ -84,7 +86,7 @@ where
     if console.attach(NicEngine::with_delay(driver, Delay::new())).is_err() {
         bring_up_failed::<P>("NIC not attached");
     }
-    if !wait_for_carrier::<D, P>(console) {
+    if !wait_for_nic(console, NicWait::Carrier) {
         bring_up_failed::<P>("no carrier");
     }
     for index in 0..targets {
@@ -187,9 +189,27 @@ fn log_line<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, line: &dyn Line
     console.log(6, text.as_bytes());
 }
 
-/// Waits for the link as Linux's netpoll waits for carrier, bounded.
-fn wait_for_carrier<D: NetPoll, P: Platform>(console: &AppConsole<D, P>) -> bool {
-    console.with_nic(|nic| nic.wait_for_carrier(CARRIER_TIMEOUT_MS)) == Ok(true)
+/// What [`wait_for_nic`] waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NicWait {
+    /// The link, as Linux's netpoll waits for carrier, bounded.
+    Carrier,
+    /// The NIC done with every frame, bounded (the panic handler, before QEMU exits).
+    TxDrained,
+}
+
+/// Waits for `what` on the console's NIC; `false` if it did not come, or the NIC could not be
+/// reached. One function for both waits: each `with_nic` is a lock and a flush of what nested
+/// meanwhile, inlined where it is called.
+#[inline(never)]
+pub(crate) fn wait_for_nic<D: NetPoll, P: Platform>(
+    console: &AppConsole<D, P>,
+    what: NicWait,
+) -> bool {
+    console.with_nic(|nic| match what {
+        NicWait::Carrier => nic.wait_for_carrier(CARRIER_TIMEOUT_MS),
+        NicWait::TxDrained => nic.wait_tx_drained(DRAIN_POLLS, 1000) == 0,
+    }) == Ok(true)
 }
 
 /// Flushes the backlog until it is empty, bounded in time.

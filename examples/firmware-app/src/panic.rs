@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use netpoll_core::NetPoll;
 
-use crate::app::AppConsole;
+use crate::app::{wait_for_nic, AppConsole, NicWait, DRAIN_POLLS};
 use crate::clock::spin_us;
 use crate::expected::PANIC_MESSAGE;
 use crate::serial::say;
@@ -19,9 +19,6 @@ static DELIBERATE: AtomicBool = AtomicBool::new(false);
 static ERRORS: AtomicBool = AtomicBool::new(false);
 /// Set by the first panic: a panic inside the panic handler exits at once.
 static PANICKING: AtomicBool = AtomicBool::new(false);
-
-/// Milliseconds the panic handler gives the NIC to send the message before QEMU exits.
-const DRAIN_POLLS: u32 = 100;
 
 pub(crate) fn note_errors() {
     ERRORS.store(true, Ordering::Release);
@@ -107,8 +104,7 @@ where
     // every frame, so that QEMU does not exit with the message still in the ring. Both take
     // the console with a try-lock: a panic inside a write does not deadlock here.
     console.flush();
-    let drained = console.with_nic(|nic| nic.wait_tx_drained(DRAIN_POLLS, 1000));
-    if drained != Ok(0) {
+    if !wait_for_nic(console, NicWait::TxDrained) {
         // The NIC could not be reached or did not drain: give it the time anyway.
         spin_us::<P>(u64::from(DRAIN_POLLS) * 1000);
     }
