@@ -72,7 +72,7 @@ where
     let mut text = Text::<256>::new();
     match info.location() {
         Some(at) => {
-            text.bytes(b"panicked at ").bytes(short(at.file().as_bytes())).bytes(b":");
+            text.bytes(b"panicked at ").bytes(file_name(at.file().as_bytes())).bytes(b":");
             text.dec(at.line().into()).bytes(b": ");
         }
         None => {
@@ -117,15 +117,10 @@ where
     P::exit(code)
 }
 
-/// A source path from the crate's directory on (`firmware-app/src/panic.rs`): the build
-/// machine's directories say nothing to the reader of a log. Bytes, not `str` slicing, which
-/// would bring in the char-boundary panic and its Unicode tables.
-fn short(path: &[u8]) -> &[u8] {
-    const SRC: &[u8] = b"/src/";
-    // Compared byte by byte: `w == SRC` would link a `memcmp` for this one call.
-    let is_src = |w: &[u8]| w.iter().zip(SRC).all(|(a, b)| a == b);
-    let Some(src) = path.windows(SRC.len()).rposition(is_src) else { return path };
-    let before = path.get(..src).unwrap_or_default();
-    let crate_start = before.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-    path.get(crate_start..).unwrap_or(path)
+/// A source path's file name (`panic.rs`): the build machine's directories say nothing to the
+/// reader of a log, and a long checkout path would crowd the message out of the line. Bytes,
+/// not `str` slicing, which would bring in the char-boundary panic and its Unicode tables.
+fn file_name(path: &[u8]) -> &[u8] {
+    let start = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+    path.get(start..).unwrap_or(path)
 }
