@@ -262,15 +262,16 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     ]);
 }
 
-/// Whether the counters say a message was lost.
+/// Whether the counters say a message was lost: one of them is not zero (or'ed, where a sum
+/// of 64-bit counters was an add-with-carry pair each).
 fn lost(c: &Counters) -> bool {
     let t = &c.targets;
     c.backlog_full.messages
-        + c.stranded
-        + c.truncated
-        + t.link_down.messages
-        + t.ring_stuck.messages
-        + t.errors.messages
+        | c.stranded
+        | c.truncated
+        | t.link_down.messages
+        | t.ring_stuck.messages
+        | t.errors.messages
         != 0
 }
 
