@@ -183,22 +183,33 @@ impl<const B: usize> Backlog<B> {
         // One look at the records for their count and bytes, one to write them. A release too
         // long for its length byte makes the entry too large to keep.
         let (mut count, mut bytes) = carried.clone().fold((0, 0), |(n, b), r| (n + 1, b + r.len()));
+        // The record of where it stopped now: its fixed part, encoded while its extras are
+        // measured.
+        let mut head = [0u8; RECORD];
         if let Some(r) = &stopped {
             let release =
                 if r.release.len() > usize::from(u8::MAX) { B + 1 } else { r.release.len() };
+            let extras = r.extras.len();
+            head[0] = r.index;
+            put(&mut head, 1, &r.offset.to_le_bytes());
+            // Each extras fits u16 (userdata and sysdata are bounded below it); a release too
+            // long for its byte makes the entry too large, so it is refused below.
+            put(&mut head, 5, &(extras as u16).to_le_bytes());
+            head[7] = release as u8;
             count += 1;
-            bytes += RECORD + release + r.extras.len();
+            bytes += RECORD + release + extras;
         }
         let trailer = if count == 0 { 0 } else { 1 + bytes };
+        let parts = message.parts();
+        let (text, subsystem, device) = parts;
         let len = Self::entry_len(message) + trailer;
-        let Some(mut header) = encode_header(message, mask) else { return false };
+        let Some(mut header) = encode_header(message, mask, parts) else { return false };
         if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
             return false;
         }
         if trailer > 0 {
             header[0] |= HAS_RESUME;
         }
-        let (text, subsystem, device) = message.parts();
         let old = self.bytes.len();
         let at = if front { 0 } else { old };
         // Room was checked above: the resize does not fail.
@@ -214,14 +225,10 @@ impl<const B: usize> Backlog<B> {
             w = put(bytes, w, part);
         }
         if trailer > 0 {
-            // At most 255 records and releases of at most 255 bytes (checked above); each extras
-            // fits u16 (userdata and sysdata are bounded below it).
+            // At most 255 records (checked above).
             w = put(bytes, w, &[count as u8]);
             if let Some(r) = stopped {
-                w = put(bytes, w, &[r.index]);
-                w = put(bytes, w, &r.offset.to_le_bytes());
-                w = put(bytes, w, &(r.extras.len() as u16).to_le_bytes());
-                w = put(bytes, w, &[r.release.len() as u8]);
+                w = put(bytes, w, &head);
                 w = put(bytes, w, r.release);
                 w = r.extras.write(bytes, w);
             }
@@ -300,9 +307,12 @@ impl<const B: usize> Backlog<B> {
 }
 
 /// The fixed-size header of an entry; `None` if a part is longer than its 16-bit length.
-fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
+fn encode_header(
+    message: &Message<'_>,
+    mask: u32,
+    (text, subsystem, device): (&[u8], &[u8], &[u8]),
+) -> Option<[u8; HEADER]> {
     let meta = OwnedMeta::of(message);
-    let (text, subsystem, device) = message.parts();
     let mut h = [0u8; HEADER];
     h[0] = meta.kind as u8;
     h[1..5].copy_from_slice(&mask.to_le_bytes());
