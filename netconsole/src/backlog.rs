@@ -221,9 +221,10 @@ impl<const B: usize> Backlog<B> {
             shift_right(bytes, len);
         }
         let mut w = at;
-        for part in [&header[..], text, subsystem, device] {
-            w = put(bytes, w, part);
-        }
+        w = put(bytes, w, &header);
+        w = put(bytes, w, text);
+        w = put(bytes, w, subsystem);
+        w = put(bytes, w, device);
         if trailer > 0 {
             // At most 255 records (checked above).
             w = put(bytes, w, &[count as u8]);
@@ -327,10 +328,13 @@ fn encode_header(
     h[8..12].copy_from_slice(&caller_id.to_le_bytes());
     h[12..20].copy_from_slice(&meta.seq.to_le_bytes());
     h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
-    for (at, part) in [(28, text), (30, subsystem), (32, device)] {
-        let len = u16::try_from(part.len()).ok()?;
-        put(&mut h, at, &len.to_le_bytes());
+    // One test for the three (or'ed, a length is too long if it has a bit above the low 16).
+    if (text.len() | subsystem.len() | device.len()) > usize::from(u16::MAX) {
+        return None;
     }
+    put(&mut h, 28, &(text.len() as u16).to_le_bytes());
+    put(&mut h, 30, &(subsystem.len() as u16).to_le_bytes());
+    put(&mut h, 32, &(device.len() as u16).to_le_bytes());
     Some(h)
 }
 
