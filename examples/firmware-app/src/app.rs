@@ -62,7 +62,6 @@ where
 {
     let mac = driver.mac_address();
     say::<P>(&[
-        b"firmware-app: ",
         info.name.as_bytes(),
         b" (",
         info.layout.as_bytes(),
@@ -72,7 +71,7 @@ where
     if !netconsole::global::set(console) {
         bring_up_failed::<P>("a global console is set already");
     }
-    say::<P>(&[b"firmware-app: netconsole=", OPTIONS.as_bytes()]);
+    say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
     for parsed in PARSED {
         let added = Target::from_options(parsed, None)
@@ -114,7 +113,7 @@ where
             Err(e) => e.as_str().as_bytes(),
         };
         say::<P>(&[
-            b"firmware-app: target ",
+            b"target ",
             Decimal::new(index as u64).as_bytes(),
             b", next hop ",
             &mac,
@@ -146,7 +145,7 @@ where
     P::stop_timer();
     if timer::ticks() < TIMER_LINES {
         say::<P>(&[
-            b"firmware-app: only ",
+            b"only ",
             Decimal::new(timer::ticks().into()).as_bytes(),
             b" of ",
             Decimal::new(TIMER_LINES.into()).as_bytes(),
@@ -163,7 +162,7 @@ where
     let counters = console.counters();
     let line = counters_line(&counters);
     console.log(6, line.as_bytes());
-    say::<P>(&[b"firmware-app: ", line.as_bytes()]);
+    say::<P>(&[line.as_bytes()]);
     if lost(&counters) {
         note_errors();
     }
@@ -175,7 +174,7 @@ where
         P::start_timer(TIMER_PERIOD_US);
         spin_us::<P>(SETTLE_US);
         P::stop_timer();
-        say::<P>(&[b"firmware-app: no timer tick came to panic in"]);
+        say::<P>(&[b"no timer tick came to panic in"]);
         note_errors();
     }
     panic_now()
@@ -222,11 +221,7 @@ fn settle<D: NetPoll, P: Platform>(console: &AppConsole<D, P>) {
 /// long that took.
 fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str) {
     let Ok(count) = records.trim().parse::<u32>() else {
-        say::<P>(&[
-            b"firmware-app: NETCONSOLE_RECORDS=",
-            records.as_bytes(),
-            b": not a whole number",
-        ]);
+        say::<P>(&[b"NETCONSOLE_RECORDS=", records.as_bytes(), b": not a whole number"]);
         note_errors();
         return;
     };
@@ -242,7 +237,7 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     let after = engine(console);
     let rate = u64::from(count) * 1_000_000 / elapsed;
     say::<P>(&[
-        b"firmware-app: throughput: ",
+        b"throughput: ",
         Decimal::new(count.into()).as_bytes(),
         b" records in ",
         Decimal::new(elapsed).as_bytes(),
@@ -253,7 +248,7 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     // Where a send waited: attempts that found the TX ring full (each then reclaims and waits
     // the engine's retry delay).
     say::<P>(&[
-        b"firmware-app: throughput: frames=",
+        b"throughput: frames=",
         Decimal::new(after.frames_sent - before.frames_sent).as_bytes(),
         b" busy_retries=",
         Decimal::new(after.busy_retries - before.busy_retries).as_bytes(),
@@ -306,6 +301,6 @@ fn counters_line(c: &Counters) -> Text<256> {
 }
 
 fn bring_up_failed<P: Platform>(why: &str) -> ! {
-    say::<P>(&[b"firmware-app: bring-up failed: ", why.as_bytes()]);
+    say::<P>(&[b"bring-up failed: ", why.as_bytes()]);
     P::exit(ExitCode::BringUp)
 }

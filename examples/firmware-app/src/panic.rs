@@ -91,13 +91,13 @@ where
             text.bytes(b"(a message with arguments, not rendered)");
         }
     }
-    say::<P>(&[b"firmware-app: ", text.as_bytes()]);
+    say::<P>(&[text.as_bytes()]);
     if option_env!("NETCONSOLE_PANIC_IN_TICK").is_some() {
         // The wait the engine makes between tries on a full ring, made here for sure (the
         // ring is rarely full at this point): the platform's wait must return even inside the
         // timer's interrupt handler, whose interrupt is active and so cannot wake it.
         P::wait_us(50);
-        say::<P>(&[b"firmware-app: a wait inside the interrupt handler returned"]);
+        say::<P>(&[b"a wait inside the interrupt handler returned"]);
     }
     console.log_panic(0, text.as_bytes());
     // Sends what the backlog still holds, then waits, bounded, until the NIC has finished
@@ -113,7 +113,7 @@ where
         (true, true) => ExitCode::Errors,
         (false, _) => ExitCode::UnexpectedPanic,
     };
-    say::<P>(&[b"firmware-app: exit ", &[b'0' + code as u8]]);
+    say::<P>(&[b"exit ", &[b'0' + code as u8]]);
     P::exit(code)
 }
 
