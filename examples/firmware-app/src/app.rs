@@ -291,11 +291,13 @@ fn counters_line(c: &Counters) -> Text<256> {
     ];
     let mut line = Text::new();
     line.bytes(expected::COUNTERS_PREFIX.as_bytes());
-    let mut names = NAMES;
-    for value in values {
-        let end = names.iter().position(|&b| b == b'=').map_or(names.len(), |i| i + 1);
-        line.bytes(names.get(..end).unwrap_or_default()).dec(value);
-        names = names.get(end..).unwrap_or_default();
+    // The names byte by byte, the next value after each `=`.
+    let mut values = values.into_iter();
+    for &b in NAMES {
+        line.bytes(&[b]);
+        if b == b'=' {
+            line.dec(values.next().unwrap_or_default());
+        }
     }
     line
 }
