@@ -143,14 +143,9 @@ where
         console.poll();
     }
     P::stop_timer();
-    if timer::ticks() < TIMER_LINES {
-        say::<P>(&[
-            b"only ",
-            Decimal::new(timer::ticks().into()).as_bytes(),
-            b" of ",
-            Decimal::new(TIMER_LINES.into()).as_bytes(),
-            b" timer ticks",
-        ]);
+    let ticks = timer::ticks();
+    if ticks < TIMER_LINES {
+        say::<P>(&[b"timer ticks: only ", Decimal::new(ticks.into()).as_bytes()]);
         note_errors();
     }
     settle::<D, P>(console);
