@@ -341,7 +341,8 @@ fn encode_header(
 /// Reads a message back from an entry copied by [`Backlog::copy_front`], with its resume
 /// records.
 pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
-    let h = entry.get(..HEADER)?;
+    // As an array: its fields at fixed places, read without a bounds check each.
+    let h: &[u8; HEADER] = entry.get(..HEADER)?.try_into().ok()?;
     let part = |at: usize| usize::from(u16::from_le_bytes(le(h, at)));
     let (text_len, subsystem_len, device_len) = (part(28), part(30), part(32));
     let end = HEADER + text_len + subsystem_len + device_len;
