@@ -79,18 +79,11 @@ where
             text.bytes(b"panicked: ");
         }
     }
-    let message = info.message();
-    match message.as_str() {
-        // A literal (the deliberate panic, `expect`, most of core's own): no formatting.
-        Some(literal) => {
-            text.bytes(literal.as_bytes());
-        }
-        // A message with arguments (an index out of bounds, say) would need `core::fmt`, a
-        // few KiB of flash for a panic that should never happen: where it was says enough.
-        None => {
-            text.bytes(b"(a message with arguments, not rendered)");
-        }
-    }
+    // A literal (the deliberate panic, `expect`, most of core's own) needs no formatting; a
+    // message with arguments (an index out of bounds, say) would need `core::fmt`, a few KiB of
+    // flash for a panic that should never happen: where it was says enough.
+    let message = info.message().as_str().unwrap_or("(a message with arguments, not rendered)");
+    text.bytes(message.as_bytes());
     say::<P>(&[text.as_bytes()]);
     if option_env!("NETCONSOLE_PANIC_IN_TICK").is_some() {
         // The wait the engine makes between tries on a full ring, made here for sure (the
