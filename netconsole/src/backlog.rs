@@ -183,22 +183,33 @@ impl<const B: usize> Backlog<B> {
         // One look at the records for their count and bytes, one to write them. A release too
         // long for its length byte makes the entry too large to keep.
         let (mut count, mut bytes) = carried.clone().fold((0, 0), |(n, b), r| (n + 1, b + r.len()));
+        // The record of where it stopped now: its fixed part, encoded while its extras are
+        // measured.
+        let mut head = [0u8; RECORD];
         if let Some(r) = &stopped {
             let release =
                 if r.release.len() > usize::from(u8::MAX) { B + 1 } else { r.release.len() };
+            let extras = r.extras.len();
+            head[0] = r.index;
+            put(&mut head, 1, &r.offset.to_le_bytes());
+            // Each extras fits u16 (userdata and sysdata are bounded below it); a release too
+            // long for its byte makes the entry too large, so it is refused below.
+            put(&mut head, 5, &(extras as u16).to_le_bytes());
+            head[7] = release as u8;
             count += 1;
-            bytes += RECORD + release + r.extras.len();
+            bytes += RECORD + release + extras;
         }
         let trailer = if count == 0 { 0 } else { 1 + bytes };
+        let parts = message.parts();
+        let (text, subsystem, device) = parts;
         let len = Self::entry_len(message) + trailer;
-        let Some(mut header) = encode_header(message, mask) else { return false };
+        let Some(mut header) = encode_header(message, mask, parts) else { return false };
         if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
             return false;
         }
         if trailer > 0 {
             header[0] |= HAS_RESUME;
         }
-        let (text, subsystem, device) = message.parts();
         let old = self.bytes.len();
         let at = if front { 0 } else { old };
         // Room was checked above: the resize does not fail.
@@ -210,18 +221,15 @@ impl<const B: usize> Backlog<B> {
             shift_right(bytes, len);
         }
         let mut w = at;
-        for part in [&header[..], text, subsystem, device] {
-            w = put(bytes, w, part);
-        }
+        w = put(bytes, w, &header);
+        w = put(bytes, w, text);
+        w = put(bytes, w, subsystem);
+        w = put(bytes, w, device);
         if trailer > 0 {
-            // At most 255 records and releases of at most 255 bytes (checked above); each extras
-            // fits u16 (userdata and sysdata are bounded below it).
+            // At most 255 records (checked above).
             w = put(bytes, w, &[count as u8]);
             if let Some(r) = stopped {
-                w = put(bytes, w, &[r.index]);
-                w = put(bytes, w, &r.offset.to_le_bytes());
-                w = put(bytes, w, &(r.extras.len() as u16).to_le_bytes());
-                w = put(bytes, w, &[r.release.len() as u8]);
+                w = put(bytes, w, &head);
                 w = put(bytes, w, r.release);
                 w = r.extras.write(bytes, w);
             }
@@ -300,9 +308,12 @@ impl<const B: usize> Backlog<B> {
 }
 
 /// The fixed-size header of an entry; `None` if a part is longer than its 16-bit length.
-fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
+fn encode_header(
+    message: &Message<'_>,
+    mask: u32,
+    (text, subsystem, device): (&[u8], &[u8], &[u8]),
+) -> Option<[u8; HEADER]> {
     let meta = OwnedMeta::of(message);
-    let (text, subsystem, device) = message.parts();
     let mut h = [0u8; HEADER];
     h[0] = meta.kind as u8;
     h[1..5].copy_from_slice(&mask.to_le_bytes());
@@ -317,17 +328,21 @@ fn encode_header(message: &Message<'_>, mask: u32) -> Option<[u8; HEADER]> {
     h[8..12].copy_from_slice(&caller_id.to_le_bytes());
     h[12..20].copy_from_slice(&meta.seq.to_le_bytes());
     h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
-    for (at, part) in [(28, text), (30, subsystem), (32, device)] {
-        let len = u16::try_from(part.len()).ok()?;
-        put(&mut h, at, &len.to_le_bytes());
+    // One test for the three (or'ed, a length is too long if it has a bit above the low 16).
+    if (text.len() | subsystem.len() | device.len()) > usize::from(u16::MAX) {
+        return None;
     }
+    put(&mut h, 28, &(text.len() as u16).to_le_bytes());
+    put(&mut h, 30, &(subsystem.len() as u16).to_le_bytes());
+    put(&mut h, 32, &(device.len() as u16).to_le_bytes());
     Some(h)
 }
 
 /// Reads a message back from an entry copied by [`Backlog::copy_front`], with its resume
 /// records.
 pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
-    let h = entry.get(..HEADER)?;
+    // As an array: its fields at fixed places, read without a bounds check each.
+    let h: &[u8; HEADER] = entry.get(..HEADER)?.try_into().ok()?;
     let part = |at: usize| usize::from(u16::from_le_bytes(le(h, at)));
     let (text_len, subsystem_len, device_len) = (part(28), part(30), part(32));
     let end = HEADER + text_len + subsystem_len + device_len;

@@ -42,6 +42,8 @@ pub struct DriverInfo {
 
 /// Milliseconds to wait for carrier before giving up.
 const CARRIER_TIMEOUT_MS: u32 = 2000;
+/// Waits of 1 ms the panic handler gives the NIC to send the message before QEMU exits.
+pub(crate) const DRAIN_POLLS: u32 = 100;
 /// ARP: 4 requests over 2000 polls, 500 µs apart: one second at most.
 const RESOLVE: ResolvePolicy = ResolvePolicy { polls: 2000, wait_us: 500, requests: 4 };
 /// Timer period: fast enough that ticks fall while the main loop logs.
@@ -60,7 +62,6 @@ where
 {
     let mac = driver.mac_address();
     say::<P>(&[
-        b"firmware-app: ",
         info.name.as_bytes(),
         b" (",
         info.layout.as_bytes(),
@@ -70,7 +71,7 @@ where
     if !netconsole::global::set(console) {
         bring_up_failed::<P>("a global console is set already");
     }
-    say::<P>(&[b"firmware-app: netconsole=", OPTIONS.as_bytes()]);
+    say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
     for parsed in PARSED {
         let added = Target::from_options(parsed, None)
@@ -84,40 +85,50 @@ where
     if console.attach(NicEngine::with_delay(driver, Delay::new())).is_err() {
         bring_up_failed::<P>("NIC not attached");
     }
-    if !wait_for_carrier::<D, P>(console) {
+    if !wait_for_nic(console, NicWait::Carrier) {
         bring_up_failed::<P>("no carrier");
     }
     for index in 0..targets {
-        match console.enable(index, RESOLVE) {
+        // One line per target, put together from what `enable` said: one `say` for all.
+        let mut mac = [b'-'; 17];
+        let refused;
+        let enabled = console.enable(index, RESOLVE);
+        let how: &[u8] = match enabled {
             Ok(MacSource::Broadcast(why)) => {
-                let why: &[u8] = match why {
-                    BroadcastReason::NoCarrier => b"no carrier",
-                    BroadcastReason::NoReply => b"ARP unanswered",
-                    BroadcastReason::NotIpv4 => b"not IPv4",
-                };
-                say::<P>(&[
-                    b"firmware-app: target ",
-                    Decimal::new(index as u64).as_bytes(),
-                    b": broadcasting (",
-                    why,
-                    b")",
-                ]);
                 note_errors();
+                match why {
+                    BroadcastReason::NoCarrier => b"broadcast: no carrier",
+                    BroadcastReason::NoReply => b"broadcast: ARP unanswered",
+                    BroadcastReason::NotIpv4 => b"broadcast: not IPv4",
+                }
             }
-            Ok(MacSource::Resolved(mac)) => say_next_hop::<P>(index, mac_text(mac), b"ARP"),
-            Ok(MacSource::Configured(mac)) => {
-                say_next_hop::<P>(index, mac_text(mac), b"configured");
+            Ok(MacSource::Resolved(resolved)) => {
+                mac = mac_text(resolved);
+                b"ARP"
             }
+            Ok(MacSource::Configured(configured)) => {
+                mac = mac_text(configured);
+                b"configured"
+            }
+            // The variant's number, not its words (`ConsoleError::as_str`, 0.3 KB of strings and
+            // code): the option string cannot cause this (build.rs refused a bad one), only a
+            // slip in this script can, and the number names the variant as well.
             Err(e) => {
-                // Its `Display`'s words without `core::fmt`, which this crate never links.
-                say::<P>(&[
-                    b"firmware-app: target ",
-                    Decimal::new(index as u64).as_bytes(),
-                    b": ",
-                    e.as_str().as_bytes(),
-                ]);
-                bring_up_failed::<P>("target not enabled");
+                refused = Decimal::new(e as u64);
+                refused.as_bytes()
             }
+        };
+        say::<P>(&[
+            b"target ",
+            Decimal::new(index as u64).as_bytes(),
+            b", next hop ",
+            &mac,
+            b" (",
+            how,
+            b")",
+        ]);
+        if enabled.is_err() {
+            bring_up_failed::<P>("enable refused (its ConsoleError variant, from 0, in brackets)");
         }
     }
 
@@ -138,14 +149,9 @@ where
         console.poll();
     }
     P::stop_timer();
-    if timer::ticks() < TIMER_LINES {
-        say::<P>(&[
-            b"firmware-app: only ",
-            Decimal::new(timer::ticks().into()).as_bytes(),
-            b" of ",
-            Decimal::new(TIMER_LINES.into()).as_bytes(),
-            b" timer ticks",
-        ]);
+    let ticks = timer::ticks();
+    if ticks < TIMER_LINES {
+        say::<P>(&[b"timer ticks: only ", Decimal::new(ticks.into()).as_bytes()]);
         note_errors();
     }
     settle::<D, P>(console);
@@ -157,7 +163,7 @@ where
     let counters = console.counters();
     let line = counters_line(&counters);
     console.log(6, line.as_bytes());
-    say::<P>(&[b"firmware-app: ", line.as_bytes()]);
+    say::<P>(&[line.as_bytes()]);
     if lost(&counters) {
         note_errors();
     }
@@ -169,7 +175,7 @@ where
         P::start_timer(TIMER_PERIOD_US);
         spin_us::<P>(SETTLE_US);
         P::stop_timer();
-        say::<P>(&[b"firmware-app: no timer tick came to panic in"]);
+        say::<P>(&[b"no timer tick came to panic in"]);
         note_errors();
     }
     panic_now()
@@ -183,22 +189,27 @@ fn log_line<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, line: &dyn Line
     console.log(6, text.as_bytes());
 }
 
-/// `firmware-app: target 0 enabled, next hop 52:54:00:12:34:56 (ARP)`.
-fn say_next_hop<P: Platform>(index: usize, mac: [u8; 17], how: &[u8]) {
-    say::<P>(&[
-        b"firmware-app: target ",
-        Decimal::new(index as u64).as_bytes(),
-        b" enabled, next hop ",
-        &mac,
-        b" (",
-        how,
-        b")",
-    ]);
+/// What [`wait_for_nic`] waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NicWait {
+    /// The link, as Linux's netpoll waits for carrier, bounded.
+    Carrier,
+    /// The NIC done with every frame, bounded (the panic handler, before QEMU exits).
+    TxDrained,
 }
 
-/// Waits for the link as Linux's netpoll waits for carrier, bounded.
-fn wait_for_carrier<D: NetPoll, P: Platform>(console: &AppConsole<D, P>) -> bool {
-    console.with_nic(|nic| nic.wait_for_carrier(CARRIER_TIMEOUT_MS)) == Ok(true)
+/// Waits for `what` on the console's NIC; `false` if it did not come, or the NIC could not be
+/// reached. One function for both waits: each `with_nic` is a lock and a flush of what nested
+/// meanwhile, inlined where it is called.
+#[inline(never)]
+pub(crate) fn wait_for_nic<D: NetPoll, P: Platform>(
+    console: &AppConsole<D, P>,
+    what: NicWait,
+) -> bool {
+    console.with_nic(|nic| match what {
+        NicWait::Carrier => nic.wait_for_carrier(CARRIER_TIMEOUT_MS),
+        NicWait::TxDrained => nic.wait_tx_drained(DRAIN_POLLS, 1000) == 0,
+    }) == Ok(true)
 }
 
 /// Flushes the backlog until it is empty, bounded in time.
@@ -211,11 +222,7 @@ fn settle<D: NetPoll, P: Platform>(console: &AppConsole<D, P>) {
 /// long that took.
 fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str) {
     let Ok(count) = records.trim().parse::<u32>() else {
-        say::<P>(&[
-            b"firmware-app: NETCONSOLE_RECORDS=",
-            records.as_bytes(),
-            b": not a whole number",
-        ]);
+        say::<P>(&[b"NETCONSOLE_RECORDS=", records.as_bytes(), b": not a whole number"]);
         note_errors();
         return;
     };
@@ -231,7 +238,7 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     let after = engine(console);
     let rate = u64::from(count) * 1_000_000 / elapsed;
     say::<P>(&[
-        b"firmware-app: throughput: ",
+        b"throughput: ",
         Decimal::new(count.into()).as_bytes(),
         b" records in ",
         Decimal::new(elapsed).as_bytes(),
@@ -242,7 +249,7 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     // Where a send waited: attempts that found the TX ring full (each then reclaims and waits
     // the engine's retry delay).
     say::<P>(&[
-        b"firmware-app: throughput: frames=",
+        b"throughput: frames=",
         Decimal::new(after.frames_sent - before.frames_sent).as_bytes(),
         b" busy_retries=",
         Decimal::new(after.busy_retries - before.busy_retries).as_bytes(),
@@ -251,15 +258,16 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     ]);
 }
 
-/// Whether the counters say a message was lost.
+/// Whether the counters say a message was lost: one of them is not zero (or'ed, where a sum
+/// of 64-bit counters was an add-with-carry pair each).
 fn lost(c: &Counters) -> bool {
     let t = &c.targets;
     c.backlog_full.messages
-        + c.stranded
-        + c.truncated
-        + t.link_down.messages
-        + t.ring_stuck.messages
-        + t.errors.messages
+        | c.stranded
+        | c.truncated
+        | t.link_down.messages
+        | t.ring_stuck.messages
+        | t.errors.messages
         != 0
 }
 
@@ -284,16 +292,18 @@ fn counters_line(c: &Counters) -> Text<256> {
     ];
     let mut line = Text::new();
     line.bytes(expected::COUNTERS_PREFIX.as_bytes());
-    let mut names = NAMES;
-    for value in values {
-        let end = names.iter().position(|&b| b == b'=').map_or(names.len(), |i| i + 1);
-        line.bytes(names.get(..end).unwrap_or_default()).dec(value);
-        names = names.get(end..).unwrap_or_default();
+    // The names byte by byte, the next value after each `=`.
+    let mut values = values.into_iter();
+    for &b in NAMES {
+        line.bytes(&[b]);
+        if b == b'=' {
+            line.dec(values.next().unwrap_or_default());
+        }
     }
     line
 }
 
 fn bring_up_failed<P: Platform>(why: &str) -> ! {
-    say::<P>(&[b"firmware-app: bring-up failed: ", why.as_bytes()]);
+    say::<P>(&[b"bring-up failed: ", why.as_bytes()]);
     P::exit(ExitCode::BringUp)
 }

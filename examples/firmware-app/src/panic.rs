@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use netpoll_core::NetPoll;
 
-use crate::app::AppConsole;
+use crate::app::{wait_for_nic, AppConsole, NicWait, DRAIN_POLLS};
 use crate::clock::spin_us;
 use crate::expected::PANIC_MESSAGE;
 use crate::serial::say;
@@ -19,9 +19,6 @@ static DELIBERATE: AtomicBool = AtomicBool::new(false);
 static ERRORS: AtomicBool = AtomicBool::new(false);
 /// Set by the first panic: a panic inside the panic handler exits at once.
 static PANICKING: AtomicBool = AtomicBool::new(false);
-
-/// Milliseconds the panic handler gives the NIC to send the message before QEMU exits.
-const DRAIN_POLLS: u32 = 100;
 
 pub(crate) fn note_errors() {
     ERRORS.store(true, Ordering::Release);
@@ -75,40 +72,32 @@ where
     let mut text = Text::<256>::new();
     match info.location() {
         Some(at) => {
-            text.bytes(b"panicked at ").bytes(short(at.file().as_bytes())).bytes(b":");
+            text.bytes(b"panicked at ").bytes(file_name(at.file().as_bytes())).bytes(b":");
             text.dec(at.line().into()).bytes(b": ");
         }
         None => {
             text.bytes(b"panicked: ");
         }
     }
-    let message = info.message();
-    match message.as_str() {
-        // A literal (the deliberate panic, `expect`, most of core's own): no formatting.
-        Some(literal) => {
-            text.bytes(literal.as_bytes());
-        }
-        // A message with arguments (an index out of bounds, say) would need `core::fmt`, a
-        // few KiB of flash for a panic that should never happen: where it was says enough.
-        None => {
-            text.bytes(b"(a message with arguments, not rendered)");
-        }
-    }
-    say::<P>(&[b"firmware-app: ", text.as_bytes()]);
+    // A literal (the deliberate panic, `expect`, most of core's own) needs no formatting; a
+    // message with arguments (an index out of bounds, say) would need `core::fmt`, a few KiB of
+    // flash for a panic that should never happen: where it was says enough.
+    let message = info.message().as_str().unwrap_or("(a message with arguments, not rendered)");
+    text.bytes(message.as_bytes());
+    say::<P>(&[text.as_bytes()]);
     if option_env!("NETCONSOLE_PANIC_IN_TICK").is_some() {
         // The wait the engine makes between tries on a full ring, made here for sure (the
         // ring is rarely full at this point): the platform's wait must return even inside the
         // timer's interrupt handler, whose interrupt is active and so cannot wake it.
         P::wait_us(50);
-        say::<P>(&[b"firmware-app: a wait inside the interrupt handler returned"]);
+        say::<P>(&[b"a wait inside the interrupt handler returned"]);
     }
     console.log_panic(0, text.as_bytes());
     // Sends what the backlog still holds, then waits, bounded, until the NIC has finished
     // every frame, so that QEMU does not exit with the message still in the ring. Both take
     // the console with a try-lock: a panic inside a write does not deadlock here.
     console.flush();
-    let drained = console.with_nic(|nic| nic.wait_tx_drained(DRAIN_POLLS, 1000));
-    if drained != Ok(0) {
+    if !wait_for_nic(console, NicWait::TxDrained) {
         // The NIC could not be reached or did not drain: give it the time anyway.
         spin_us::<P>(u64::from(DRAIN_POLLS) * 1000);
     }
@@ -117,19 +106,14 @@ where
         (true, true) => ExitCode::Errors,
         (false, _) => ExitCode::UnexpectedPanic,
     };
-    say::<P>(&[b"firmware-app: exit ", &[b'0' + code as u8]]);
+    say::<P>(&[b"exit ", &[b'0' + code as u8]]);
     P::exit(code)
 }
 
-/// A source path from the crate's directory on (`firmware-app/src/panic.rs`): the build
-/// machine's directories say nothing to the reader of a log. Bytes, not `str` slicing, which
-/// would bring in the char-boundary panic and its Unicode tables.
-fn short(path: &[u8]) -> &[u8] {
-    const SRC: &[u8] = b"/src/";
-    // Compared byte by byte: `w == SRC` would link a `memcmp` for this one call.
-    let is_src = |w: &[u8]| w.iter().zip(SRC).all(|(a, b)| a == b);
-    let Some(src) = path.windows(SRC.len()).rposition(is_src) else { return path };
-    let before = path.get(..src).unwrap_or_default();
-    let crate_start = before.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-    path.get(crate_start..).unwrap_or(path)
+/// A source path's file name (`panic.rs`): the build machine's directories say nothing to the
+/// reader of a log, and a long checkout path would crowd the message out of the line. Bytes,
+/// not `str` slicing, which would bring in the char-boundary panic and its Unicode tables.
+fn file_name(path: &[u8]) -> &[u8] {
+    let start = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+    path.get(start..).unwrap_or(path)
 }

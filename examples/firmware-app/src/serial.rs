@@ -29,9 +29,11 @@ impl<P: Platform> fmt::Write for Serial<P> {
     }
 }
 
-/// Writes `pieces` and a newline to the serial port: the app's own messages, put together
-/// without `core::fmt` (see `text`).
+/// Writes `firmware-app: `, `pieces` and a newline to the serial port: the app's own messages,
+/// put together without `core::fmt` (see `text`). The prefix here, not in each caller's first
+/// piece: one copy of it in flash, and a piece less to pass at every call.
 pub(crate) fn say<P: Platform>(pieces: &[&[u8]]) {
+    P::serial_write(b"firmware-app: ");
     for piece in pieces {
         P::serial_write(piece);
     }

@@ -3,7 +3,6 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use cortex_m::peripheral::syst::SystClkSource;
 use firmware_app::{ExitCode, Platform};
 
 /// System (and SysTick, and APB timer) clock.
@@ -16,6 +15,17 @@ const TIMER_CTRL: usize = 0x0;
 const TIMER_VALUE: usize = 0x4;
 const TIMER_RELOAD: usize = 0x8;
 const TIMER_ENABLE: u32 = 1 << 0;
+
+/// SysTick (the Cortex-M's own timer): CSR (control and status), RVR (reload), CVR (current).
+/// Written whole, one store each, where cortex-m's `SYST` methods read-modify-write CSR once
+/// per bit.
+const SYST: usize = 0xE000_E010;
+const SYST_CSR: usize = 0x0;
+const SYST_RVR: usize = 0x4;
+const SYST_CVR: usize = 0x8;
+const SYST_ENABLE: u32 = 1 << 0;
+const SYST_TICKINT: u32 = 1 << 1;
+const SYST_CLKSOURCE_CORE: u32 = 1 << 2;
 
 /// CMSDK APB UART 0: DATA, STATE (bit 0: TX full), CTRL (bit 0: TX enable), BAUDDIV.
 const UART0: usize = 0x4000_4000;
@@ -35,8 +45,8 @@ static MICROS_LOW: AtomicU32 = AtomicU32::new(0);
 static MICROS_HIGH: AtomicU32 = AtomicU32::new(0);
 
 fn write(addr: usize, value: u32) {
-    // SAFETY: `addr` is a register of the CMSDK timer or UART on MPS2 (device memory, always
-    // mapped); only this module touches them.
+    // SAFETY: `addr` is a register of the CMSDK timer or UART on MPS2, or of the core's SysTick
+    // (device memory, always mapped); only this module touches them.
     unsafe { (addr as *mut u32).write_volatile(value) }
 }
 
@@ -91,21 +101,13 @@ impl Platform for Board {
     }
 
     fn start_timer(period_us: u32) {
-        // SAFETY: SysTick is used by this module alone; stealing it does not alias a handle
-        // anyone else holds.
-        let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
-        syst.set_clock_source(SystClkSource::Core);
-        syst.set_reload(period_us.saturating_mul(CLOCK_HZ / 1_000_000).clamp(1, 0x00FF_FFFF) - 1);
-        syst.clear_current();
-        syst.enable_interrupt();
-        syst.enable_counter();
+        write(SYST + SYST_RVR, period_us.saturating_mul(TICKS_PER_US).clamp(1, 0x00FF_FFFF) - 1);
+        write(SYST + SYST_CVR, 0);
+        write(SYST + SYST_CSR, SYST_CLKSOURCE_CORE | SYST_TICKINT | SYST_ENABLE);
     }
 
     fn stop_timer() {
-        // SAFETY: as in `start_timer`.
-        let mut syst = unsafe { cortex_m::Peripherals::steal() }.SYST;
-        syst.disable_interrupt();
-        syst.disable_counter();
+        write(SYST + SYST_CSR, 0);
     }
 
     fn exit(code: ExitCode) -> ! {

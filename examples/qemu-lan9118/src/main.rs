@@ -54,13 +54,13 @@ fn say_init_error(e: InitError) {
             for (i, digit) in hex[2..].iter_mut().enumerate() {
                 *digit = b"0123456789abcdef"[(byte_test >> (28 - 4 * i) & 15) as usize];
             }
-            ("no LAN9118 here, BYTE_TEST reads ", &hex)
+            ("no LAN9118: BYTE_TEST reads ", &hex)
         }
-        InitError::ResetTimeout => ("HW_CFG.SRST stuck after soft reset", b""),
-        InitError::NotReady => ("PMT_CTRL.READY never set after reset", b""),
-        InitError::EepromBusy => ("EEPROM MAC address load never finished", b""),
-        InitError::MacCsr(step) => ("MAC CSR access stuck while ", step.as_bytes()),
-        InitError::NoMacAddress { .. } => ("no MAC configured and none in the EEPROM", b""),
+        InitError::ResetTimeout => ("HW_CFG.SRST stuck", b""),
+        InitError::NotReady => ("PMT_CTRL.READY never set", b""),
+        InitError::EepromBusy => ("EEPROM load stuck", b""),
+        InitError::MacCsr(step) => ("MAC CSR stuck ", step.as_bytes()),
+        InitError::NoMacAddress { .. } => ("no MAC configured or in the EEPROM", b""),
     };
     for piece in [b"qemu-lan9118: lan9118: ".as_slice(), what.as_bytes(), detail, b"\n"] {
         Board::serial_write(piece);

@@ -78,12 +78,23 @@ unsafe fn fill(dest: *mut u8, byte: u8, n: usize) {
     }
 }
 
-/// `memmove`: the direction keeps an overlap right.
+/// `__aeabi_memcpy` (and its `4` and `8` variants, which LLVM merges into it): the body itself,
+/// where a call to one shared function from each entry point cost a call and return apiece.
 ///
 /// # Safety
-/// As [`copy_up`].
-#[inline(never)]
-unsafe fn move_bytes(dest: *mut u8, src: *const u8, n: usize) {
+/// As C's `memcpy`.
+#[no_mangle]
+pub unsafe extern "C" fn __aeabi_memcpy(dest: *mut u8, src: *const u8, n: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { copy_up(dest, src, n) }
+}
+
+/// `__aeabi_memmove`: the direction keeps an overlap right.
+///
+/// # Safety
+/// As C's `memmove`.
+#[no_mangle]
+pub unsafe extern "C" fn __aeabi_memmove(dest: *mut u8, src: *const u8, n: usize) {
     // SAFETY: the caller's contract.
     unsafe {
         if (dest as usize) <= (src as usize) {
@@ -94,39 +105,24 @@ unsafe fn move_bytes(dest: *mut u8, src: *const u8, n: usize) {
     }
 }
 
-/// `memcpy`, out of line so that every entry point shares it.
+/// `__aeabi_memset` (note the argument order: length first).
 ///
 /// # Safety
-/// As [`copy_up`].
-#[inline(never)]
-unsafe fn copy_bytes(dest: *mut u8, src: *const u8, n: usize) {
+/// As C's `memset`.
+#[no_mangle]
+pub unsafe extern "C" fn __aeabi_memset(dest: *mut u8, n: usize, byte: i32) {
     // SAFETY: the caller's contract.
-    unsafe { copy_up(dest, src, n) }
+    unsafe { fill(dest, byte as u8, n) }
 }
 
-/// `memset`, out of line so that every entry point shares it.
+/// `__aeabi_memclr`: `__aeabi_memset` with a zero byte.
 ///
 /// # Safety
-/// As [`fill`].
-#[inline(never)]
-unsafe fn fill_bytes(dest: *mut u8, byte: u8, n: usize) {
+/// As C's `memset`.
+#[no_mangle]
+pub unsafe extern "C" fn __aeabi_memclr(dest: *mut u8, n: usize) {
     // SAFETY: the caller's contract.
-    unsafe { fill(dest, byte, n) }
-}
-
-/// The C entry points and the ARM EABI ones LLVM calls (note `memset`'s argument order: length
-/// first). They call the functions above, never each other: LLVM knows these names, and a
-/// call to `memcpy` from `__aeabi_memcpy` would be lowered back to `__aeabi_memcpy`.
-macro_rules! entry {
-    ($($name:ident($($arg:ident: $ty:ty),*) => $target:ident($($pass:expr),*);)*) => {$(
-        /// # Safety
-        /// As the C function of that name.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name($($arg: $ty),*) {
-            // SAFETY: the caller's contract is the C function's.
-            unsafe { $target($($pass),*) };
-        }
-    )*};
+    unsafe { __aeabi_memset(dest, n, 0) }
 }
 
 /// # Safety
@@ -134,7 +130,7 @@ macro_rules! entry {
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller's contract.
-    unsafe { copy_bytes(dest, src, n) };
+    unsafe { __aeabi_memcpy(dest, src, n) };
     dest
 }
 
@@ -143,7 +139,7 @@ pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut
 #[no_mangle]
 pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller's contract.
-    unsafe { move_bytes(dest, src, n) };
+    unsafe { __aeabi_memmove(dest, src, n) };
     dest
 }
 
@@ -152,21 +148,28 @@ pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mu
 #[no_mangle]
 pub unsafe extern "C" fn memset(dest: *mut u8, byte: i32, n: usize) -> *mut u8 {
     // SAFETY: the caller's contract.
-    unsafe { fill_bytes(dest, byte as u8, n) };
+    unsafe { __aeabi_memset(dest, n, byte) };
     dest
 }
 
-entry! {
-    __aeabi_memcpy(d: *mut u8, s: *const u8, n: usize) => copy_bytes(d, s, n);
-    __aeabi_memcpy4(d: *mut u8, s: *const u8, n: usize) => copy_bytes(d, s, n);
-    __aeabi_memcpy8(d: *mut u8, s: *const u8, n: usize) => copy_bytes(d, s, n);
-    __aeabi_memmove(d: *mut u8, s: *const u8, n: usize) => move_bytes(d, s, n);
-    __aeabi_memmove4(d: *mut u8, s: *const u8, n: usize) => move_bytes(d, s, n);
-    __aeabi_memmove8(d: *mut u8, s: *const u8, n: usize) => move_bytes(d, s, n);
-    __aeabi_memset(d: *mut u8, n: usize, c: i32) => fill_bytes(d, c as u8, n);
-    __aeabi_memset4(d: *mut u8, n: usize, c: i32) => fill_bytes(d, c as u8, n);
-    __aeabi_memset8(d: *mut u8, n: usize, c: i32) => fill_bytes(d, c as u8, n);
-    __aeabi_memclr(d: *mut u8, n: usize) => fill_bytes(d, 0, n);
-    __aeabi_memclr4(d: *mut u8, n: usize) => fill_bytes(d, 0, n);
-    __aeabi_memclr8(d: *mut u8, n: usize) => fill_bytes(d, 0, n);
-}
+// The EABI entry points for aligned pointers, which these functions do not need: each is
+// another name for the plain one (`.thumb_set` keeps the address's Thumb bit), where a function
+// of its own was a call and return of a dozen bytes.
+core::arch::global_asm!(
+    ".globl __aeabi_memcpy4",
+    ".thumb_set __aeabi_memcpy4, __aeabi_memcpy",
+    ".globl __aeabi_memcpy8",
+    ".thumb_set __aeabi_memcpy8, __aeabi_memcpy",
+    ".globl __aeabi_memmove4",
+    ".thumb_set __aeabi_memmove4, __aeabi_memmove",
+    ".globl __aeabi_memmove8",
+    ".thumb_set __aeabi_memmove8, __aeabi_memmove",
+    ".globl __aeabi_memset4",
+    ".thumb_set __aeabi_memset4, __aeabi_memset",
+    ".globl __aeabi_memset8",
+    ".thumb_set __aeabi_memset8, __aeabi_memset",
+    ".globl __aeabi_memclr4",
+    ".thumb_set __aeabi_memclr4, __aeabi_memclr",
+    ".globl __aeabi_memclr8",
+    ".thumb_set __aeabi_memclr8, __aeabi_memclr",
+);
