@@ -91,7 +91,6 @@ where
     for index in 0..targets {
         // One line per target, put together from what `enable` said: one `say` for all.
         let mut mac = [b'-'; 17];
-        let refused;
         let enabled = console.enable(index, RESOLVE);
         let how: &[u8] = match enabled {
             Ok(MacSource::Broadcast(why)) => {
@@ -110,13 +109,8 @@ where
                 mac = mac_text(configured);
                 b"configured"
             }
-            // The variant's number, not its words (`ConsoleError::as_str`, 0.3 KB of strings and
-            // code): the option string cannot cause this (build.rs refused a bad one), only a
-            // slip in this script can, and the number names the variant as well.
-            Err(e) => {
-                refused = Decimal::new(e as u64);
-                refused.as_bytes()
-            }
+            // Its `Display`'s words without `core::fmt`, which this crate never links.
+            Err(e) => e.as_str().as_bytes(),
         };
         say::<P>(&[
             b"target ",
@@ -128,7 +122,7 @@ where
             b")",
         ]);
         if enabled.is_err() {
-            bring_up_failed::<P>("enable refused (its ConsoleError variant, from 0, in brackets)");
+            bring_up_failed::<P>("target not enabled");
         }
     }
 
