@@ -36,7 +36,7 @@ const EXTRA_TARGETS: &[(&str, &[&str])] =
 /// here, and each cut should lower it (examples/qemu-lan9118/README.md, "Footprint", says what
 /// is left).
 const BUDGETS: &[(&str, &str, u64)] =
-    &[("qemu-lan9118", "console-only", GOAL), ("qemu-lan9118", "qemu-lan9118", 21_458)];
+    &[("qemu-lan9118", "console-only", GOAL), ("qemu-lan9118", "qemu-lan9118", 21_730)];
 
 /// Issue 12's goal for the LAN9118 firmware: the budget of `console-only`, reported for the
 /// rest.
