@@ -35,8 +35,6 @@ pub(crate) struct Run {
 }
 
 /// How a message went to the targets it was owed to.
-// Returned once per message and matched at once: boxing the large variant would need a heap.
-#[allow(clippy::large_enum_variant)]
 enum Delivered<'r> {
     /// Every target got it, or lost it for a counted reason.
     Done,
@@ -196,11 +194,7 @@ where
             let Engine { nic, targets, order, .. } = engine;
             let Some(np) = nic.as_mut() else { return };
             let message = self.for_targets(targets, &message, mask);
-            let mut rendered = None;
-            let result =
-                self.deliver(np, targets, order, &message, mask, Resumes::NONE, &mut rendered);
-            if let Delivered::Stuck(stuck) = result {
-                self.keep_stuck(targets, &message, &stuck, rendered.as_ref(), Resumes::NONE, false);
+            if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
                 run.stop = true;
             }
             // What nested writes added meanwhile is left to `settle`, which looks after letting
@@ -233,15 +227,10 @@ where
             return true;
         };
         let message = self.for_targets(targets, &message, mask);
-        let mut rendered = None;
-        match self.deliver(np, targets, order, &message, mask, resumes, &mut rendered) {
-            Delivered::Done => {
-                self.shared.backlog(|b| b.pop_front());
-            }
-            Delivered::Stuck(stuck) => {
-                self.keep_stuck(targets, &message, &stuck, rendered.as_ref(), resumes, true);
-                run.stop = true;
-            }
+        if self.deliver(np, targets, order, &message, mask, resumes, true) {
+            self.shared.backlog(|b| b.pop_front());
+        } else {
+            run.stop = true;
         }
         true
     }
@@ -295,24 +284,30 @@ where
 
     /// Sends `message` to the enabled targets in `mask` as one batch of the driver's: every
     /// frame of every target, with one device notification at the end (where the driver can
-    /// hold them back), which is always given before this returns. `rendered` is where the
-    /// sysdata of the copy it stopped in is left (out here: a result that held it would be
-    /// copied on every return).
+    /// hold them back), which is always given before this returns. `false` if it stopped
+    /// partway: it is then kept with [`keep_stuck`](Self::keep_stuck) (`replace` as there).
+    ///
+    /// The sysdata of the copy it stopped in is rendered into a slot here rather than returned
+    /// in the result, which would make every result a 200-byte value copied on return.
     #[allow(clippy::too_many_arguments)]
-    fn deliver<'r>(
-        &'r self,
+    fn deliver(
+        &self,
         np: &mut NicEngine<D, W>,
         targets: &mut TS,
         order: &[u8],
         message: &Message<'_>,
         mask: u32,
-        resumes: Resumes<'r>,
-        rendered: &mut Option<sysdata::Rendered>,
-    ) -> Delivered<'r> {
+        resumes: Resumes<'_>,
+        replace: bool,
+    ) -> bool {
         np.driver_mut().begin_tx_batch();
-        let delivered = self.deliver_each(np, targets, order, message, mask, resumes, rendered);
+        let mut rendered = None;
+        let delivered =
+            self.deliver_each(np, targets, order, message, mask, resumes, &mut rendered);
         np.driver_mut().end_tx_batch();
-        delivered
+        let Delivered::Stuck(stuck) = delivered else { return true };
+        self.keep_stuck(targets, message, &stuck, rendered.as_ref(), resumes, replace);
+        false
     }
 
     /// Sends `message` to the enabled targets in `mask`, newest first, each from where an
