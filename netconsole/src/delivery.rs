@@ -35,8 +35,6 @@ pub(crate) struct Run {
 }
 
 /// How a message went to the targets it was owed to.
-// Returned once per message and matched at once: boxing the large variant would need a heap.
-#[allow(clippy::large_enum_variant)]
 enum Delivered<'r> {
     /// Every target got it, or lost it for a counted reason.
     Done,
@@ -52,8 +50,6 @@ struct Stuck<'r> {
     index: usize,
     /// Bytes of that target's copy done.
     offset: u32,
-    /// That copy's sysdata, when it was rendered by this try (its first).
-    sysdata: Option<sysdata::Rendered>,
     /// The release that copy's cut points were computed with.
     release: &'r [u8],
 }
@@ -81,7 +77,12 @@ where
             self.shared.count(&|c| c.messages += 1);
             return; // every target is disabled: it goes nowhere, as in Linux
         }
-        let Some(mut engine) = self.engine.try_lock() else {
+        // The lock and the first look at the backlog (which counts the message) in one
+        // critical section.
+        let look = self.engine.try_lock_and(|cs| {
+            self.shared.backlog_counting_in(cs, true, |b| (b.entries(), b.used()))
+        });
+        let Some((mut engine, look)) = look else {
             // Re-entered, or another core holds the console: never wait for it.
             let kept = self.shared.defer(&message, mask, true);
             // On another core the holder may have let go between our try and the deferral,
@@ -93,8 +94,7 @@ where
             }
             return;
         };
-        let Some((waiting, used)) = self.shared.backlog_counting(true, |b| (b.entries(), b.used()))
-        else {
+        let Some((waiting, used)) = look else {
             self.shared.count(&|c| c.refused.add(message.text_len()));
             return;
         };
@@ -194,9 +194,7 @@ where
             let Engine { nic, targets, order, .. } = engine;
             let Some(np) = nic.as_mut() else { return };
             let message = self.for_targets(targets, &message, mask);
-            let result = self.deliver(np, targets, order, &message, mask, Resumes::NONE);
-            if let Delivered::Stuck(stuck) = result {
-                self.keep_stuck(targets, &message, &stuck, Resumes::NONE, false);
+            if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
                 run.stop = true;
             }
             // What nested writes added meanwhile is left to `settle`, which looks after letting
@@ -229,31 +227,30 @@ where
             return true;
         };
         let message = self.for_targets(targets, &message, mask);
-        match self.deliver(np, targets, order, &message, mask, resumes) {
-            Delivered::Done => {
-                self.shared.backlog(|b| b.pop_front());
-            }
-            Delivered::Stuck(stuck) => {
-                self.keep_stuck(targets, &message, &stuck, resumes, true);
-                run.stop = true;
-            }
+        if self.deliver(np, targets, order, &message, mask, resumes, true) {
+            self.shared.backlog(|b| b.pop_front());
+        } else {
+            run.stop = true;
         }
         true
     }
 
     /// Keeps a message that stopped partway at the front of the backlog (in place of the entry it
     /// came from, if `replace`), with where it stopped for each target still owed it. If there is
-    /// no room it is dropped and counted as `ring_stuck` for each of them.
+    /// no room it is dropped and counted as `ring_stuck` for each of them. `sysdata` is that
+    /// copy's, when it was rendered by this try (its first).
+    #[allow(clippy::too_many_arguments)]
     fn keep_stuck(
         &self,
         targets: &TS,
         message: &Message<'_>,
         stuck: &Stuck<'_>,
+        sysdata: Option<&sysdata::Rendered>,
         old: Resumes<'_>,
         replace: bool,
     ) {
         let target = targets.slots().get(stuck.index).and_then(Option::as_ref);
-        let extras = match (&stuck.sysdata, target) {
+        let extras = match (sysdata, target) {
             (Some(sysdata), Some(t)) => {
                 Some(Extras::Live { userdata: t.userdata.entries(), sysdata })
             }
@@ -287,24 +284,35 @@ where
 
     /// Sends `message` to the enabled targets in `mask` as one batch of the driver's: every
     /// frame of every target, with one device notification at the end (where the driver can
-    /// hold them back), which is always given before this returns.
-    fn deliver<'r>(
-        &'r self,
+    /// hold them back), which is always given before this returns. `false` if it stopped
+    /// partway: it is then kept with [`keep_stuck`](Self::keep_stuck) (`replace` as there).
+    ///
+    /// The sysdata of the copy it stopped in is rendered into a slot here rather than returned
+    /// in the result, which would make every result a 200-byte value copied on return.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &self,
         np: &mut NicEngine<D, W>,
         targets: &mut TS,
         order: &[u8],
         message: &Message<'_>,
         mask: u32,
-        resumes: Resumes<'r>,
-    ) -> Delivered<'r> {
+        resumes: Resumes<'_>,
+        replace: bool,
+    ) -> bool {
         np.driver_mut().begin_tx_batch();
-        let delivered = self.deliver_each(np, targets, order, message, mask, resumes);
+        let mut rendered = None;
+        let delivered =
+            self.deliver_each(np, targets, order, message, mask, resumes, &mut rendered);
         np.driver_mut().end_tx_batch();
-        delivered
+        let Delivered::Stuck(stuck) = delivered else { return true };
+        self.keep_stuck(targets, message, &stuck, rendered.as_ref(), resumes, replace);
+        false
     }
 
     /// Sends `message` to the enabled targets in `mask`, newest first, each from where an
     /// earlier try stopped (`resumes`). Stops at the first datagram whose retry budget runs out.
+    #[allow(clippy::too_many_arguments)]
     fn deliver_each<'r>(
         &'r self,
         np: &mut NicEngine<D, W>,
@@ -313,6 +321,7 @@ where
         message: &Message<'_>,
         mask: u32,
         resumes: Resumes<'r>,
+        rendered: &mut Option<sysdata::Rendered>,
     ) -> Delivered<'r> {
         let slots = targets.slots_mut();
         let owed = |i: usize| {
@@ -348,7 +357,7 @@ where
             let from = resume.map_or(0, |r| r.offset);
             // The release of a message's first try, as its extras: it sets the cut points.
             let release = resume.map_or(release, |r| r.release);
-            let mut rendered = None;
+            *rendered = None;
             let sent = match (target.extended, message) {
                 (false, Message::Basic(text)) => {
                     framing::basic(np, &target.endpoint, text, b"", from)
@@ -397,7 +406,6 @@ where
                     mask: remaining,
                     index: i,
                     offset: sent.offset,
-                    sysdata: rendered,
                     release: if target.extended { release } else { &[] },
                 });
             }

@@ -121,4 +121,9 @@ impl Payload for Chunk<'_> {
             f(self.tail.get(self.from.max(n) - n..self.to - n).unwrap_or_default());
         }
     }
+
+    fn single_slice(&self) -> Option<&[u8]> {
+        // A window inside the text (every chunk of a basic write but a record's last newline).
+        self.text.get(self.from..self.to)
+    }
 }

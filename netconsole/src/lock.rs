@@ -104,12 +104,24 @@ impl<T> TryLock<T> {
 
     /// The lock, if nobody holds it.
     pub(crate) fn try_lock(&self) -> Option<Guard<'_, T>> {
-        let generation = critical_section::with(|cs| {
+        self.try_lock_and(|_| ()).map(|(guard, ())| guard)
+    }
+
+    /// The lock, if nobody holds it, and what `f` finds in the same critical section (run only
+    /// when the lock was free): one critical section where a write would otherwise enter two.
+    pub(crate) fn try_lock_and<R>(
+        &self,
+        f: impl FnOnce(CriticalSection<'_>) -> R,
+    ) -> Option<(Guard<'_, T>, R)> {
+        critical_section::with(|cs| {
             let cell = self.state.borrow(cs);
             let state = cell.get();
-            (state.holder == 0).then(|| Self::hand_out(cell, state))
-        })?;
-        Some(Guard { lock: self, generation })
+            if state.holder != 0 {
+                return None;
+            }
+            let guard = Guard { lock: self, generation: Self::hand_out(cell, state) };
+            Some((guard, f(cs)))
+        })
     }
 
     /// Whether a write holds the lock.

@@ -62,7 +62,10 @@ pub(crate) enum Numbering {
 
 pub(crate) struct Shared<const B: usize, C> {
     backlog: Mutex<RefCell<Backlog<B>>>,
+    /// Every count but the sum over targets, which is in `totals` (its `targets` stays zero):
+    /// a count for a target then copies two target-sized cells, not the whole console's.
     counters: Mutex<Cell<Counters>>,
+    totals: Mutex<Cell<TargetCounters>>,
     targets: Mutex<C>,
     routing: Mutex<Cell<Routing>>,
 }
@@ -72,6 +75,7 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
         Shared {
             backlog: Mutex::new(RefCell::new(Backlog::new())),
             counters: Mutex::new(Cell::new(Counters::ZERO)),
+            totals: Mutex::new(Cell::new(TargetCounters::ZERO)),
             targets: Mutex::new(targets),
             routing: Mutex::new(Cell::new(Routing {
                 seq: 0,
@@ -97,15 +101,23 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
         new: bool,
         f: impl FnOnce(&mut Backlog<B>) -> R,
     ) -> Option<R> {
-        critical_section::with(|cs| {
-            if new {
-                let cell = self.counters.borrow(cs);
-                let mut counters = cell.get();
-                counters.messages += 1;
-                cell.set(counters);
-            }
-            self.backlog.borrow(cs).try_borrow_mut().ok().map(|mut backlog| f(&mut backlog))
-        })
+        critical_section::with(|cs| self.backlog_counting_in(cs, new, f))
+    }
+
+    /// [`backlog_counting`](Self::backlog_counting) in a critical section the caller is in.
+    pub(crate) fn backlog_counting_in<R>(
+        &self,
+        cs: CriticalSection<'_>,
+        new: bool,
+        f: impl FnOnce(&mut Backlog<B>) -> R,
+    ) -> Option<R> {
+        if new {
+            let cell = self.counters.borrow(cs);
+            let mut counters = cell.get();
+            counters.messages += 1;
+            cell.set(counters);
+        }
+        self.backlog.borrow(cs).try_borrow_mut().ok().map(|mut backlog| f(&mut backlog))
     }
 
     /// Appends `message` for the targets in `mask`, counting it as deferred (and, if `new`, as a
@@ -164,7 +176,11 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
     }
 
     pub(crate) fn counters(&self) -> Counters {
-        critical_section::with(|cs| self.counters.borrow(cs).get())
+        critical_section::with(|cs| {
+            let mut counters = self.counters.borrow(cs).get();
+            counters.targets = self.totals.borrow(cs).get();
+            counters
+        })
     }
 
     /// Counts for the target in slot `index` and in the console's sum over targets.
@@ -176,10 +192,10 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
                 f(&mut counters);
                 cell.set(counters);
             }
-            let cell = self.counters.borrow(cs);
-            let mut counters = cell.get();
-            f(&mut counters.targets);
-            cell.set(counters);
+            let cell = self.totals.borrow(cs);
+            let mut totals = cell.get();
+            f(&mut totals);
+            cell.set(totals);
         });
     }
 

@@ -19,7 +19,7 @@ use embedded_hal::delay::DelayNs;
 use crate::arp::ArpState;
 use crate::driver::{NetPoll, XmitError};
 use crate::endpoint::Endpoint;
-use crate::wire::{BuildError, Payload, UdpFrame};
+use crate::wire::{BuildError, Payload, PreparedUdpFrame, UdpFrame};
 
 /// How long a send may try before it gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +300,62 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         // for, so the frame always fits.
         let mut fill = |slot: &mut [u8]| {
             let _ = frame.emit_payload(slot, payload);
+        };
+        self.transmit(len, &mut fill)?;
+        Ok(len)
+    }
+
+    /// The headers of every frame to `to` from this NIC, laid out once for
+    /// [`send_prepared`](Self::send_prepared). They hold the NIC's MAC address and every field
+    /// of `to` but the gateway: whoever keeps them must prepare them again when any of those
+    /// changes (a next-hop MAC learned, say). Fails only for addresses of different families.
+    pub fn prepare(&self, to: &Endpoint) -> Result<PreparedUdpFrame, BuildError> {
+        PreparedUdpFrame::new(&UdpFrame {
+            src_mac: self.driver.mac_address(),
+            dst_mac: to.dst_mac(),
+            src_ip: to.local_ip,
+            dst_ip: to.remote_ip,
+            src_port: to.local_port,
+            dst_port: to.remote_port,
+            ipv4_ident: 0,
+        })
+    }
+
+    /// As [`send_payload`](Self::send_payload), with headers [`prepare`](Self::prepare)d once
+    /// for many frames to one target: only the lengths, the IPv4 identification (this engine's
+    /// counter, as for every send) and the checksums are computed per frame. The bytes are
+    /// those `send_payload` sends to the endpoint the headers were prepared for.
+    pub fn send_prepared(
+        &mut self,
+        frame: &PreparedUdpFrame,
+        payload: &(impl Payload + ?Sized),
+    ) -> Result<usize, SendError> {
+        if !self.driver.link_up() {
+            self.counters.link_down += 1;
+            return Err(SendError::LinkDown);
+        }
+        let len = match frame.frame_len(payload.len()) {
+            Ok(len) if len <= self.driver.max_frame_len() => len,
+            Ok(len) => {
+                self.counters.errors += 1;
+                let max = self.driver.max_frame_len();
+                return Err(SendError::Driver(XmitError::TooLong { len, max }));
+            }
+            Err(e) => {
+                self.counters.errors += 1;
+                return Err(SendError::Build(e));
+            }
+        };
+        let mut ident = 0;
+        if frame.is_ipv4() {
+            // One counter for every target on this NIC, as Linux's `ip_ident`; wraps mod 2^16.
+            self.ip_ident = self.ip_ident.wrapping_add(1);
+            ident = self.ip_ident;
+        }
+        // `transmit` hands this a slot of exactly `len` bytes, which the checks above make room
+        // for, so the frame always fits.
+        let mut fill = |slot: &mut [u8]| {
+            let _ = frame.emit_payload(slot, payload, ident);
         };
         self.transmit(len, &mut fill)?;
         Ok(len)

@@ -190,3 +190,37 @@ fn mac_comes_from_the_driver() {
     let np = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
     assert_eq!(np.driver().mac_address(), OUR_MAC);
 }
+
+/// Prepared headers send what `send_payload` sends to the same endpoint, byte for byte, share
+/// its IPv4 ID counter, and refuse and count what it refuses.
+#[test]
+fn prepared_sends_equal_plain_sends() {
+    let mut plain = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
+    let mut prepared = NicEngine::new(SimNic::<4, 16>::new(OUR_MAC));
+    let mut v4 = endpoint("10.0.0.1", "10.0.0.2", 6666);
+    v4.remote_mac = Some(PEER_MAC);
+    let v6 = endpoint("fd00::1", "fd00::2", 6667);
+    let (p4, p6) = (prepared.prepare(&v4).unwrap(), prepared.prepare(&v6).unwrap());
+    let payloads: [&[&[u8]]; 4] = [&[b"one\n"], &[b"", b"two", b"\n"], &[&[7u8; 1472]], &[]];
+    for payload in payloads {
+        for (ep, frame) in [(&v4, &p4), (&v6, &p6)] {
+            let want = plain.send_payload(ep, payload);
+            assert_eq!(prepared.send_prepared(frame, payload), want);
+            if want.is_ok() {
+                assert_eq!(prepared.driver_mut().pop_sent(), plain.driver_mut().pop_sent());
+            }
+            plain.reclaim();
+            prepared.reclaim();
+        }
+    }
+    // Too long for IPv6 (1452 bytes at most), as for the plain send.
+    let long: &[&[u8]] = &[&[0u8; 1460]];
+    assert_eq!(prepared.send_prepared(&p6, long), plain.send_payload(&v6, long));
+    plain.driver_mut().set_link(false);
+    prepared.driver_mut().set_link(false);
+    let down: &[&[u8]] = &[b"down"];
+    assert_eq!(prepared.send_prepared(&p4, down), Err(SendError::LinkDown));
+    assert_eq!(plain.send_payload(&v4, down), Err(SendError::LinkDown));
+    assert_eq!(prepared.counters(), plain.counters());
+    assert!(prepared.prepare(&endpoint("10.0.0.1", "fd00::2", 6666)).is_err());
+}

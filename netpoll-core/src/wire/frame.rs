@@ -94,6 +94,14 @@ pub trait Payload {
 
     /// Calls `f` with consecutive slices whose concatenation is the payload, `len()` bytes in all.
     fn for_each_slice(&self, f: &mut dyn FnMut(&[u8]));
+
+    /// The whole payload as one slice, when it is one (`len()` bytes): the frame builders then
+    /// copy it directly, without a call of `f` through [`for_each_slice`](Self::for_each_slice)
+    /// (a one-slice console line pays that call's cost on every frame). `None`, the default,
+    /// is always correct.
+    fn single_slice(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl Payload for [&[u8]] {
@@ -104,6 +112,13 @@ impl Payload for [&[u8]] {
     fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
         for slice in self {
             f(slice);
+        }
+    }
+
+    fn single_slice(&self) -> Option<&[u8]> {
+        match self {
+            [only] => Some(only),
+            _ => None,
         }
     }
 }
@@ -220,6 +235,12 @@ impl UdpFrame {
 /// short) and returns its sum: the one pass over the payload.
 pub(crate) fn copy_payload(data: &mut [u8], payload: &(impl Payload + ?Sized)) -> Checksum {
     let mut sum = Checksum::new();
+    if let Some(only) = payload.single_slice() {
+        // The common case, a payload in one piece: one copy and sum, no callback.
+        if sum.copy_and_add(data, only) {
+            return sum;
+        }
+    }
     let mut rest = &mut *data;
     payload.for_each_slice(&mut |slice| {
         let take = slice.len().min(rest.len());
@@ -253,4 +274,54 @@ pub(crate) fn store_header<const N: usize>(
     };
     slot.copy_from_slice(&header?);
     Ok(())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// Yields `pieces` and offers `offered` as its single slice, whatever they hold.
+    struct Offering<'a> {
+        len: usize,
+        pieces: &'a [&'a [u8]],
+        offered: Option<&'a [u8]>,
+    }
+
+    impl Payload for Offering<'_> {
+        fn len(&self) -> usize {
+            self.len
+        }
+
+        fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
+            self.pieces.iter().for_each(|p| f(p));
+        }
+
+        fn single_slice(&self) -> Option<&[u8]> {
+            self.offered
+        }
+    }
+
+    /// The one-slice shortcut copies what the walk would; a slice of the wrong length is
+    /// ignored (the walk then cuts or pads as always).
+    #[test]
+    fn one_slice_copies_as_the_walk_does() {
+        let pieces: &[&[u8]] = &[b"hello, ", b"world"];
+        for (offered, room) in [
+            (Some(&b"hello, world"[..]), 12),
+            (Some(&b"hello"[..]), 12),
+            (Some(&b"hello, world!"[..]), 12),
+            (Some(&b"hello, world"[..]), 9),
+            (None, 15),
+        ] {
+            let payload = Offering { len: room, pieces, offered };
+            let walked = Offering { offered: None, ..payload };
+            let (mut a, mut b) = ([0xa5u8; 16], [0xa5u8; 16]);
+            let sums =
+                (copy_payload(&mut a[..room], &payload), copy_payload(&mut b[..room], &walked));
+            assert_eq!(sums.0.finish(), sums.1.finish(), "{offered:?} into {room}");
+            assert_eq!(a, b, "{offered:?} into {room}");
+        }
+        assert_eq!(pieces[..1].single_slice(), Some(&b"hello, "[..]));
+        assert_eq!(pieces.single_slice(), None);
+    }
 }

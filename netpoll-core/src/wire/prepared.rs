@@ -11,7 +11,7 @@
 
 use core::net::IpAddr;
 
-use super::checksum::{pseudo_header_v4, pseudo_header_v6, Checksum};
+use super::checksum::Checksum;
 use super::frame::{copy_payload, gather_len, BuildError, Payload, UdpFrame, ETHERNET_MTU};
 use super::{ethernet, ipv4, ipv6, udp, EtherType, IP_PROTO_UDP};
 
@@ -86,60 +86,54 @@ impl PreparedUdpFrame {
     /// Lays out `frame`'s headers; its `ipv4_ident` is not kept (each [`emit`](Self::emit) takes
     /// its own). Fails only for addresses of different families.
     pub fn new(frame: &UdpFrame) -> Result<Self, BuildError> {
-        let ports = udp::Repr { src_port: frame.src_port, dst_port: frame.dst_port };
-        let port_sum = Checksum::of_words(u64::from(frame.src_port) + u64::from(frame.dst_port));
-        let udp_header = ports.header(0, 0)?;
-        let template = match (frame.src_ip, frame.dst_ip) {
-            (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
-                let eth = ethernet::Repr {
-                    src_addr: frame.src_mac,
-                    dst_addr: frame.dst_mac,
-                    ethertype: EtherType::Ipv4,
-                };
-                let ip = ipv4::Repr {
-                    src_addr,
-                    dst_addr,
-                    protocol: IP_PROTO_UDP,
-                    payload_len: 0,
-                    ident: 0,
-                    ttl: ipv4::NETPOLL_TTL,
-                };
-                let mut ip_header = ip.header()?;
-                // The checksum is summed per frame; the template holds zero, as on the wire
-                // before the sum.
-                ip_header[10..12].fill(0);
-                let mut headers = [0; V4_HEADERS];
-                concat(&mut headers, &[&eth.header(), &ip_header, &udp_header]);
-                let ip_sum = 0x4500
-                    + u32::from(u16::from_be_bytes([ipv4::NETPOLL_TTL, IP_PROTO_UDP]))
-                    + words_of(&src_addr.octets())
-                    + words_of(&dst_addr.octets());
-                let mut udp_sum = pseudo_header_v4(src_addr, dst_addr, IP_PROTO_UDP, 0);
-                udp_sum.append(port_sum);
-                Template::V4 { headers, ip_sum, udp_sum }
+        // The headers are written field by field into one buffer and the sums read back from
+        // it: far less code than a header builder per layer (this runs once per target, and its
+        // size counts in a 16 KiB firmware).
+        let mut h = [0u8; V6_HEADERS];
+        let ip_len = match (frame.src_ip, frame.dst_ip) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                set(&mut h, 14, &[0x45]);
+                set(&mut h, 22, &[ipv4::NETPOLL_TTL, IP_PROTO_UDP]);
+                set(&mut h, 26, &src.octets());
+                set(&mut h, 30, &dst.octets());
+                ipv4::HEADER_LEN
             }
-            (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
-                let eth = ethernet::Repr {
-                    src_addr: frame.src_mac,
-                    dst_addr: frame.dst_mac,
-                    ethertype: EtherType::Ipv6,
-                };
-                let ip = ipv6::Repr {
-                    src_addr,
-                    dst_addr,
-                    next_header: IP_PROTO_UDP,
-                    payload_len: 0,
-                    hop_limit: ipv6::NETPOLL_HOP_LIMIT,
-                };
-                let mut headers = [0; V6_HEADERS];
-                concat(&mut headers, &[&eth.header(), &ip.header()?, &udp_header]);
-                let mut udp_sum = pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, 0);
-                udp_sum.append(port_sum);
-                Template::V6 { headers, udp_sum }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                set(&mut h, 14, &[0x60]);
+                set(&mut h, 20, &[IP_PROTO_UDP, ipv6::NETPOLL_HOP_LIMIT]);
+                set(&mut h, 22, &src.octets());
+                set(&mut h, 38, &dst.octets());
+                ipv6::HEADER_LEN
             }
             _ => return Err(BuildError::MixedFamilies),
         };
+        let v4 = ip_len == ipv4::HEADER_LEN;
+        let ethertype = if v4 { EtherType::Ipv4 } else { EtherType::Ipv6 };
+        set(&mut h, 0, &frame.dst_mac.0);
+        set(&mut h, 6, &frame.src_mac.0);
+        set(&mut h, 12, &u16::from(ethertype).to_be_bytes());
+        let udp_at = ethernet::HEADER_LEN + ip_len;
+        set(&mut h, udp_at, &frame.src_port.to_be_bytes());
+        set(&mut h, udp_at + 2, &frame.dst_port.to_be_bytes());
+        // The pseudo-header's constant words: both addresses (the last bytes of the IP header)
+        // and the protocol; then the ports.
+        let addrs = if v4 { 8 } else { 32 };
+        let udp_sum = Checksum::of_words(
+            words(h.get(udp_at - addrs..udp_at + 4).unwrap_or_default()) + u64::from(IP_PROTO_UDP),
+        );
+        let template = if v4 {
+            let ip_sum = words(h.get(ethernet::HEADER_LEN..udp_at).unwrap_or_default()) as u32;
+            let headers = h.first_chunk::<V4_HEADERS>().copied().unwrap_or([0; V4_HEADERS]);
+            Template::V4 { headers, ip_sum, udp_sum }
+        } else {
+            Template::V6 { headers: h, udp_sum }
+        };
         Ok(PreparedUdpFrame { template })
+    }
+
+    /// Whether the frames are IPv4 (and so carry an identification).
+    pub fn is_ipv4(&self) -> bool {
+        matches!(self.template, Template::V4 { .. })
     }
 
     /// Bytes in front of the payload: 42 for IPv4, 62 for IPv6.
@@ -264,12 +258,6 @@ fn udp_checksum(constant: Checksum, udp_len: u16, payload: Checksum) -> u16 {
     udp::wire_checksum(&sum)
 }
 
-/// Sum of two big-endian words.
-fn words_of(bytes: &[u8; 4]) -> u32 {
-    u32::from(u16::from_be_bytes([bytes[0], bytes[1]]))
-        + u32::from(u16::from_be_bytes([bytes[2], bytes[3]]))
-}
-
 /// Writes a big-endian field at a constant offset of a header array.
 #[inline(always)]
 fn put<const N: usize>(head: &mut [u8; N], at: usize, value: u16) {
@@ -278,14 +266,16 @@ fn put<const N: usize>(head: &mut [u8; N], at: usize, value: u16) {
     }
 }
 
-/// Lays `parts` end to end at the start of `dst` (their lengths are the caller's constants).
-fn concat(dst: &mut [u8], parts: &[&[u8]]) {
-    let mut rest = dst;
-    for part in parts {
-        let take = part.len().min(rest.len());
-        let (head, after) = core::mem::take(&mut rest).split_at_mut(take);
-        head.copy_from_slice(part.get(..head.len()).unwrap_or_default());
-        rest = after;
+/// The plain sum of the big-endian words of `bytes` (at most 2^16 words: no overflow). A loop
+/// rather than the wide checksum: it runs once per target, where its size matters more.
+fn words(bytes: &[u8]) -> u64 {
+    bytes.chunks_exact(2).map(|w| u64::from(u16::from_be_bytes([w[0], w[1]]))).sum()
+}
+
+/// Writes `bytes` at `at` in `h` (the caller's offsets are constants inside it).
+fn set(h: &mut [u8], at: usize, bytes: &[u8]) {
+    if let Some(field) = h.get_mut(at..at + bytes.len()) {
+        field.copy_from_slice(bytes);
     }
 }
 
