@@ -324,3 +324,42 @@ fn an_entry_filling_the_buffer_to_its_last_byte_is_kept_and_put_in_front() {
     assert!(b.is_empty());
     assert_eq!(b.used(), 0);
 }
+
+/// The largest extras a put-back can be given live: 256 userdata entries of a 53-byte key and
+/// a 199-byte value, and sysdata as long as its buffer. The resume record keeps their length in
+/// 16 bits (`as u16`, unchecked): they must fit, or the entry would say fewer bytes than it
+/// holds.
+#[test]
+fn the_largest_live_extras_fit_a_record_s_16_bit_length() {
+    use crate::sysdata::Rendered;
+    use crate::userdata::{Userdata, MAX_ENTRIES, MAX_KEY_LEN, MAX_VALUE_LEN};
+
+    let mut userdata: Box<Userdata<MAX_ENTRIES>> = Box::new(Userdata::new());
+    for i in 0..MAX_ENTRIES {
+        let key = format!("{i:0width$}", width = MAX_KEY_LEN);
+        userdata.set(key.as_bytes(), &[b'v'; MAX_VALUE_LEN - 1]).unwrap();
+    }
+    let mut sysdata = Rendered::new();
+    sysdata.resize(sysdata.capacity(), b's').unwrap();
+    let mut want = Vec::new();
+    for e in userdata.entries() {
+        want.extend_from_slice(e.rendered());
+    }
+    want.extend_from_slice(&sysdata);
+    assert!(want.len() <= usize::from(u16::MAX), "{} bytes of extras", want.len());
+
+    const ROOM: usize = HEADER + 4 + 1 + RECORD + 64 + 65535;
+    let mut b: Box<Backlog<ROOM>> = Box::new(Backlog::new());
+    let extras = Extras::Live { userdata: userdata.entries(), sysdata: &sysdata };
+    let stopped = Resume { index: 2, offset: 999, extras, release: &[b'r'; 64] };
+    let message = Message::Record(ExtendedRecord::new(6, 1, 2, b"text"));
+    assert!(b.push_front(&message, 0b100, Some(stopped), Resumes::NONE));
+    let mut copy: Box<heapless::Vec<u8, ROOM>> = Box::new(heapless::Vec::new());
+    assert_eq!(b.copy_front(&mut copy), Some(0b100));
+    let (decoded, resumes) = decode(&copy).unwrap();
+    assert_eq!(decoded, message);
+    let r = resumes.find(2).unwrap();
+    let Extras::Frozen(got) = r.extras else { panic!("decoded extras are frozen") };
+    assert_eq!(got, &want[..]);
+    assert_eq!((r.offset, r.release.len()), (999, 64));
+}
