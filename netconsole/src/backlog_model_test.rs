@@ -264,6 +264,37 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `decode` reads the header as an array now: any bytes at all (a short entry, lengths
+    /// past its end, a record cut short) give `None` or a message and records, never a panic.
+    #[test]
+    fn decode_takes_any_bytes(
+        mut entry in proptest::collection::vec(any::<u8>(), 0..120),
+        lengths in proptest::option::of((0u16..40, 0u16..40, 0u16..40)),
+        kind in 0u8..4,
+    ) {
+        if let (Some((t, s, d)), true) = (lengths, entry.len() >= HEADER) {
+            entry[0] = if kind & 1 == 1 { 0x80 } else { 0 } | kind >> 1;
+            entry[28..30].copy_from_slice(&t.to_le_bytes());
+            entry[30..32].copy_from_slice(&s.to_le_bytes());
+            entry[32..34].copy_from_slice(&d.to_le_bytes());
+        }
+        if let Some((message, resumes)) = decode(&entry) {
+            let stored = match message {
+                Message::Basic(text) => text.len(),
+                Message::Record(r) => {
+                    r.text.len() + r.subsystem.map_or(0, <[u8]>::len) + r.device.map_or(0, <[u8]>::len)
+                }
+            };
+            prop_assert!(HEADER + stored <= entry.len());
+            for r in resumes.iter() {
+                prop_assert!(r.release.len() <= 255);
+            }
+            let _ = resumes.find(usize::from(entry[0]));
+        }
+    }
+}
+
 /// Room for three parts of 65535 bytes, a resume record with a 255-byte release, and a little.
 const BIG: usize = HEADER + 3 * 65535 + 1 + RECORD + 255 + 16;
 
