@@ -153,6 +153,25 @@ mod tests {
             prop_assert_eq!(text(Decimal::padded(small.into(), width)), format!("{small:0width$}"));
         }
 
+        /// Into a buffer of 20 bytes with `used` taken: the digits after what was there when
+        /// they fit (`u64::MAX`'s 20 only into an empty one), nothing at all otherwise.
+        #[test]
+        fn append_writes_all_the_digits_or_none(
+            n in prop_oneof![Just(0), Just(u64::MAX), any::<u64>()],
+            used in 0usize..=20,
+        ) {
+            let mut out = heapless::Vec::<u8, 20>::new();
+            out.resize(used, b'#').unwrap();
+            let digits = format!("{n}");
+            let fits = used + digits.len() <= 20;
+            prop_assert_eq!(append(out.as_mut_view(), n), fits);
+            let mut want = "#".repeat(used);
+            if fits {
+                want.push_str(&digits);
+            }
+            prop_assert_eq!(std::str::from_utf8(&out).unwrap(), want);
+        }
+
         #[test]
         fn chunks_split_like_division(n: u64) {
             prop_assert_eq!(split_chunk(n), (n / CHUNK, (n % CHUNK) as u32));

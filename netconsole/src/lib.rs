@@ -23,6 +23,8 @@
 #![warn(missing_docs)]
 
 mod backlog;
+#[cfg(test)]
+mod backlog_model_test;
 mod configure;
 mod console;
 mod counters;
@@ -43,6 +45,8 @@ mod record;
 mod state;
 mod storage;
 pub mod stream;
+#[cfg(test)]
+mod stream_linux_test;
 mod sysdata;
 mod target;
 pub mod userdata;

@@ -272,7 +272,9 @@ fn counters_line(c: &Counters) -> Text<256> {
     const NAMES: &[u8] = b" messages= deferred= backlog_high_water= backlog_full= stranded= \
         truncated= frames= link_down= ring_stuck= errors=";
     let t = &c.targets;
-    let values = [
+    // As many values as names, or this does not build: a counter added to one list and not
+    // the other would otherwise print a 0 or lose its value without a word.
+    let values: [u64; equals(NAMES)] = [
         c.messages,
         c.deferred,
         c.backlog_high_water as u64,
@@ -295,6 +297,18 @@ fn counters_line(c: &Counters) -> Text<256> {
         }
     }
     line
+}
+
+/// How many `=` `names` holds: the counters line's count of names.
+const fn equals(names: &[u8]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < names.len() {
+        if names[i] == b'=' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
 
 fn bring_up_failed<P: Platform>(why: &str) -> ! {

@@ -13,6 +13,7 @@ mod drops;
 mod json;
 mod lan9118;
 mod listener;
+mod mem_check;
 mod sink;
 mod virtio;
 
@@ -42,7 +43,10 @@ pub const USAGE: &str =
                  panic strikes inside the timer's interrupt handler;
                  --qemu-arg: one more QEMU argument (`--qemu-arg -icount --qemu-arg shift=0`)
   qemu lan9118 [--pcap FILE] [--records N] [--targets ...] [--sink ...] [--qemu-arg ARG]...
-                 the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386";
+                 the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386
+  qemu mem-check
+                 boot examples/qemu-lan9118's mem-check: its memcpy/memmove/memset and
+                 __aeabi_mem* entry points against a byte loop, on the Cortex-M4";
 
 /// A bare-metal example and how QEMU boots it.
 pub struct Example {
@@ -184,6 +188,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             run(&virtio::example(arch, modern), &options)
         }
         "lan9118" => run(&lan9118::example(), &lan9118::parse(rest)?),
+        "mem-check" if rest.is_empty() => mem_check::run(),
         other => Err(format!("unknown example `{other}`\n{USAGE}")),
     }
 }
