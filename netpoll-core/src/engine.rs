@@ -266,36 +266,10 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         to: &Endpoint,
         payload: &(impl Payload + ?Sized),
     ) -> Result<usize, SendError> {
-        if !self.driver.link_up() {
-            self.counters.link_down += 1;
-            return Err(SendError::LinkDown);
-        }
-        let mut frame = UdpFrame {
-            src_mac: self.driver.mac_address(),
-            dst_mac: to.dst_mac(),
-            src_ip: to.local_ip,
-            dst_ip: to.remote_ip,
-            src_port: to.local_port,
-            dst_port: to.remote_port,
-            ipv4_ident: 0,
-        };
-        let len = match frame.frame_len(payload.len()) {
-            Ok(len) if len <= self.driver.max_frame_len() => len,
-            Ok(len) => {
-                self.counters.errors += 1;
-                let max = self.driver.max_frame_len();
-                return Err(SendError::Driver(XmitError::TooLong { len, max }));
-            }
-            Err(e) => {
-                self.counters.errors += 1;
-                return Err(SendError::Build(e));
-            }
-        };
-        if to.remote_ip.is_ipv4() {
-            // One counter for every target on this NIC, as Linux's `ip_ident`; wraps mod 2^16.
-            self.ip_ident = self.ip_ident.wrapping_add(1);
-            frame.ipv4_ident = self.ip_ident;
-        }
+        self.require_link()?;
+        let mut frame = self.frame_to(to);
+        let len = self.checked_len(frame.frame_len(payload.len()))?;
+        frame.ipv4_ident = self.next_ident(to.remote_ip.is_ipv4());
         // `transmit` hands this a slot of exactly `len` bytes, which the checks above make room
         // for, so the frame always fits.
         let mut fill = |slot: &mut [u8]| {
@@ -305,12 +279,10 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         Ok(len)
     }
 
-    /// The headers of every frame to `to` from this NIC, laid out once for
-    /// [`send_prepared`](Self::send_prepared). They hold the NIC's MAC address and every field
-    /// of `to` but the gateway: whoever keeps them must prepare them again when any of those
-    /// changes (a next-hop MAC learned, say). Fails only for addresses of different families.
-    pub fn prepare(&self, to: &Endpoint) -> Result<PreparedUdpFrame, BuildError> {
-        PreparedUdpFrame::new(&UdpFrame {
+    /// The frame from this NIC to `to`, its IPv4 identification not yet drawn.
+    #[inline(always)]
+    fn frame_to(&self, to: &Endpoint) -> UdpFrame {
+        UdpFrame {
             src_mac: self.driver.mac_address(),
             dst_mac: to.dst_mac(),
             src_ip: to.local_ip,
@@ -318,7 +290,54 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
             src_port: to.local_port,
             dst_port: to.remote_port,
             ipv4_ident: 0,
-        })
+        }
+    }
+
+    /// The link as the driver last saw it: a send on a link that is down is refused, counted.
+    #[inline(always)]
+    fn require_link(&mut self) -> Result<(), SendError> {
+        if self.driver.link_up() {
+            return Ok(());
+        }
+        self.counters.link_down += 1;
+        Err(SendError::LinkDown)
+    }
+
+    /// The length of a frame about to be sent, if it can be built and fits the driver;
+    /// otherwise the error, counted.
+    #[inline(always)]
+    fn checked_len(&mut self, frame_len: Result<usize, BuildError>) -> Result<usize, SendError> {
+        match frame_len {
+            Ok(len) if len <= self.driver.max_frame_len() => Ok(len),
+            Ok(len) => {
+                self.counters.errors += 1;
+                let max = self.driver.max_frame_len();
+                Err(SendError::Driver(XmitError::TooLong { len, max }))
+            }
+            Err(e) => {
+                self.counters.errors += 1;
+                Err(SendError::Build(e))
+            }
+        }
+    }
+
+    /// The IPv4 identification of the next frame (0 for IPv6, which has none): one counter for
+    /// every target on this NIC, as Linux's `ip_ident`; wraps mod 2^16.
+    #[inline(always)]
+    fn next_ident(&mut self, ipv4: bool) -> u16 {
+        if !ipv4 {
+            return 0;
+        }
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        self.ip_ident
+    }
+
+    /// The headers of every frame to `to` from this NIC, laid out once for
+    /// [`send_prepared`](Self::send_prepared). They hold the NIC's MAC address and every field
+    /// of `to` but the gateway: whoever keeps them must prepare them again when any of those
+    /// changes (a next-hop MAC learned, say). Fails only for addresses of different families.
+    pub fn prepare(&self, to: &Endpoint) -> Result<PreparedUdpFrame, BuildError> {
+        PreparedUdpFrame::new(&self.frame_to(to))
     }
 
     /// As [`send_payload`](Self::send_payload), with headers [`prepare`](Self::prepare)d once
@@ -330,28 +349,9 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         frame: &PreparedUdpFrame,
         payload: &(impl Payload + ?Sized),
     ) -> Result<usize, SendError> {
-        if !self.driver.link_up() {
-            self.counters.link_down += 1;
-            return Err(SendError::LinkDown);
-        }
-        let len = match frame.frame_len(payload.len()) {
-            Ok(len) if len <= self.driver.max_frame_len() => len,
-            Ok(len) => {
-                self.counters.errors += 1;
-                let max = self.driver.max_frame_len();
-                return Err(SendError::Driver(XmitError::TooLong { len, max }));
-            }
-            Err(e) => {
-                self.counters.errors += 1;
-                return Err(SendError::Build(e));
-            }
-        };
-        let mut ident = 0;
-        if frame.is_ipv4() {
-            // One counter for every target on this NIC, as Linux's `ip_ident`; wraps mod 2^16.
-            self.ip_ident = self.ip_ident.wrapping_add(1);
-            ident = self.ip_ident;
-        }
+        self.require_link()?;
+        let len = self.checked_len(frame.frame_len(payload.len()))?;
+        let ident = self.next_ident(frame.is_ipv4());
         // `transmit` hands this a slot of exactly `len` bytes, which the checks above make room
         // for, so the frame always fits.
         let mut fill = |slot: &mut [u8]| {
@@ -363,10 +363,7 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
 
     /// Queues a frame that is already built, with the same retry as [`send_udp`](Self::send_udp).
     pub fn send_raw(&mut self, frame: &[u8]) -> Result<(), SendError> {
-        if !self.driver.link_up() {
-            self.counters.link_down += 1;
-            return Err(SendError::LinkDown);
-        }
+        self.require_link()?;
         self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
     }
 
