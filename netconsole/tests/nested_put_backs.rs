@@ -7,9 +7,10 @@ mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use common::quirky_nic::{Quirks, QuirkyNic};
 use common::{endpoint, reassemble, udp_payload, OUR_MAC};
 use netconsole::{Netconsole, Sysdata, SystemInfo, Target};
-use netpoll_core::{MacAddr, NetPoll, NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError};
+use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError};
 use netpoll_drivers::sim::SimNic;
 
 const RELEASE: &str = "6.18.0-r16";
@@ -27,45 +28,27 @@ impl SystemInfo for Info {
     }
 }
 
-/// The sim, whose ring stalls for a few reclaims after some frames, on a fixed pseudo-random
+type Sim = SimNic<2, 128>;
+
+/// The sim's ring stalls for a few reclaims after some frames, on a fixed pseudo-random
 /// schedule.
 struct Stalling {
-    inner: SimNic<2, 128>,
     state: u32,
 }
 
-impl NetPoll for Stalling {
-    fn mac_address(&self) -> MacAddr {
-        self.inner.mac_address()
-    }
-    fn link_up(&self) -> bool {
-        self.inner.link_up()
-    }
-    fn refresh_link(&mut self) -> bool {
-        self.inner.refresh_link()
-    }
-    fn reclaim_tx(&mut self) {
-        self.inner.reclaim_tx()
-    }
-    fn tx_in_flight(&self) -> usize {
-        self.inner.tx_in_flight()
-    }
-    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
-        self.inner.receive(budget, rx)
-    }
-    fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
-        let r = self.inner.xmit_with(len, fill);
-        if r.is_ok() {
+impl Quirks<Sim> for Stalling {
+    fn after_xmit(&mut self, sim: &mut Sim, result: Result<(), XmitError>) {
+        if result.is_ok() {
             self.state = self.state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             if (self.state >> 24).is_multiple_of(3) {
-                self.inner.fill_ring_for(u64::from(1 + (self.state >> 20) % 3));
+                sim.fill_ring_for(u64::from(1 + (self.state >> 20) % 3));
             }
         }
-        r
     }
 }
 
-type Console = Netconsole<Stalling, NoDelay, Info, 2, 16384, [Option<Target<2>>; 3]>;
+type Nic = QuirkyNic<Sim, Stalling>;
+type Console = Netconsole<Nic, NoDelay, Info, 2, 16384, [Option<Target<2>>; 3]>;
 
 static CONSOLE: Console = Console::new(Info);
 /// Ids in the order messages are written (a nested write takes its id inside the outer one).
@@ -130,7 +113,7 @@ fn ids(messages: &[Vec<u8>], port: u16) -> Vec<u32> {
 
 #[test]
 fn every_target_gets_every_message_once_in_order_through_stalls_and_nested_writes() {
-    let mut np = NicEngine::new(Stalling { inner: SimNic::new(OUR_MAC), state: 12_345 });
+    let mut np = NicEngine::new(QuirkyNic::new(SimNic::new(OUR_MAC), Stalling { state: 12_345 }));
     np.set_retry_policy(RetryPolicy { tries: 1, wait_us: 0 });
     assert!(CONSOLE.attach(np).is_ok());
     for (port, extended, release) in [(6666, false, false), (6667, true, false), (6668, true, true)]

@@ -6,19 +6,11 @@ mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::{drain, udp_payload, OUR_MAC, PEER_MAC};
+use common::quirky_nic::{Quirks, QuirkyNic};
+use common::{drain, endpoint, udp_payload, OUR_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Sysdata, Target};
-use netpoll_core::{
-    Endpoint, MacAddr, NetPoll, NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError,
-};
+use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError};
 use netpoll_drivers::sim::SimNic;
-
-fn endpoint(port: u16) -> Endpoint {
-    let mut ep = Endpoint::new("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-    ep.remote_mac = Some(PEER_MAC);
-    ep.remote_port = port;
-    ep
-}
 
 /// One try per frame: a legal policy ("at least one is always made").
 fn nic<const S: usize>() -> NicEngine<SimNic<S, 64>> {
@@ -124,50 +116,30 @@ fn a_message_stuck_for_one_target_is_not_overtaken_by_a_nested_write() {
     assert_eq!(to(6667), ["outer\n", "nested\n"], "same order for every target");
 }
 
-/// The sim, whose ring stalls once for longer than one retry budget after `after` frames (a link
+/// The sim's ring stalls once for longer than one retry budget after `after` frames (a link
 /// paused by flow control mid-message, say).
 struct StallAfter {
-    inner: SimNic<4, 64>,
     after: u32,
 }
 
-impl NetPoll for StallAfter {
-    fn mac_address(&self) -> MacAddr {
-        self.inner.mac_address()
-    }
-    fn link_up(&self) -> bool {
-        self.inner.link_up()
-    }
-    fn refresh_link(&mut self) -> bool {
-        self.inner.refresh_link()
-    }
-    fn reclaim_tx(&mut self) {
-        self.inner.reclaim_tx()
-    }
-    fn tx_in_flight(&self) -> usize {
-        self.inner.tx_in_flight()
-    }
-    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
-        self.inner.receive(budget, rx)
-    }
-    fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
-        let r = self.inner.xmit_with(len, fill);
-        if r.is_ok() && self.after > 0 {
+impl Quirks<SimNic<4, 64>> for StallAfter {
+    fn after_xmit(&mut self, sim: &mut SimNic<4, 64>, result: Result<(), XmitError>) {
+        if result.is_ok() && self.after > 0 {
             self.after -= 1;
             if self.after == 0 {
-                self.inner.fill_ring_for(30); // more than Linux's 20 tries
+                sim.fill_ring_for(30); // more than Linux's 20 tries
             }
         }
-        r
     }
 }
 
-type Stalling = Netconsole<StallAfter, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 1]>;
+type StallAfterNic = QuirkyNic<SimNic<4, 64>, StallAfter>;
+type Stalling = Netconsole<StallAfterNic, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 1]>;
 
 #[test]
 fn with_linux_retry_budget_a_partly_sent_message_is_not_sent_again_from_its_first_datagram() {
     let c = Stalling::new(NoSystemInfo);
-    let nic = StallAfter { inner: SimNic::new(OUR_MAC), after: 2 };
+    let nic = QuirkyNic::new(SimNic::new(OUR_MAC), StallAfter { after: 2 });
     assert!(c.attach(NicEngine::new(nic)).is_ok()); // RetryPolicy::LINUX
     let i = c.add_target(Target::new(endpoint(6666))).unwrap();
     c.enable(i, ResolvePolicy::default()).unwrap();

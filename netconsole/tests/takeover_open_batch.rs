@@ -10,15 +10,15 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use common::quirky_nic::{Quirks, QuirkyNic};
 use common::{target, OUR_MAC};
 use netconsole::{Netconsole, NoSystemInfo, PanicTakeover, Target};
-use netpoll_core::{MacAddr, NetPoll, NicEngine, NoDelay, ResolvePolicy, XmitError};
+use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, XmitError};
 use netpoll_drivers::sim::SimNic;
 
-/// The sim with a doorbell (frames queued within a batch are held until its end or a `Busy`)
+/// A doorbell on the sim (frames queued within a batch are held until its end or a `Busy`)
 /// that panics in its transmit once armed.
 struct Doorbell {
-    inner: SimNic<4, 64>,
     in_batch: bool,
     held: usize,
 }
@@ -28,30 +28,13 @@ static PANIC_NEXT: AtomicBool = AtomicBool::new(false);
 /// Frames sent before the driver panics (then it arms `PANIC_NEXT`).
 static ARM_AFTER: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-impl NetPoll for Doorbell {
-    fn mac_address(&self) -> MacAddr {
-        self.inner.mac_address()
-    }
-    fn link_up(&self) -> bool {
-        self.inner.link_up()
-    }
-    fn refresh_link(&mut self) -> bool {
-        self.inner.refresh_link()
-    }
-    fn reclaim_tx(&mut self) {
-        self.inner.reclaim_tx()
-    }
-    fn tx_in_flight(&self) -> usize {
-        self.inner.tx_in_flight()
-    }
-    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
-        self.inner.receive(budget, rx)
-    }
-    fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
+impl Quirks<SimNic<4, 64>> for Doorbell {
+    fn before_xmit(&mut self) {
         if PANIC_NEXT.swap(false, Ordering::SeqCst) {
             panic!("driver fault");
         }
-        let result = self.inner.xmit_with(len, fill);
+    }
+    fn after_xmit(&mut self, _: &mut SimNic<4, 64>, result: Result<(), XmitError>) {
         match result {
             Ok(()) => {
                 self.held += 1;
@@ -65,18 +48,18 @@ impl NetPoll for Doorbell {
             Err(XmitError::Busy) => self.held = 0,
             Err(_) => {}
         }
-        result
     }
-    fn begin_tx_batch(&mut self) {
+    fn begin_tx_batch(&mut self, _: &mut SimNic<4, 64>) {
         self.in_batch = true;
     }
-    fn end_tx_batch(&mut self) {
+    fn end_tx_batch(&mut self, _: &mut SimNic<4, 64>) {
         self.in_batch = false;
         self.held = 0;
     }
 }
 
-type Console = Netconsole<Doorbell, NoDelay, NoSystemInfo, 2, 4096, [Option<Target<2>>; 2]>;
+type Nic = QuirkyNic<SimNic<4, 64>, Doorbell>;
+type Console = Netconsole<Nic, NoDelay, NoSystemInfo, 2, 4096, [Option<Target<2>>; 2]>;
 
 static CONSOLE: Console = Console::new(NoSystemInfo);
 /// What the panic handler saw after its flush: (batch open, frames held).
@@ -84,7 +67,7 @@ static SEEN: Mutex<Option<(bool, usize)>> = Mutex::new(None);
 
 #[test]
 fn a_takeover_ends_the_batch_the_panic_interrupted() {
-    let nic = Doorbell { inner: SimNic::new(OUR_MAC), in_batch: false, held: 0 };
+    let nic = QuirkyNic::new(SimNic::new(OUR_MAC), Doorbell { in_batch: false, held: 0 });
     assert!(CONSOLE.attach(NicEngine::new(nic)).is_ok());
     for (port, extended) in [(6666, false), (6667, true)] {
         let i = CONSOLE.add_target(target(port, extended)).unwrap();
@@ -98,7 +81,8 @@ fn a_takeover_ends_the_batch_the_panic_interrupted() {
         let proof = unsafe { PanicTakeover::new() };
         let taken = CONSOLE.take_over(&proof);
         let _ = CONSOLE.flush_for_panic(3);
-        let seen = CONSOLE.with_nic(|np| (np.driver().in_batch, np.driver().held)).ok();
+        let seen =
+            CONSOLE.with_nic(|np| (np.driver().quirks.in_batch, np.driver().quirks.held)).ok();
         *SEEN.lock().unwrap() = seen.filter(|_| taken);
     }));
     // The record's first frame (basic target) is queued within the batch; the driver panics

@@ -4,16 +4,16 @@
 
 mod common;
 
+use common::quirky_nic::{Quirks, QuirkyNic};
 use common::{target, udp_payload, OUR_MAC};
 use netconsole::{Netconsole, NoSystemInfo, Target};
-use netpoll_core::{MacAddr, NetPoll, NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError};
+use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError};
 use netpoll_drivers::sim::SimNic;
 
-/// The sim with a doorbell: frames queued within a batch are "held" until the batch ends or a
+/// A doorbell on the sim: frames queued within a batch are "held" until the batch ends or a
 /// send finds the ring full (the contract's rules), and every event is written down. After
-/// `stall_after` frames its ring stays full for a few reclaims (0: never).
+/// `stall_after` frames the sim's ring stays full for a few reclaims (0: never).
 struct Doorbell {
-    inner: SimNic<2, 64>,
     stall_after: u32,
     in_batch: bool,
     held: usize,
@@ -31,34 +31,15 @@ impl Doorbell {
     }
 }
 
-impl NetPoll for Doorbell {
-    fn mac_address(&self) -> MacAddr {
-        self.inner.mac_address()
-    }
-    fn link_up(&self) -> bool {
-        self.inner.link_up()
-    }
-    fn refresh_link(&mut self) -> bool {
-        self.inner.refresh_link()
-    }
-    fn reclaim_tx(&mut self) {
-        self.inner.reclaim_tx()
-    }
-    fn tx_in_flight(&self) -> usize {
-        self.inner.tx_in_flight()
-    }
-    fn receive(&mut self, budget: usize, rx: &mut dyn FnMut(&[u8])) -> usize {
-        self.inner.receive(budget, rx)
-    }
-    fn xmit_with(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), XmitError> {
-        let result = self.inner.xmit_with(len, fill);
+impl Quirks<SimNic<2, 64>> for Doorbell {
+    fn after_xmit(&mut self, sim: &mut SimNic<2, 64>, result: Result<(), XmitError>) {
         match result {
             Ok(()) => {
                 self.held += 1;
                 if self.stall_after > 0 {
                     self.stall_after -= 1;
                     if self.stall_after == 0 {
-                        self.inner.fill_ring_for(3); // more than the budget's 2 tries
+                        sim.fill_ring_for(3); // more than the budget's 2 tries
                     }
                 }
                 if !self.in_batch {
@@ -68,31 +49,25 @@ impl NetPoll for Doorbell {
             Err(XmitError::Busy) => self.ring(),
             Err(_) => {}
         }
-        result
     }
-    fn begin_tx_batch(&mut self) {
+    fn begin_tx_batch(&mut self, _: &mut SimNic<2, 64>) {
         self.in_batch = true;
         self.begins += 1;
     }
-    fn end_tx_batch(&mut self) {
+    fn end_tx_batch(&mut self, _: &mut SimNic<2, 64>) {
         self.in_batch = false;
         self.ring();
     }
 }
 
-type Console = Netconsole<Doorbell, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 2]>;
+type Nic = QuirkyNic<SimNic<2, 64>, Doorbell>;
+type Console = Netconsole<Nic, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 2]>;
 
 fn console(stall_after: u32) -> Console {
     let c = Console::new(NoSystemInfo);
-    let nic = Doorbell {
-        inner: SimNic::new(OUR_MAC),
-        stall_after,
-        in_batch: false,
-        held: 0,
-        begins: 0,
-        notified: Vec::new(),
-    };
-    let mut engine = NicEngine::new(nic);
+    let doorbell =
+        Doorbell { stall_after, in_batch: false, held: 0, begins: 0, notified: Vec::new() };
+    let mut engine = NicEngine::new(QuirkyNic::new(SimNic::new(OUR_MAC), doorbell));
     engine.set_retry_policy(RetryPolicy { tries: 2, wait_us: 0 });
     assert!(c.attach(engine).is_ok());
     for (port, extended) in [(6666, false), (6667, true)] {
@@ -105,7 +80,7 @@ fn console(stall_after: u32) -> Console {
 /// Nothing held, no batch open: what must be true whenever a console call has returned.
 fn assert_settled(c: &Console, after: &str) {
     c.with_nic(|np| {
-        let d = np.driver();
+        let d = &np.driver().quirks;
         assert!(!d.in_batch, "after {after}: a batch left open");
         assert_eq!(d.held, 0, "after {after}: frames queued and never notified");
     })
@@ -121,7 +96,7 @@ fn one_notification_for_every_target_of_a_message() {
     assert_settled(&c, "write");
     let (begins, notified) = c
         .with_nic(|np| {
-            let d = np.driver_mut();
+            let d = &mut np.driver_mut().quirks;
             (d.begins, std::mem::take(&mut d.notified))
         })
         .unwrap();
@@ -159,6 +134,6 @@ fn a_full_ring_mid_message_leaves_nothing_held_and_the_rest_follows_later() {
     assert_eq!(c.backlog_len(), 0);
     let basic: Vec<u8> = frames.iter().filter(|(p, _)| *p == 6666).map(|(_, b)| b[0]).collect();
     assert_eq!(basic, b"abc", "each chunk once, in order");
-    let notified: usize = c.with_nic(|np| np.driver().notified.iter().sum()).unwrap();
+    let notified: usize = c.with_nic(|np| np.driver().quirks.notified.iter().sum()).unwrap();
     assert_eq!(notified, frames.len(), "every frame sent was notified");
 }

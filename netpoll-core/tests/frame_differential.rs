@@ -1,11 +1,14 @@
 //! Every frame the builder makes, for random addresses, ports and gather lists, parses with an
 //! independent parser (etherparse) with every field equal and both checksums valid.
 
+mod strategies;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{LinkHeader, NetHeaders, PacketHeaders, TransportHeader};
 use netpoll_core::wire::{MacAddr, UdpFrame};
 use proptest::prelude::*;
+use strategies::addresses;
 
 fn gather_list(max_total: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
     proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..400), 0..8).prop_map(
@@ -19,15 +22,6 @@ fn gather_list(max_total: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
             pieces
         },
     )
-}
-
-fn addresses() -> impl Strategy<Value = (IpAddr, IpAddr)> {
-    prop_oneof![
-        (any::<[u8; 4]>(), any::<[u8; 4]>())
-            .prop_map(|(s, d)| (IpAddr::V4(Ipv4Addr::from(s)), IpAddr::V4(Ipv4Addr::from(d)))),
-        (any::<[u8; 16]>(), any::<[u8; 16]>())
-            .prop_map(|(s, d)| (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)))),
-    ]
 }
 
 proptest! {

@@ -2,20 +2,12 @@
 //! for random MACs, ports, addresses and gather lists (the unit tests fix the MACs and ports), at
 //! the largest payload, and for payloads whose UDP checksum comes out 0 (sent as 0xffff).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+mod strategies;
 
 use etherparse::{NetHeaders, PacketHeaders, TransportHeader};
 use netpoll_core::wire::{MacAddr, PreparedUdpFrame, UdpFrame};
 use proptest::prelude::*;
-
-fn addresses() -> impl Strategy<Value = (IpAddr, IpAddr)> {
-    prop_oneof![
-        (any::<[u8; 4]>(), any::<[u8; 4]>())
-            .prop_map(|(s, d)| (IpAddr::V4(Ipv4Addr::from(s)), IpAddr::V4(Ipv4Addr::from(d)))),
-        (any::<[u8; 16]>(), any::<[u8; 16]>())
-            .prop_map(|(s, d)| (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)))),
-    ]
-}
+use strategies::addresses;
 
 fn frame_strategy() -> impl Strategy<Value = UdpFrame> {
     (any::<[u8; 6]>(), any::<[u8; 6]>(), addresses(), any::<u16>(), any::<u16>(), any::<u16>())

@@ -1,6 +1,8 @@
 //! Helpers shared by the netconsole integration tests.
 #![allow(dead_code)] // each test binary uses a part
 
+pub mod quirky_nic;
+
 use core::net::IpAddr;
 
 use netconsole::Target;
