@@ -164,6 +164,10 @@ fn every_target_gets_every_message_once_in_order_through_stalls_and_nested_write
     assert_eq!(c.backlog_full.messages, 0, "the backlog is large enough for this test");
     assert_eq!(c.targets.ring_stuck.messages, 0);
     assert!(c.deferred > 0, "the test put messages in the backlog");
+    // Frames refused with one try per frame (the stalls, and the two-slot ring itself) stop
+    // messages part-way: what puts them back at the front with resume records.
+    let gave_up = CONSOLE.with_nic(|np| np.counters().gave_up).unwrap();
+    assert!(gave_up > 0, "messages were stopped part-way");
     let written = NEXT_ID.load(Ordering::SeqCst);
     assert!(written > 60, "nested writes happened");
     let all: Vec<u32> = (0..written).collect();

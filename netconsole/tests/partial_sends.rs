@@ -146,6 +146,8 @@ fn with_linux_retry_budget_a_partly_sent_message_is_not_sent_again_from_its_firs
 
     let text: Vec<u8> = (0..2500u32).map(|i| b'a' + (i / 1000) as u8).collect();
     c.write(&text); // chunks 0 and 1 go, then the ring stalls for longer than the budget
+    assert!(c.backlog_len() > 0, "the stall stopped the message part-way: it waits in the backlog");
+    assert!(c.with_nic(|np| np.counters().gave_up).unwrap() > 0);
     for _ in 0..5 {
         c.poll();
     }
