@@ -70,7 +70,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !is_root() {
         return Err("bench host: needs root, to create the network namespaces it sends in".into());
     }
-    let netconsole = release_netconsole()?;
+    let netconsole = crate::cli::netconsole(crate::cli::Profile::Release)?;
     let lines = Lines(write_lines(&options)?);
     let ns = Netns::create()?;
     let peer_mac = ns.recv_mac()?;
@@ -200,21 +200,4 @@ fn write_lines(options: &Options) -> Result<PathBuf, String> {
     }
     fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
-}
-
-/// Builds `netconsole` with the release profile (what a user would run) and returns its path.
-fn release_netconsole() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.current_dir(crate::test::root()).args(["build", "--release", "-p", "netconsole-cli"]);
-    match process::run_with_timeout(&mut build, Duration::from_secs(900)) {
-        Ok(Outcome::Exited(s)) if s.success() => {}
-        Ok(Outcome::Exited(s)) => return Err(format!("cargo build -p netconsole-cli: {s}")),
-        Ok(Outcome::TimedOut) => return Err("cargo build -p netconsole-cli timed out".into()),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::test::root().join("target"));
-    Ok(target.join("release").join("netconsole"))
 }

@@ -56,7 +56,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let listener = match args.iter().position(|a| a == "--listener") {
         Some(i) => args.get(i + 1).cloned().ok_or("--listener needs a path")?,
-        None => build()?,
+        None => crate::cli::netconsole(crate::cli::Profile::Release)?.display().to_string(),
     };
     println!("listener: {listener}   cores: {}", cores());
     println!(
@@ -100,19 +100,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         d.peak_rss_kib as f64 / 1024.0
     );
     Ok(())
-}
-
-/// Builds the release listener; its path.
-fn build() -> Result<String, String> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "netconsole-cli"])
-        .status()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo build --release -p netconsole-cli: {status}"));
-    }
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    Ok(format!("{target}/release/netconsole"))
 }
 
 fn cores() -> usize {

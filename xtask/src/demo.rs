@@ -18,7 +18,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -239,28 +239,6 @@ pub(crate) fn is_root() -> bool {
     process::output_of("id", &["-u"]).is_some_and(|s| s.trim() == "0")
 }
 
-/// The `netconsole` binary to run: `NETCONSOLE_BIN`, or the one cargo builds now.
-pub(crate) fn netconsole_binary() -> Result<PathBuf, String> {
-    if let Some(bin) = std::env::var_os("NETCONSOLE_BIN") {
-        eprintln!("xtask: using NETCONSOLE_BIN={}", Path::new(&bin).display());
-        return Ok(bin.into());
-    }
-    eprintln!("xtask: building the netconsole command");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.current_dir(crate::test::root()).args(["build", "-p", "netconsole-cli"]);
-    match process::run_with_timeout(&mut build, Duration::from_secs(900)) {
-        Ok(Outcome::Exited(s)) if s.success() => {}
-        Ok(Outcome::Exited(s)) => return Err(format!("cargo build -p netconsole-cli: {s}")),
-        Ok(Outcome::TimedOut) => return Err("cargo build -p netconsole-cli timed out".into()),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::test::root().join("target"));
-    Ok(target.join("debug").join("netconsole"))
-}
-
 /// Runs the demo.
 pub fn run() -> Result<(), String> {
     if let Some(netconsole) = std::env::var_os(INSIDE_ENV) {
@@ -275,13 +253,13 @@ pub fn run() -> Result<(), String> {
 /// The veth part of the demo, as root or in a user namespace.
 fn veth() -> Result<(), String> {
     if is_root() {
-        let netconsole = netconsole_binary()?;
+        let netconsole = crate::cli::netconsole(crate::cli::Profile::Debug)?;
         let netconsole = netconsole.to_str().ok_or("the netconsole binary's path is not UTF-8")?;
         return as_root(netconsole);
     }
     // Check before building, so that a machine where it cannot run says so at once.
     check_user_namespaces()?;
-    let netconsole = netconsole_binary()?;
+    let netconsole = crate::cli::netconsole(crate::cli::Profile::Debug)?;
     unprivileged(&netconsole)
 }
 

@@ -10,6 +10,7 @@
 
 mod bench_host;
 mod bench_listen;
+mod cli;
 mod demo;
 mod process;
 mod qemu;

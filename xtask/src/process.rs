@@ -3,6 +3,7 @@
 
 use std::io;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -54,4 +55,22 @@ pub fn available(program: &str, args: &[&str]) -> bool {
 pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// How long a build may take before it counts as hung.
+pub const BUILD_LIMIT: Duration = Duration::from_secs(900);
+
+/// Runs `cmd`, a build, for at most [`BUILD_LIMIT`]; `what` names it in the error.
+pub fn build(cmd: &mut Command, what: &str) -> Result<(), String> {
+    match run_with_timeout(cmd, BUILD_LIMIT) {
+        Ok(Outcome::Exited(s)) if s.success() => Ok(()),
+        Ok(Outcome::Exited(s)) => Err(format!("{what}: {s}")),
+        Ok(Outcome::TimedOut) => Err(format!("{what} timed out")),
+        Err(e) => Err(format!("cannot run cargo for {what}: {e}")),
+    }
+}
+
+/// Where cargo puts what it builds from `dir`: `CARGO_TARGET_DIR`, else `dir/target`.
+pub fn target_dir(dir: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| dir.join("target"), PathBuf::from)
 }

@@ -2,12 +2,11 @@
 //! `__aeabi_mem*`, `memcpy`, `memmove` and `memset` against a byte loop) built and booted on
 //! QEMU's Cortex-M4, which it leaves with status 0 if every case agreed.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::{boot, step, BUILD_LIMIT};
-use crate::process::{self, Outcome};
+use super::{boot, step};
+use crate::process;
 
 const DIR: &str = "examples/qemu-lan9118";
 const TARGET: &str = "thumbv7em-none-eabihf";
@@ -23,15 +22,8 @@ pub fn run() -> Result<(), String> {
         .args(["build", "--release", "--target", TARGET, "--example", "mem-check"])
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    match process::run_with_timeout(&mut cmd, BUILD_LIMIT) {
-        Ok(Outcome::Exited(s)) if s.success() => {}
-        Ok(Outcome::Exited(s)) => return Err(format!("building mem-check: {s}")),
-        Ok(Outcome::TimedOut) => return Err("building mem-check timed out".into()),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
+    process::build(&mut cmd, "building mem-check")?;
+    let target_dir = process::target_dir(&dir);
     let elf = target_dir.join(TARGET).join("release/examples/mem-check");
     let mut qemu = Command::new("qemu-system-arm");
     qemu.args(["-M", "mps2-an386", "-display", "none", "-serial", "stdio", "-monitor", "none"]);

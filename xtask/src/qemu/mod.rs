@@ -25,7 +25,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::process::{self, Outcome};
+use crate::process;
 use capture::check_capture;
 use check::{Expectation, Kind, Target};
 use listener::Listener;
@@ -169,8 +169,7 @@ fn target_option(index: usize, target: &Target, port: u16) -> String {
     }
 }
 
-/// Limits: a build (cold, with crate downloads), the listener's start, QEMU's run.
-const BUILD_LIMIT: Duration = Duration::from_secs(900);
+/// Limits (a build's is `process::BUILD_LIMIT`): the listener's start, QEMU's run.
 const LISTEN_START_LIMIT: Duration = Duration::from_secs(10);
 const QEMU_LIMIT: Duration = Duration::from_secs(60);
 /// The host stops waiting for datagrams after this long without one, once QEMU has exited.
@@ -277,8 +276,8 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
         (HostSide::Plain, None) => {
             return Err("--sink plain checks only the records of a --records run".into())
         }
-        (HostSide::Listen, Some(_)) => Some(release_netconsole()?),
-        (HostSide::Listen, None) => Some(crate::demo::netconsole_binary()?),
+        (HostSide::Listen, Some(_)) => Some(crate::cli::netconsole(crate::cli::Profile::Release)?),
+        (HostSide::Listen, None) => Some(crate::cli::netconsole(crate::cli::Profile::Debug)?),
     };
     // Another program may bind a port between the check that it is free and the bind.
     let mut tries = 0;
@@ -396,32 +395,6 @@ pub fn run(example: &Example, options: &RunOptions) -> Result<(), String> {
     }
 }
 
-/// The `netconsole` command built with optimisations, for throughput runs: a debug build of
-/// `netconsole listen` takes about 25 000 datagrams/s on this project's machines, an
-/// optimised one about 90 000, as many as a plain UDP socket read loop. `NETCONSOLE_BIN`, when
-/// set, is used as it is.
-fn release_netconsole() -> Result<PathBuf, String> {
-    if let Some(bin) = std::env::var_os("NETCONSOLE_BIN") {
-        return Ok(bin.into());
-    }
-    step("building the netconsole command (release, for a throughput run)");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.current_dir(crate::test::root()).args(["build", "--release", "-p", "netconsole-cli"]);
-    match process::run_with_timeout(&mut build, BUILD_LIMIT) {
-        Ok(Outcome::Exited(s)) if s.success() => {}
-        Ok(Outcome::Exited(s)) => {
-            return Err(format!("cargo build --release -p netconsole-cli: {s}"))
-        }
-        Ok(Outcome::TimedOut) => return Err("cargo build -p netconsole-cli timed out".into()),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::test::root().join("target"));
-    Ok(target.join("release").join("netconsole"))
-}
-
 /// A run of UDP ports free for `targets` (on 127.0.0.1, or ::1 for IPv6 ones), one each:
 /// 6666 and up if they are, else the next free run.
 fn free_ports(targets: &[Target]) -> Result<Vec<u16>, String> {
@@ -464,16 +437,8 @@ fn build(
         true => cmd.env("NETCONSOLE_PANIC_IN_TICK", "1"),
         false => cmd.env_remove("NETCONSOLE_PANIC_IN_TICK"),
     };
-    match process::run_with_timeout(&mut cmd, BUILD_LIMIT) {
-        Ok(Outcome::Exited(s)) if s.success() => {}
-        Ok(Outcome::Exited(s)) => return Err(format!("building {}: {s}", example.name)),
-        Ok(Outcome::TimedOut) => return Err(format!("building {} timed out", example.name)),
-        Err(e) => return Err(format!("cannot run cargo: {e}")),
-    }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
-    Ok(target_dir.join(example.target).join("release").join(example.name))
+    process::build(&mut cmd, &format!("building {}", example.name))?;
+    Ok(process::target_dir(&dir).join(example.target).join("release").join(example.name))
 }
 
 /// Runs QEMU for at most `limit`, echoing its serial output; returns its exit status (`None`
