@@ -456,6 +456,20 @@ fn no_backlog_empty_and_huge_messages_are_sent_or_counted() {
 
 type Point = Netconsole<SimNic<1, 64>, NoDelay, NoSystemInfo, 2, 8192, [Option<Target<2>>; 2]>;
 static POINT: std::sync::Mutex<Option<&'static Point>> = std::sync::Mutex::new(None);
+
+/// A fresh console of its own (leaked: hooks reach it through a `static`) on the sim, with
+/// `tries` per datagram, a basic target on 6666 and an extended one on 6667, both enabled.
+fn point_console(tries: u32) -> &'static Point {
+    let console: &'static Point = Box::leak(Box::new(Point::new(NoSystemInfo)));
+    let mut np = NicEngine::new(SimNic::new(OUR_MAC));
+    np.set_retry_policy(RetryPolicy { tries, wait_us: 0 });
+    assert!(console.attach(np).is_ok());
+    for (port, extended) in [(6666, false), (6667, true)] {
+        let i = console.add_target(target(port, extended)).unwrap();
+        console.enable(i, ResolvePolicy::default()).unwrap();
+    }
+    console
+}
 static POINT_AT: AtomicUsize = AtomicUsize::new(0);
 static POINT_CALLS: AtomicUsize = AtomicUsize::new(0);
 static POINT_WRITING: AtomicUsize = AtomicUsize::new(0);
@@ -487,15 +501,8 @@ fn a_nested_write_at_any_transmit_arrives_once_in_its_place_for_every_target() {
     // Three tries: the ring always frees a slot in time. One: every other datagram finds it full,
     // and the rest waits in the backlog for the idle loop.
     for (tries, at) in [3, 1].into_iter().flat_map(|t| (1..=24).map(move |at| (t, at))) {
-        let console: &'static Point = Box::leak(Box::new(Point::new(NoSystemInfo)));
+        let console = point_console(tries);
         *POINT.lock().unwrap() = Some(console);
-        let mut np = NicEngine::new(SimNic::new(OUR_MAC));
-        np.set_retry_policy(RetryPolicy { tries, wait_us: 0 });
-        assert!(console.attach(np).is_ok());
-        for (port, extended) in [(6666, false), (6667, true)] {
-            let i = console.add_target(target(port, extended)).unwrap();
-            console.enable(i, ResolvePolicy::default()).unwrap();
-        }
         POINT_CALLS.store(0, Ordering::SeqCst);
         POINT_AT.store(at, Ordering::SeqCst);
         POINT_DURING.store(usize::MAX, Ordering::SeqCst);
@@ -557,15 +564,8 @@ fn a_driver_panic_at_any_transmit_leaves_the_console_working() {
         }
     }));
     for (tries, at) in [3, 1].into_iter().flat_map(|t| (1..=12).map(move |at| (t, at))) {
-        let console: &'static Point = Box::leak(Box::new(Point::new(NoSystemInfo)));
+        let console = point_console(tries);
         *FAULTY.lock().unwrap() = Some(console);
-        let mut np = NicEngine::new(SimNic::new(OUR_MAC));
-        np.set_retry_policy(RetryPolicy { tries, wait_us: 0 });
-        assert!(console.attach(np).is_ok());
-        for (port, extended) in [(6666, false), (6667, true)] {
-            let i = console.add_target(target(port, extended)).unwrap();
-            console.enable(i, ResolvePolicy::default()).unwrap();
-        }
         FAULTY_CALLS.store(0, Ordering::SeqCst);
         FAULTY_AT.store(at, Ordering::SeqCst);
         console
