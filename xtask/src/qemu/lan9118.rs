@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Example, RunOptions};
+use super::{records, Example, RunOptions};
 
 /// The guest's MAC address: the chip's EEPROM holds it, and the driver takes it from there.
 const MAC: &str = "52:54:00:12:34:56";
@@ -30,13 +30,7 @@ pub fn parse(args: &[String]) -> Result<RunOptions, String> {
         let mut value = |name: &str| args.next().cloned().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--pcap" => options.pcap = Some(PathBuf::from(value("--pcap")?)),
-            "--records" => {
-                let v = value("--records")?;
-                let n = v.parse::<u32>().ok().filter(|&n| n > 0);
-                options.records = Some(
-                    n.ok_or(format!("invalid value '{v}' for --records (expected 1 or more)"))?,
-                );
-            }
+            "--records" => options.records = Some(records(&value("--records")?)?),
             other => return Err(format!("unknown option `{other}` for qemu lan9118")),
         }
     }

@@ -228,17 +228,17 @@ fn parse_virtio(args: &[String]) -> Result<(virtio::Arch, bool, RunOptions), Str
                 };
             }
             "--pcap" => options.pcap = Some(PathBuf::from(value("--pcap")?)),
-            "--records" => {
-                let v = value("--records")?;
-                let n = v.parse::<u32>().ok().filter(|&n| n > 0);
-                options.records = Some(
-                    n.ok_or(format!("invalid value '{v}' for --records (expected 1 or more)"))?,
-                );
-            }
+            "--records" => options.records = Some(records(&value("--records")?)?),
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
     }
     Ok((arch, modern, options))
+}
+
+/// The value of `--records`: how many records a throughput run sends, 1 or more.
+pub(crate) fn records(v: &str) -> Result<u32, String> {
+    let n = v.parse::<u32>().ok().filter(|&n| n > 0);
+    n.ok_or(format!("invalid value '{v}' for --records (expected 1 or more)"))
 }
 
 /// The QEMU part of `cargo xtask demo`: the riscv64 virtio example when QEMU is installed.
