@@ -268,12 +268,13 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     ) -> Result<usize, SendError> {
         self.require_link()?;
         let mut frame = self.frame_to(to);
-        let len = self.checked_len(frame.frame_len(payload.len()))?;
+        let payload_len = payload.len();
+        let len = self.checked_len(frame.frame_len(payload_len))?;
         frame.ipv4_ident = self.next_ident(to.remote_ip.is_ipv4());
         // `transmit` hands this a slot of exactly `len` bytes, which the checks above make room
         // for, so the frame always fits.
         let mut fill = |slot: &mut [u8]| {
-            let _ = frame.emit_payload(slot, payload);
+            let _ = frame.emit_sized(slot, payload, payload_len);
         };
         self.transmit(len, &mut fill)?;
         Ok(len)

@@ -183,7 +183,18 @@ impl UdpFrame {
         buf: &mut [u8],
         payload: &(impl Payload + ?Sized),
     ) -> Result<usize, BuildError> {
-        let payload_len = payload.len();
+        self.emit_sized(buf, payload, payload.len())
+    }
+
+    /// As [`emit_payload`](Self::emit_payload), with `payload.len()` already asked (a sender
+    /// that sized the frame need not ask a `dyn Payload` again per frame).
+    #[inline]
+    pub(crate) fn emit_sized(
+        &self,
+        buf: &mut [u8],
+        payload: &(impl Payload + ?Sized),
+        payload_len: usize,
+    ) -> Result<usize, BuildError> {
         let frame_len = self.frame_len(payload_len)?;
         let available = buf.len();
         let Some(frame) = buf.get_mut(..frame_len) else {
