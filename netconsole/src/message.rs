@@ -1,7 +1,7 @@
 //! A message as the console handles it: raw console text for basic targets, or a record that
 //! extended targets get whole and basic targets get as its text and a newline.
 
-use crate::record::{Caller, ExtendedRecord};
+use crate::record::ExtendedRecord;
 
 /// One console message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,42 +28,6 @@ impl Kind {
     }
 }
 
-/// The fixed-size fields of a message.
-pub(crate) struct OwnedMeta {
-    pub(crate) kind: Kind,
-    pub(crate) facility: u8,
-    pub(crate) level: u8,
-    pub(crate) continuation: bool,
-    pub(crate) caller: Option<Caller>,
-    pub(crate) seq: u64,
-    pub(crate) timestamp_us: u64,
-}
-
-impl OwnedMeta {
-    pub(crate) fn of(message: &Message<'_>) -> OwnedMeta {
-        match message {
-            Message::Basic(_) => OwnedMeta {
-                kind: Kind::Basic,
-                facility: 0,
-                level: 0,
-                continuation: false,
-                caller: None,
-                seq: 0,
-                timestamp_us: 0,
-            },
-            Message::Record(r) => OwnedMeta {
-                kind: Kind::Record,
-                facility: r.facility,
-                level: r.level,
-                continuation: r.continuation,
-                caller: r.caller,
-                seq: r.seq,
-                timestamp_us: r.timestamp_us,
-            },
-        }
-    }
-}
-
 impl<'a> Message<'a> {
     /// Text, subsystem and device bytes.
     pub(crate) fn parts(&self) -> (&'a [u8], &'a [u8], &'a [u8]) {
@@ -73,12 +37,6 @@ impl<'a> Message<'a> {
                 (r.text, r.subsystem.unwrap_or_default(), r.device.unwrap_or_default())
             }
         }
-    }
-
-    /// Bytes of variable data.
-    pub(crate) fn stored_len(&self) -> usize {
-        let (a, b, c) = self.parts();
-        a.len() + b.len() + c.len()
     }
 
     /// Bytes of message text, as counted when a message is dropped.
