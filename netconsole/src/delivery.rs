@@ -177,30 +177,24 @@ where
         own: &mut Option<(Message<'_>, u32)>,
         mut ahead: usize,
     ) {
-        while !run.stop {
-            // `submit` gives an own message only when the console is ready, which stays so
-            // while it is held.
-            if own.is_none() || ahead > 0 {
-                if self.flush_front(engine, run) {
-                    ahead = ahead.saturating_sub(1);
-                    continue;
-                }
-                if run.stop {
-                    return;
-                }
-            }
-            // What was written before it is out.
-            let Some((message, mask)) = own.take() else { return };
-            let Engine { nic, targets, order, .. } = engine;
-            let Some(np) = nic.as_mut() else { return };
-            let message = self.for_targets(targets, &message, mask);
-            if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
-                run.stop = true;
-            }
-            // What nested writes added meanwhile is left to `settle`, which looks after letting
-            // go anyway: one look at the backlog per message instead of two.
+        // `submit` gives an own message only when the console is ready, which stays so while
+        // it is held.
+        while !run.stop && (own.is_none() || ahead > 0) && self.flush_front(engine, run) {
+            ahead = ahead.saturating_sub(1);
+        }
+        if run.stop {
             return;
         }
+        // What was written before it is out.
+        let Some((message, mask)) = own.take() else { return };
+        let Engine { nic, targets, order, .. } = engine;
+        let Some(np) = nic.as_mut() else { return };
+        let message = self.for_targets(targets, &message, mask);
+        if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
+            run.stop = true;
+        }
+        // What nested writes added meanwhile is left to `settle`, which looks after letting go
+        // anyway: one look at the backlog per message instead of two.
     }
 
     /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
