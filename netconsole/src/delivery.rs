@@ -99,7 +99,7 @@ where
             return;
         };
         let mut run = Run { left: used + B, stop: false };
-        let mut own = Some((message, mask));
+        let mut queued = false;
         // A target once enabled stays so: the routing the message was made with may say so
         // already, and spare a look.
         let ready = engine.nic.is_some() && (routing.ever_enabled || self.ready(&engine));
@@ -109,16 +109,16 @@ where
             if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
             {
                 self.shared.count_deferred(used);
-                own = None;
+                queued = true;
             } else if !ready {
                 run.stop = true;
             }
         }
         // Entries written before the own message: it goes right after them, before anything a
         // nested write adds meanwhile.
-        let ahead = if own.is_some() { waiting } else { 0 };
-        self.drain(&mut engine, &mut run, &mut own, ahead);
-        if let Some((message, mask)) = own {
+        let own = (!queued).then_some((&message, mask));
+        let ahead = if queued { 0 } else { waiting };
+        if !self.drain(&mut engine, &mut run, own, ahead) && !queued {
             self.shared.defer(&message, mask, false);
         }
         // Let go, looking at the backlog in the same critical section: a nested write may have
@@ -164,37 +164,40 @@ where
     pub(crate) fn settle(&self, run: &mut Run) {
         while !run.stop && self.shared.waiting() > 0 {
             let Some(mut engine) = self.engine.try_lock() else { return };
-            self.drain(&mut engine, run, &mut None, 0);
+            self.drain(&mut engine, run, None, 0);
         }
     }
 
     /// Sends the `ahead` entries written before `own`, then `own`, then what nested writes
-    /// added, until the backlog is empty or the run stops.
+    /// added, until the backlog is empty or the run stops. `true` if `own` was sent (or kept
+    /// where it stopped); else the caller keeps it. By reference: a message is not copied into
+    /// an `Option` and out again.
     fn drain(
         &self,
         engine: &mut Engine<D, W, U, B, TS>,
         run: &mut Run,
-        own: &mut Option<(Message<'_>, u32)>,
+        own: Option<(&Message<'_>, u32)>,
         mut ahead: usize,
-    ) {
+    ) -> bool {
         // `submit` gives an own message only when the console is ready, which stays so while
         // it is held.
         while !run.stop && (own.is_none() || ahead > 0) && self.flush_front(engine, run) {
             ahead = ahead.saturating_sub(1);
         }
         if run.stop {
-            return;
+            return false;
         }
         // What was written before it is out.
-        let Some((message, mask)) = own.take() else { return };
+        let Some((message, mask)) = own else { return false };
         let Engine { nic, targets, order, .. } = engine;
-        let Some(np) = nic.as_mut() else { return };
-        let message = self.for_targets(targets, &message, mask);
+        let Some(np) = nic.as_mut() else { return false };
+        let message = self.for_targets(targets, message, mask);
         if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
             run.stop = true;
         }
         // What nested writes added meanwhile is left to `settle`, which looks after letting go
         // anyway: one look at the backlog per message instead of two.
+        true
     }
 
     /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
