@@ -348,9 +348,10 @@ pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
         2 => Some(Caller::Cpu(caller_id)),
         _ => None,
     };
-    let message = match Kind::from_u8(kind & !HAS_RESUME)? {
-        Kind::Basic => Message::Basic(text),
-        Kind::Record => Message::Record(ExtendedRecord {
+    let message = if kind & !HAS_RESUME == Kind::Basic as u8 {
+        Message::Basic(text)
+    } else if kind & !HAS_RESUME == Kind::Record as u8 {
+        Message::Record(ExtendedRecord {
             facility: byte(h, 5),
             level: byte(h, 6),
             seq: u64::from_le_bytes(le(h, 12)),
@@ -360,7 +361,9 @@ pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
             text,
             subsystem: (!subsystem.is_empty()).then_some(subsystem),
             device: (!device.is_empty()).then_some(device),
-        }),
+        })
+    } else {
+        return None;
     };
     Some((message, resumes))
 }

@@ -18,16 +18,6 @@ pub(crate) enum Kind {
     Record = 1,
 }
 
-impl Kind {
-    pub(crate) fn from_u8(value: u8) -> Option<Kind> {
-        match value {
-            0 => Some(Kind::Basic),
-            1 => Some(Kind::Record),
-            _ => None,
-        }
-    }
-}
-
 impl<'a> Message<'a> {
     /// Text, subsystem and device bytes.
     pub(crate) fn parts(&self) -> (&'a [u8], &'a [u8], &'a [u8]) {
