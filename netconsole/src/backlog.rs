@@ -168,8 +168,7 @@ impl<const B: usize> Backlog<B> {
         carried: Resumes<'_>,
     ) -> bool {
         let stopped = stopped.as_ref();
-        let carried = kept(carried, stopped.map(|r| r.index), mask);
-        let Some(len) = encode(&mut [], 0, message, mask, stopped, carried.clone()) else {
+        let Some(len) = encode(&mut [], 0, message, mask, stopped, carried) else {
             return false;
         };
         let old = self.bytes.len();
@@ -254,19 +253,19 @@ impl<const B: usize> Backlog<B> {
     }
 }
 
-/// Writes the entry of `message` for the targets in `mask`, with the records `stopped` and
-/// `carried`, into `out` from `at` (nothing past the end of `out`: into no bytes it only
+/// Writes the entry of `message` for the targets in `mask`, with the record `stopped` and the
+/// `carried` ones [`kept`], into `out` from `at` (nothing past the end of `out`: into no bytes it only
 /// measures); returns where it ends. `None` if a part is longer than its 16-bit length, a
 /// release than its byte, or the records more than their count's byte. Not inlined: its two
 /// calls share it.
 #[inline(never)]
-fn encode<'r>(
+fn encode(
     out: &mut [u8],
     at: usize,
     message: &Message<'_>,
     mask: u32,
     stopped: Option<&Resume<'_>>,
-    carried: impl Iterator<Item = &'r [u8]>,
+    carried: Resumes<'_>,
 ) -> Option<usize> {
     let (text, subsystem, device) = message.parts();
     // One test for the three (or'ed, a length is too long if it has a bit above the low 16).
@@ -295,7 +294,7 @@ fn encode<'r>(
         w = end;
         count += 1;
     }
-    for record in carried {
+    for record in kept(carried, stopped.map(|r| r.index), mask) {
         w = put(out, w, record);
         count += 1;
     }
