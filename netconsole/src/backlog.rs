@@ -220,19 +220,22 @@ impl<const B: usize> Backlog<B> {
     }
 
     fn entry_len_at(bytes: &[u8], at: usize) -> usize {
-        let part = |p: usize| usize::from(u16::from_le_bytes(le(bytes, at + p)));
-        let body = HEADER + part(28) + part(30) + part(32);
-        if byte(bytes, at) & HAS_RESUME == 0 {
-            return body;
+        // The header as an array, as `decode` reads it (callers know it is there).
+        let Some(h) = bytes.get(at..).and_then(<[u8]>::first_chunk::<HEADER>) else {
+            return HEADER;
+        };
+        let part = |p: usize| usize::from(u16::from_le_bytes([h[p], h[p + 1]]));
+        let mut len = HEADER + part(28) + part(30) + part(32);
+        if h[0] & HAS_RESUME != 0 {
+            let count = byte(bytes, at + len);
+            len += 1;
+            for _ in 0..count {
+                let w = at + len;
+                let extras = usize::from(u16::from_le_bytes(le(bytes, w + 5)));
+                len += RECORD + usize::from(byte(bytes, w + 7)) + extras;
+            }
         }
-        let mut w = at + body;
-        let count = byte(bytes, w);
-        w += 1;
-        for _ in 0..count {
-            let extras = usize::from(u16::from_le_bytes(le(bytes, w + 5)));
-            w += RECORD + usize::from(byte(bytes, w + 7)) + extras;
-        }
-        w - at
+        len
     }
 
     /// Removes the front entry.
