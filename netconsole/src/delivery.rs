@@ -106,9 +106,7 @@ where
         if waiting > 0 || !ready {
             // Behind what waits, in its place; with no room it goes straight to the NIC once
             // what waits is out (or, if nothing can be sent yet, is dropped and counted below).
-            if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
-            {
-                self.shared.count_deferred(used);
+            if self.shared.push(&message, mask, false) == Some(true) {
                 queued = true;
             } else if !ready {
                 run.stop = true;
