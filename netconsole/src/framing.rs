@@ -118,10 +118,11 @@ impl Payload for Chunk<'_> {
     }
 
     fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
-        for part in [self.text, self.tail] {
-            if !part.is_empty() {
-                f(part);
-            }
+        if !self.text.is_empty() {
+            f(self.text);
+        }
+        if !self.tail.is_empty() {
+            f(self.tail);
         }
     }
 
