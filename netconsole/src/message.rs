@@ -31,6 +31,9 @@ impl<'a> Message<'a> {
 
     /// Bytes of message text, as counted when a message is dropped.
     pub(crate) fn text_len(&self) -> usize {
-        self.parts().0.len()
+        match self {
+            Message::Basic(text) => text.len(),
+            Message::Record(r) => r.text.len(),
+        }
     }
 }
