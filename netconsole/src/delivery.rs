@@ -169,7 +169,7 @@ where
     /// Sends the `ahead` entries written before `own`, then `own`, then what nested writes
     /// added, until the backlog is empty or the run stops. `true` if `own` was sent (or kept
     /// where it stopped); else the caller keeps it. By reference: a message is not copied into
-    /// an `Option` and out again.
+    /// an `Option` and out again. A backlog entry and the own message go out through one call.
     fn drain(
         &self,
         engine: &mut Engine<D, W, U, B, TS>,
@@ -177,57 +177,59 @@ where
         own: Option<(&Message<'_>, u32)>,
         mut ahead: usize,
     ) -> bool {
-        // `submit` gives an own message only when the console is ready, which stays so while
-        // it is held.
-        while !run.stop && (own.is_none() || ahead > 0) && self.flush_front(engine, run) {
-            ahead = ahead.saturating_sub(1);
-        }
-        if run.stop {
-            return false;
-        }
-        // What was written before it is out.
-        let Some((message, mask)) = own else { return false };
-        let Engine { nic, targets, order, .. } = engine;
-        let Some(np) = nic.as_mut() else { return false };
-        let message = self.for_targets(targets, message, mask);
-        if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
-            run.stop = true;
-        }
-        // What nested writes added meanwhile is left to `settle`, which looks after letting go
-        // anyway: one look at the backlog per message instead of two.
-        true
-    }
-
-    /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
-    /// or the run stops.
-    fn flush_front(&self, engine: &mut Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
-        if !self.ready(engine) {
-            run.stop = true;
-            return false;
-        }
         let Engine { nic, targets, order, scratch, .. } = engine;
-        let Some(front) = self.shared.backlog(|b| b.copy_front(scratch)) else {
-            run.stop = true;
-            return false;
-        };
-        let Some(mask) = front else { return false };
-        if scratch.len() > run.left {
-            run.stop = true;
-            return false;
+        while !run.stop {
+            let decoded;
+            // `submit` gives an own message only when the console is ready, which stays so
+            // while it is held.
+            let (message, mask, resumes, replace) = match own {
+                Some((message, mask)) if ahead == 0 => (message, mask, Resumes::NONE, false),
+                _ => {
+                    if nic.is_none() || !self.shared.routing().ever_enabled {
+                        run.stop = true;
+                        return false;
+                    }
+                    let Some(front) = self.shared.backlog(|b| b.copy_front(scratch)) else {
+                        run.stop = true;
+                        return false;
+                    };
+                    let Some(mask) = front else {
+                        // Nothing waits: the own message is next, if any.
+                        if own.is_none() {
+                            return false;
+                        }
+                        ahead = 0;
+                        continue;
+                    };
+                    if scratch.len() > run.left {
+                        run.stop = true;
+                        return false;
+                    }
+                    run.left -= scratch.len();
+                    ahead = ahead.saturating_sub(1);
+                    let Some((message, resumes)) = backlog::decode(scratch) else {
+                        // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
+                        self.shared.backlog(|b| b.pop_front());
+                        continue;
+                    };
+                    decoded = message;
+                    (&decoded, mask, resumes, true)
+                }
+            };
+            let Some(np) = nic.as_mut() else { return false };
+            let message = self.for_targets(targets, message, mask);
+            let done = self.deliver(np, targets, order, &message, mask, resumes, replace);
+            run.stop |= !done;
+            if !replace {
+                // What nested writes added meanwhile is left to `settle`, which looks after
+                // letting go anyway: one look at the backlog per message instead of two.
+                return true;
+            }
+            if done {
+                self.shared.backlog(|b| b.pop_front());
+            }
         }
-        run.left -= scratch.len();
-        let (Some(np), Some((message, resumes))) = (nic.as_mut(), backlog::decode(scratch)) else {
-            // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
-            self.shared.backlog(|b| b.pop_front());
-            return true;
-        };
-        let message = self.for_targets(targets, &message, mask);
-        if self.deliver(np, targets, order, &message, mask, resumes, true) {
-            self.shared.backlog(|b| b.pop_front());
-        } else {
-            run.stop = true;
-        }
-        true
+        false
     }
 
     /// Keeps a message that stopped partway at the front of the backlog (in place of the entry it
