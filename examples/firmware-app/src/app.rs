@@ -69,7 +69,7 @@ where
         &mac_text(mac),
     ]);
     if !netconsole::global::set(console) {
-        bring_up_failed::<P>("a global console is set already");
+        bring_up_failed::<P>(b"a global console is set already", b"");
     }
     say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
@@ -78,15 +78,15 @@ where
             .map_err(|_| ())
             .and_then(|t| console.add_target(t).map_err(|_| ()));
         if added.is_err() {
-            bring_up_failed::<P>("target refused");
+            bring_up_failed::<P>(b"target refused", b"");
         }
         targets += 1;
     }
     if console.attach(NicEngine::with_delay(driver, Delay::new())).is_err() {
-        bring_up_failed::<P>("NIC not attached");
+        bring_up_failed::<P>(b"NIC not attached", b"");
     }
     if !wait_for_nic(console, NicWait::Carrier) {
-        bring_up_failed::<P>("no carrier");
+        bring_up_failed::<P>(b"no carrier", b"");
     }
     for index in 0..targets {
         // One line per target, put together from what `enable` said: one `say` for all.
@@ -124,7 +124,7 @@ where
             b")",
         ]);
         if enabled.is_err() {
-            bring_up_failed::<P>("target not enabled");
+            bring_up_failed::<P>(b"target not enabled", b"");
         }
     }
 
@@ -313,7 +313,10 @@ const fn equals(names: &[u8]) -> usize {
     n
 }
 
-fn bring_up_failed<P: Platform>(why: &str) -> ! {
-    say::<P>(&[b"bring-up failed: ", why.as_bytes()]);
+/// Says on the serial port that bring-up failed, `why` and `detail` after each other, and
+/// exits with [`ExitCode::BringUp`]. Public for the glue's own failures (its NIC's init): one
+/// copy of the words and the exit.
+pub fn bring_up_failed<P: Platform>(why: &[u8], detail: &[u8]) -> ! {
+    say::<P>(&[b"bring-up failed: ", why, detail]);
     P::exit(ExitCode::BringUp)
 }

@@ -26,7 +26,7 @@ mod serial;
 mod text;
 mod timer;
 
-pub use app::{run, AppConsole, DriverInfo, BACKLOG, TARGETS};
+pub use app::{bring_up_failed, run, AppConsole, DriverInfo, BACKLOG, TARGETS};
 pub use clock::{Clock, Delay};
 pub use panic::panic;
 pub use serial::Serial;
