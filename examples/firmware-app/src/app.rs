@@ -3,7 +3,7 @@
 use netconsole::decimal::Decimal;
 
 use netconsole::{BroadcastReason, Counters, MacSource, Netconsole, Target};
-use netpoll_core::{NetPoll, NicEngine, ResolvePolicy};
+use netpoll_core::{Endpoint, NetPoll, NicEngine, ResolvePolicy};
 
 use crate::clock::{spin_us, Clock, Delay};
 use crate::expected::{
@@ -15,8 +15,16 @@ use crate::text::{mac_text, Text};
 use crate::timer::{self, ARMED};
 use crate::{ExitCode, Platform};
 
-// `OPTIONS`, the option string compiled in, and `PARSED`, its targets as build.rs parsed them.
+// `OPTIONS`, the option string compiled in, and `COMPILED_IN`, its targets as build.rs made them.
 include!(concat!(env!("OUT_DIR"), "/options.rs"));
+
+/// A target of the option string compiled in, as build.rs made it with
+/// `Target::from_options` (which refuses what Linux refuses, so a bad one fails the build).
+struct CompiledIn {
+    endpoint: Endpoint,
+    extended: bool,
+    release: bool,
+}
 
 /// Bytes of the console's backlog: room for the timer's lines while the main loop holds the
 /// console, and for a long line held back by a full ring.
@@ -73,11 +81,11 @@ where
     }
     say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
-    for parsed in PARSED {
-        let added = Target::from_options(parsed, None)
-            .map_err(|_| ())
-            .and_then(|t| console.add_target(t).map_err(|_| ()));
-        if added.is_err() {
+    for compiled in COMPILED_IN {
+        let mut target = Target::new(compiled.endpoint);
+        target.extended = compiled.extended;
+        target.release = compiled.release;
+        if console.add_target(target).is_err() {
             bring_up_failed::<P>(b"target refused", b"");
         }
         targets += 1;
