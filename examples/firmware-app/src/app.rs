@@ -166,10 +166,10 @@ where
 
     let counters = console.counters();
     let mut line = Text::new();
-    counters_line(&counters, &mut line);
+    let lost = counters_line(&counters, &mut line);
     console.log(6, line.as_bytes());
     say::<P>(&[line.as_bytes()]);
-    if lost(&counters) {
+    if lost {
         note_errors();
     }
     settle::<D, P>(console);
@@ -263,26 +263,17 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     ]);
 }
 
-/// Whether the counters say a message was lost: one of them is not zero (or'ed, where a sum
-/// of 64-bit counters was an add-with-carry pair each).
-fn lost(c: &Counters) -> bool {
-    let t = &c.targets;
-    c.backlog_full.messages
-        | c.stranded
-        | c.truncated
-        | t.link_down.messages
-        | t.ring_stuck.messages
-        | t.errors.messages
-        != 0
-}
-
-/// The counters line: `counters: messages=.. deferred=..`, into `line`. The prefix and the
-/// names are one string, each name ending at its `=`, and the values one array: a (name, value)
-/// pair per counter was 0.4 KB of code and literal pool. Into the caller's line, not returned:
-/// the copy of a returned `Text` was a call and its arguments.
-fn counters_line(c: &Counters, line: &mut Text<256>) {
-    const NAMES: &[u8] = b"counters: messages= deferred= backlog_high_water= backlog_full= \
-        stranded= truncated= frames= link_down= ring_stuck= errors=";
+/// The counters line: `counters: messages=.. deferred=..`, into `line`; says whether a message
+/// was lost (a counter after `frames=` is not zero). The prefix and the names are one string,
+/// each name ending at its `=`, and the values one array: a (name, value) pair per counter was
+/// 0.4 KB of code and literal pool. Into the caller's line, not returned: the copy of a
+/// returned `Text` was a call and its arguments. The losses last, so that one test in the loop
+/// tells them, where a test of their own reloaded six 64-bit counters.
+fn counters_line(c: &Counters, line: &mut Text<256>) -> bool {
+    const NAMES: &[u8] = b"counters: messages= deferred= backlog_high_water= frames= \
+        backlog_full= stranded= truncated= link_down= ring_stuck= errors=";
+    /// Values before the first loss.
+    const NOT_LOSSES: usize = 4;
     // The checker knows the line by its prefix.
     const _: () = assert!(starts_with(NAMES, expected::COUNTERS_PREFIX.as_bytes()));
     let t = &c.targets;
@@ -292,22 +283,27 @@ fn counters_line(c: &Counters, line: &mut Text<256>) {
         c.messages,
         c.deferred,
         c.backlog_high_water as u64,
+        t.frames,
         c.backlog_full.messages,
         c.stranded,
         c.truncated,
-        t.frames,
         t.link_down.messages,
         t.ring_stuck.messages,
         t.errors.messages,
     ];
     // The names byte by byte, the next value after each `=`.
-    let mut values = values.into_iter();
+    let mut lost = false;
+    let mut index = 0;
     for &b in NAMES {
         line.bytes(&[b]);
         if b == b'=' {
-            line.dec(values.next().unwrap_or_default());
+            let value = values.get(index).copied().unwrap_or_default();
+            line.dec(value);
+            lost |= index >= NOT_LOSSES && value != 0;
+            index += 1;
         }
     }
+    lost
 }
 
 /// Whether `text` starts with `prefix`, when this crate compiles.
@@ -343,4 +339,38 @@ const fn equals(names: &[u8]) -> usize {
 pub fn bring_up_failed<P: Platform>(why: &[u8], detail: &[u8]) -> ! {
     say::<P>(&[b"bring-up failed: ", why, detail]);
     P::exit(ExitCode::BringUp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(c: &Counters) -> (std::string::String, bool) {
+        let mut text = Text::new();
+        let lost = counters_line(c, &mut text);
+        (std::string::String::from_utf8(text.as_bytes().to_vec()).unwrap(), lost)
+    }
+
+    #[test]
+    fn counters_line_names_each_value_and_tells_losses() {
+        let mut c = Counters { messages: 122, deferred: 6, ..Counters::default() };
+        c.targets.frames = 250;
+        let (text, lost) = line(&c);
+        assert_eq!(
+            text,
+            "counters: messages=122 deferred=6 backlog_high_water=0 frames=250 backlog_full=0 \
+             stranded=0 truncated=0 link_down=0 ring_stuck=0 errors=0"
+        );
+        assert!(!lost, "sent frames are not losses");
+        let mut each = [Counters::default(); 6];
+        each[0].backlog_full.messages = 1;
+        each[1].stranded = 1;
+        each[2].truncated = 1;
+        each[3].targets.link_down.messages = 1;
+        each[4].targets.ring_stuck.messages = 1;
+        each[5].targets.errors.messages = 1;
+        for (i, c) in each.iter().enumerate() {
+            assert!(line(c).1, "loss {i} not told");
+        }
+    }
 }
