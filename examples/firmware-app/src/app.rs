@@ -76,9 +76,6 @@ where
         b" register layout), mac ",
         &mac_text(mac),
     ]);
-    if !netconsole::global::set(console) {
-        bring_up_failed::<P>(b"a global console is set already", b"");
-    }
     say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
     for compiled in COMPILED_IN {

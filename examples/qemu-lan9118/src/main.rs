@@ -24,8 +24,7 @@ const LAN9118_BASE: usize = 0x4020_0000;
 /// The NIC's driver on this board.
 type Nic = Lan9118<Mmio>;
 
-/// The console: one for the whole program, reached from SysTick and the panic handler through
-/// `netconsole::global`.
+/// The console: one for the whole program, which SysTick and the panic handler are given.
 static CONSOLE: AppConsole<Nic, Board> = AppConsole::new(firmware_app::Clock::new());
 
 #[entry]
@@ -60,7 +59,7 @@ fn init_failed(e: InitError) -> ! {
 
 #[exception]
 fn SysTick() {
-    if !firmware_app::on_timer_tick() {
+    if !firmware_app::on_timer_tick(&CONSOLE) {
         Board::stop_timer();
     }
 }
