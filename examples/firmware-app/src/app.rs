@@ -95,39 +95,28 @@ where
     }
     for index in 0..targets {
         // One line per target, put together from what `enable` said: one `say` for all.
-        let mut mac = [b'-'; 17];
         let enabled = console.enable(index, RESOLVE);
-        let how: &[u8] = match enabled {
+        let (how, next_hop): (&[u8], _) = match enabled {
             Ok(MacSource::Broadcast(why)) => {
                 note_errors();
-                match why {
+                let why: &[u8] = match why {
                     BroadcastReason::NoCarrier => b"broadcast: no carrier",
                     BroadcastReason::NoReply => b"broadcast: ARP unanswered",
                     BroadcastReason::NotIpv4 => b"broadcast: not IPv4",
-                }
+                };
+                (why, None)
             }
-            Ok(MacSource::Resolved(resolved)) => {
-                mac = mac_text(resolved);
-                b"ARP"
-            }
-            Ok(MacSource::Configured(configured)) => {
-                mac = mac_text(configured);
-                b"configured"
-            }
+            Ok(MacSource::Resolved(resolved)) => (b"ARP", Some(resolved)),
+            Ok(MacSource::Configured(configured)) => (b"configured", Some(configured)),
             // Not `ConsoleError::as_str`: its sentences are 0.2 KiB of flash, and this run
             // cannot meet any of its errors (it enables each target it added once, outside
             // any write, with the NIC attached). The line after says the bring-up failed.
-            Err(_) => b"refused by the console",
+            Err(_) => (b"refused by the console", None),
         };
-        say::<P>(&[
-            b"target ",
-            Decimal::new(index as u64).as_bytes(),
-            b", next hop ",
-            &mac,
-            b" (",
-            how,
-            b")",
-        ]);
+        let mac = next_hop.map_or([b'-'; 17], mac_text);
+        // One digit: at most `TARGETS` of them.
+        const _: () = assert!(TARGETS <= 10);
+        say::<P>(&[b"target ", &[b'0' + index as u8], b", next hop ", &mac, b" (", how, b")"]);
         if enabled.is_err() {
             bring_up_failed::<P>(b"target not enabled", b"");
         }
