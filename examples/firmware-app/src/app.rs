@@ -12,7 +12,7 @@ use crate::expected::{
 use crate::panic::{note_errors, panic_now};
 use crate::serial::say;
 use crate::text::{mac_text, Text};
-use crate::timer::{self, ARMED};
+use crate::timer;
 use crate::{ExitCode, Platform};
 
 // `OPTIONS`, the option string compiled in, and `COMPILED_IN`, its targets as build.rs made them.
@@ -123,7 +123,6 @@ where
     }
 
     log_line(console, &Banner { driver: info.name, layout: info.layout });
-    ARMED.store(true, core::sync::atomic::Ordering::Release);
     P::start_timer(TIMER_PERIOD_US);
     for i in 1..=NUMBERED_LINES {
         log_line(console, &Numbered(i));

@@ -15,15 +15,14 @@ use crate::Platform;
 /// Ticks handled so far. Only the interrupt handler writes it (load and store, no
 /// read-modify-write: cores without atomic RMW have these).
 static TICKS: AtomicU32 = AtomicU32::new(0);
-/// Set by the main loop once the console is ready for the timer's lines.
-pub(crate) static ARMED: AtomicBool = AtomicBool::new(false);
 /// Set by the main loop of a run built with `NETCONSOLE_PANIC_IN_TICK`: the next tick ends the
 /// run with the deliberate panic, inside the interrupt handler.
 pub(crate) static PANIC_IN_TICK: AtomicBool = AtomicBool::new(false);
 
 /// Called by the glue's timer interrupt handler with the console it gave [`run`](crate::run).
 /// Logs the next timer line; returns `false` once all [`TIMER_LINES`] are logged (the glue then
-/// stops the timer).
+/// stops the timer). Only `run` starts the timer, once its targets are enabled, so a tick never
+/// comes early: no "armed" flag to test on every tick.
 pub fn on_timer_tick<D, P>(console: &AppConsole<D, P>) -> bool
 where
     D: NetPoll,
@@ -32,9 +31,6 @@ where
     // Only in a run built for it: otherwise no load, no branch, no call.
     if option_env!("NETCONSOLE_PANIC_IN_TICK").is_some() && PANIC_IN_TICK.load(Ordering::Acquire) {
         crate::panic::panic_now();
-    }
-    if !ARMED.load(Ordering::Acquire) {
-        return true;
     }
     let tick = TICKS.load(Ordering::Relaxed) + 1;
     if tick > TIMER_LINES {
