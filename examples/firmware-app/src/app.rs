@@ -68,14 +68,10 @@ where
     D: NetPoll + Send + 'static,
     P: Platform,
 {
-    let mac = driver.mac_address();
-    say::<P>(&[
-        info.name.as_bytes(),
-        b" (",
-        info.layout.as_bytes(),
-        b" register layout), mac ",
-        &mac_text(mac),
-    ]);
+    // The banner, on the serial port now with the NIC's MAC, to the console once it has targets.
+    let mut banner = Text::<256>::new();
+    Banner { driver: info.name, layout: info.layout }.write_to(&mut banner);
+    say::<P>(&[banner.as_bytes(), b", mac ", &mac_text(driver.mac_address())]);
     say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
     for compiled in COMPILED_IN {
@@ -122,7 +118,7 @@ where
         }
     }
 
-    log_line(console, &Banner { driver: info.name, layout: info.layout });
+    console.log(6, banner.as_bytes());
     P::start_timer(TIMER_PERIOD_US);
     for i in 1..=NUMBERED_LINES {
         log_line(console, &Numbered(i));
