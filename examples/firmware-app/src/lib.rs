@@ -15,7 +15,7 @@
 //! 3000-byte line, the counters, `NETCONSOLE_RECORDS` records as fast as it can if that was
 //! set at build time (the time it took goes to the serial port), and ends with a deliberate
 //! panic whose message leaves through the panic path. QEMU then exits with [`ExitCode`].
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 mod app;
@@ -26,7 +26,7 @@ mod serial;
 mod text;
 mod timer;
 
-pub use app::{run, AppConsole, DriverInfo, BACKLOG, TARGETS};
+pub use app::{bring_up_failed, run, AppConsole, DriverInfo, BACKLOG, TARGETS};
 pub use clock::{Clock, Delay};
 pub use panic::panic;
 pub use serial::Serial;
