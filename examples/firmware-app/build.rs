@@ -4,7 +4,9 @@
 //! literals to `$OUT_DIR/options.rs`: the firmware then holds the values, neither the parser
 //! (its IP, MAC and port grammar is over a kilobyte of flash on a Cortex-M) nor the checks of
 //! `from_options` (0.15 KiB). A string that does not parse, or a piece that makes no target,
-//! fails the build with Linux's message, where the firmware would have stopped at boot.
+//! fails the build with Linux's message, where the firmware would have stopped at boot; so does
+//! an extended (`+`) target in a build without the `extended` feature. Without it the default
+//! is `DEFAULT_BASIC_OPTIONS`.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -26,7 +28,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let options = from_env.as_deref().unwrap_or(DEFAULT_OPTIONS);
+    // Cargo sets it when the `extended` feature is on.
+    let extended_built = std::env::var_os("CARGO_FEATURE_EXTENDED").is_some();
+    let default = if extended_built { DEFAULT_OPTIONS } else { DEFAULT_BASIC_OPTIONS };
+    let options = from_env.as_deref().unwrap_or(default);
     let mut targets = String::new();
     for piece in netconsole_options::targets(options) {
         let parsed = match piece {
@@ -37,6 +42,17 @@ fn main() {
                 std::process::exit(1);
             }
         };
+        if parsed.target.extended && !extended_built {
+            // The console would refuse it at boot (`ExtendedNotBuilt`): say so now, and where.
+            let piece = options.split(';').find(|p| p.trim_start().starts_with('+'));
+            eprintln!(
+                "netconsole={options}: extended target `{}` needs the extended format, which \
+                 this build leaves out: enable firmware-app's `extended` feature (it enables \
+                 netconsole's)",
+                piece.unwrap_or(options)
+            );
+            std::process::exit(1);
+        }
         if let Some(warning) = parsed.warning {
             // Escaped: a newline in the string would end the instruction and start another.
             let options = options.escape_debug();

@@ -7,8 +7,10 @@
 //!
 //! [`run`] then, in order (every line below is what [`expected`] lists for the host's checker):
 //! adds the targets of the option string compiled in (`NETCONSOLE_OPTIONS`, else
-//! [`DEFAULT_OPTIONS`]: one basic and one extended target; build.rs parses it, so a bad one
-//! fails the build and the parser is not in the image), waits for carrier, resolves the
+//! [`DEFAULT_OPTIONS`]: one basic and one extended target; without the `extended` feature
+//! (default on), [`DEFAULT_BASIC_OPTIONS`], the basic one alone. build.rs parses it, so a bad
+//! one, or a `+` target without the feature, fails the build and the parser is not in the
+//! image), waits for carrier, resolves the
 //! next hop by ARP and enables the targets, logs a banner naming the driver and its register
 //! layout, 100 numbered lines while a timer interrupt logs its own lines through the same
 //! console (real re-entry: those land in the backlog and leave with the next write), one
