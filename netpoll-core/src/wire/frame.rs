@@ -200,8 +200,15 @@ impl UdpFrame {
         let Some(frame) = buf.get_mut(..frame_len) else {
             return Err(BuildError::BufferTooSmall { needed: frame_len, available });
         };
-        // Checked by frame_len above: the addresses are of one family.
-        let (headers, data) = frame.split_at_mut(self.header_len());
+        // Checked by frame_len above: the addresses are of one family. On 32-bit cores the
+        // compiler cannot tie `self.header_len()` to `frame_len` and keeps a panic path (100 B
+        // of a Cortex-M image with its message); what the frame holds beyond the payload it
+        // sees is within the frame. 64-bit keeps the form that costs no instruction there.
+        #[cfg(target_pointer_width = "64")]
+        let header_len = self.header_len();
+        #[cfg(not(target_pointer_width = "64"))]
+        let header_len = frame_len.saturating_sub(payload_len);
+        let (headers, data) = frame.split_at_mut(header_len);
         let payload_sum = copy_payload(data, payload);
 
         // The headers are built in registers from the fields, their sums too, and stored once.
