@@ -214,7 +214,7 @@ impl UdpFrame {
         // The headers are built in registers from the fields, their sums too, and stored once.
         let udp_len = udp::HEADER_LEN + payload_len;
         let udp = udp::Repr { src_port: self.src_port, dst_port: self.dst_port };
-        let (ethertype, udp_header) = match (self.src_ip, self.dst_ip) {
+        let (ethertype, pseudo) = match (self.src_ip, self.dst_ip) {
             (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
                 let ip = ipv4::Repr {
                     src_addr,
@@ -225,8 +225,10 @@ impl UdpFrame {
                     ttl: ipv4::NETPOLL_TTL,
                 };
                 store(headers, ethernet::HEADER_LEN, &ip.header()?);
-                let pseudo = pseudo_header_v4(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u16);
-                (EtherType::Ipv4, udp.header_with_checksum(pseudo, payload_len, payload_sum)?)
+                (
+                    EtherType::Ipv4,
+                    pseudo_header_v4(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u16),
+                )
             }
             (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
                 let ip = ipv6::Repr {
@@ -237,11 +239,15 @@ impl UdpFrame {
                     hop_limit: ipv6::NETPOLL_HOP_LIMIT,
                 };
                 store(headers, ethernet::HEADER_LEN, &ip.header()?);
-                let pseudo = pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u32);
-                (EtherType::Ipv6, udp.header_with_checksum(pseudo, payload_len, payload_sum)?)
+                (
+                    EtherType::Ipv6,
+                    pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u32),
+                )
             }
             _ => return Err(BuildError::MixedFamilies),
         };
+        // One UDP header for both families: only the pseudo-header differs.
+        let udp_header = udp.header_with_checksum(pseudo, payload_len, payload_sum)?;
         let eth = ethernet::Repr { src_addr: self.src_mac, dst_addr: self.dst_mac, ethertype };
         store(headers, 0, &eth.header());
         store(headers, headers.len() - udp::HEADER_LEN, &udp_header);
