@@ -238,7 +238,11 @@ impl UdpFrame {
                     payload_len: udp_len,
                     hop_limit: ipv6::NETPOLL_HOP_LIMIT,
                 };
-                store(headers, ethernet::HEADER_LEN, &ip.header()?);
+                // `frame_len` checked the payload length; the header is written in place.
+                let at = ethernet::HEADER_LEN..ethernet::HEADER_LEN + ipv6::HEADER_LEN;
+                if let Some(header) = headers.get_mut(at).and_then(|h| h.try_into().ok()) {
+                    ip.write_header(header);
+                }
                 (
                     EtherType::Ipv6,
                     pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u32),
