@@ -33,6 +33,18 @@ impl Fixed {
     }
 }
 
+/// Whether the console can send to `target` in its format: `release` needs `extended`, which
+/// needs the `extended` feature.
+fn check_format<const U: usize>(target: &Target<U>) -> Result<(), ConsoleError> {
+    if target.release && !target.extended {
+        return Err(ConsoleError::ReleaseWithoutExtended);
+    }
+    if target.extended && !crate::EXTENDED {
+        return Err(ConsoleError::ExtendedNotBuilt);
+    }
+    Ok(())
+}
+
 impl<D, W, S, const U: usize, const B: usize, TS> Netconsole<D, W, S, U, B, TS>
 where
     D: NetPoll,
@@ -82,11 +94,10 @@ where
     }
 
     /// Adds a target, disabled; returns its index. It gets messages before older targets, as
-    /// Linux adds targets at the head of its list.
+    /// Linux adds targets at the head of its list. Refused if its format cannot be sent
+    /// (`release` without `extended`; `extended` without the `extended` feature).
     pub fn add_target(&self, target: Target<U>) -> Result<usize, ConsoleError> {
-        if target.release && !target.extended {
-            return Err(ConsoleError::ReleaseWithoutExtended);
-        }
+        check_format(&target)?;
         self.locked(|engine| {
             let local_ip = target.endpoint.local_ip;
             let slots = engine.targets.slots_mut();
@@ -111,7 +122,9 @@ where
 
     /// Runs `f` on a target: its userdata and sysdata may change while it is enabled, as
     /// configfs allows. A change of an enabled target's `extended`, `release`, addresses or
-    /// ports is undone and refused with [`ConsoleError::TargetEnabled`], as Linux refuses it.
+    /// ports is undone and refused with [`ConsoleError::TargetEnabled`], as Linux refuses it;
+    /// without the `extended` feature, so is making it extended, with
+    /// [`ConsoleError::ExtendedNotBuilt`].
     pub fn with_target<R>(
         &self,
         index: usize,
@@ -132,6 +145,11 @@ where
                 before.restore(target);
                 return Err(ConsoleError::TargetEnabled);
             }
+            // One the storage started with may stay so (and be fixed here): it is never enabled.
+            if target.extended && !before.extended && !crate::EXTENDED {
+                before.restore(target);
+                return Err(ConsoleError::ExtendedNotBuilt);
+            }
             Ok(result)
         })
     }
@@ -142,7 +160,9 @@ where
     /// next hop by ARP within `resolve`'s bound. Says where the MAC came from; a target left on
     /// broadcast (no carrier, no answer) is enabled all the same, and [`poll`](Self::poll)
     /// retries its resolution. A configured MAC is used whatever the carrier wait found. Refused
-    /// if it is enabled already.
+    /// if it is enabled already, or if its format cannot be sent (as by
+    /// [`add_target`](Self::add_target); a target the storage held from the start was never
+    /// added).
     pub fn enable(&self, index: usize, resolve: ResolvePolicy) -> Result<MacSource, ConsoleError> {
         self.locked(|engine| {
             let Engine { nic, targets, order, carrier_timeout, .. } = engine;
@@ -150,9 +170,7 @@ where
             if target.enabled {
                 return Err(ConsoleError::AlreadyEnabled);
             }
-            if target.release && !target.extended {
-                return Err(ConsoleError::ReleaseWithoutExtended);
-            }
+            check_format(target)?;
             let np = nic.as_mut().ok_or(ConsoleError::NoNic)?;
             let source = crate::link::resolve(np, target, carrier_timeout.ms(), resolve);
             target.enabled = true;

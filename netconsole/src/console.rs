@@ -55,7 +55,7 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 /// static CONSOLE: Netconsole<SimNic> = Netconsole::new(NoSystemInfo);
 ///
 /// assert!(CONSOLE.attach(NicEngine::new(SimNic::new(MacAddr([0x02, 0, 0, 0, 0, 1])))).is_ok());
-/// let options = netconsole_options::parse_target("+@10.0.0.1/,@10.0.0.2/02:00:00:00:00:02")
+/// let options = netconsole_options::parse_target("@10.0.0.1/,@10.0.0.2/02:00:00:00:00:02")
 ///     .unwrap()
 ///     .target;
 /// let target = CONSOLE.add_target(Target::from_options(&options, None).unwrap()).unwrap();
@@ -63,7 +63,7 @@ pub(crate) struct Engine<D: NetPoll, W: DelayNs, const U: usize, const B: usize,
 ///
 /// CONSOLE.log(6, b"hello");
 /// let frame = CONSOLE.with_nic(|nic| nic.driver_mut().pop_sent().unwrap()).unwrap();
-/// assert!(frame[42..].starts_with(b"6,0,0,-;hello\n"));
+/// assert!(frame[42..].starts_with(b"hello\n"));
 /// ```
 ///
 /// # Re-entry, interrupts, panics

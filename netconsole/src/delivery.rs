@@ -137,6 +137,9 @@ where
     /// default level, numbered now, as [`write`](Self::write) makes it when it can tell.
     fn for_targets<'m>(&self, targets: &TS, message: &Message<'m>, mask: u32) -> Message<'m> {
         let Message::Basic(text) = *message else { return *message };
+        if !crate::EXTENDED {
+            return *message;
+        }
         let mut extended = false;
         for (i, slot) in targets.slots().iter().enumerate().take(MAX_TARGETS) {
             match slot {
@@ -355,7 +358,7 @@ where
             // The release of a message's first try, as its extras: it sets the cut points.
             let release = resume.map_or(release, |r| r.release);
             *rendered = None;
-            let sent = match (target.extended, message) {
+            let sent = match (crate::EXTENDED && target.extended, message) {
                 (false, Message::Basic(text)) => {
                     framing::basic(np, &target.endpoint, text, b"", from)
                 }
@@ -403,7 +406,7 @@ where
                     mask: remaining,
                     index: i,
                     offset: sent.offset,
-                    release: if target.extended { release } else { &[] },
+                    release: if crate::EXTENDED && target.extended { release } else { &[] },
                 });
             }
             remaining &= !bit(i);

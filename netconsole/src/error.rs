@@ -14,12 +14,19 @@ pub enum ConsoleError {
     NoSuchTarget,
     /// `release` set without `extended`.
     ReleaseWithoutExtended,
+    /// An extended target (`+`), in a build without netconsole's `extended` feature: it would
+    /// get nothing, so it is never added or enabled.
+    ExtendedNotBuilt,
     /// The target is enabled already (Linux: "network logging has already started").
     AlreadyEnabled,
     /// The change touches an enabled target's format (`extended`, `release`), addresses or
     /// ports, which Linux refuses too: disable it first. The target was left as it was.
     TargetEnabled,
 }
+
+/// What both error types say of an extended target in a build without the format.
+pub(crate) const EXTENDED_NOT_BUILT: &str =
+    "extended format (+) not built in: enable netconsole's `extended` feature";
 
 impl ConsoleError {
     /// The words its `Display` writes, for a firmware that would rather not link `core::fmt`
@@ -31,6 +38,7 @@ impl ConsoleError {
             ConsoleError::TooManyTargets => "no room for another target",
             ConsoleError::NoSuchTarget => "no such target",
             ConsoleError::ReleaseWithoutExtended => "Release feature requires extended log message",
+            ConsoleError::ExtendedNotBuilt => EXTENDED_NOT_BUILT,
             ConsoleError::AlreadyEnabled => "network logging has already started",
             ConsoleError::TargetEnabled => "target is enabled, disable to update parameters",
         }

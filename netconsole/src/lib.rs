@@ -1,4 +1,11 @@
-#![doc = include_str!("../README.md")]
+// The README's example has an extended target: a build without the format shows (and tests)
+// a line in its place.
+#![cfg_attr(feature = "extended", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "extended"),
+    doc = "A Linux-compatible netconsole sink, built without the `extended` feature: basic \
+           targets only. The default build's documentation has the crate's README."
+)]
 //!
 //! # Map
 //!
@@ -12,6 +19,10 @@
 //! - [`MessageWriter`] and [`global`]: formatting, and one console for the whole firmware.
 //! - [`TargetStorage`]: where the targets live (an array, or a caller's `managed` slice).
 //! - [`stream`] and [`ExtendedRecord`]: the wire formats; [`receive`]: the receiver.
+//!
+//! The `extended` feature (default) builds in the extended format; without it the console
+//! sends to basic targets only and refuses an extended one with
+//! [`ConsoleError::ExtendedNotBuilt`] / [`TargetError::ExtendedNotBuilt`].
 #![cfg_attr(not(test), no_std)]
 // docs.rs (and `--cfg docsrs` locally, on nightly) marks feature-gated items as such.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -51,6 +62,12 @@ mod sysdata;
 mod target;
 pub mod userdata;
 mod writer;
+
+/// Whether Linux's extended format is built in (the `extended` feature). The send path tests it
+/// next to a target's `extended` flag rather than being cut up by `#[cfg]`: both configurations
+/// compile the same code, and without the feature the optimizer drops the extended paths, since
+/// no target can be extended then (adding, changing or enabling one is refused).
+pub(crate) const EXTENDED: bool = cfg!(feature = "extended");
 
 pub use console::{
     ConsoleWith, LentConsole, Netconsole, SmallConsole, StillQueued, CARRIER_TIMEOUT_MS,

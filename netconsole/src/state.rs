@@ -45,7 +45,7 @@ impl Routing {
 
     /// Whether console text written now goes as a record: every target it goes to is extended.
     pub(crate) fn all_extended(&self) -> bool {
-        self.ever_enabled && self.enabled != 0 && self.basic == 0
+        crate::EXTENDED && self.ever_enabled && self.enabled != 0 && self.basic == 0
     }
 }
 

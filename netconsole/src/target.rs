@@ -45,6 +45,8 @@ pub enum TargetError {
     FamilyMismatch,
     /// `r` without `+`: Linux refuses to enable such a target.
     ReleaseWithoutExtended,
+    /// `+` in a build without netconsole's `extended` feature.
+    ExtendedNotBuilt,
 }
 
 impl fmt::Display for TargetError {
@@ -53,6 +55,7 @@ impl fmt::Display for TargetError {
             TargetError::NoLocalIp => "no source IP address: give one in the options or the device",
             TargetError::FamilyMismatch => "source and target IP addresses of different families",
             TargetError::ReleaseWithoutExtended => "Release feature requires extended log message",
+            TargetError::ExtendedNotBuilt => crate::error::EXTENDED_NOT_BUILT,
         })
     }
 }
@@ -64,7 +67,8 @@ impl core::error::Error for TargetError {}
 pub struct Target<const U: usize> {
     /// Addresses and ports.
     pub endpoint: Endpoint,
-    /// Extended format (`+`).
+    /// Extended format (`+`). Only with netconsole's `extended` feature: without it the console
+    /// refuses a target with this set ([`ConsoleError::ExtendedNotBuilt`](crate::ConsoleError)).
     pub extended: bool,
     /// Release prefix (`r`), extended only.
     pub release: bool,
@@ -118,6 +122,9 @@ impl<const U: usize> Target<U> {
     ) -> Result<Self, TargetError> {
         if options.release && !options.extended {
             return Err(TargetError::ReleaseWithoutExtended);
+        }
+        if options.extended && !crate::EXTENDED {
+            return Err(TargetError::ExtendedNotBuilt);
         }
         let local_ip = match options.local_ip {
             Some(ip) if !ip.is_unspecified() => ip,

@@ -2,6 +2,9 @@
 //! the same datagrams, before anything written meanwhile, and delivered once even when it needs
 //! more datagrams than one retry budget lets through.
 
+// Without the `extended` feature the tests of that format are not built, nor need their helpers.
+#![cfg_attr(not(feature = "extended"), allow(dead_code, unused_imports))]
+
 mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,6 +26,7 @@ fn nic<const S: usize>() -> NicEngine<SimNic<S, 64>> {
 
 type OneSlot = Netconsole<SimNic<1, 64>, NoDelay, NoSystemInfo, 2, 1024, [Option<Target<2>>; 2]>;
 
+#[cfg(feature = "extended")]
 #[test]
 fn msgid_counts_messages_not_send_attempts() {
     let c = OneSlot::new(NoSystemInfo);

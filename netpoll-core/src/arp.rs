@@ -161,14 +161,18 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     /// Sends the replies the last poll queued, in the order the requests came; one try each,
     /// since the peer will ask again.
     pub(crate) fn send_arp_replies(&mut self) {
-        let replies = core::mem::take(&mut self.arp.pending_replies);
-        for reply in replies {
+        // By index, each reply copied out as it goes, rather than the queue moved out whole:
+        // the queue is only cleared once all are sent (nothing can add to it meanwhile).
+        let mut next = 0;
+        while let Some(&reply) = self.arp.pending_replies.get(next) {
+            next += 1;
             let mut frame = [0u8; ARP_FRAME_LEN];
             emit_arp_frame(&mut frame, &reply, reply.target_mac);
             if self.xmit_once(&frame).is_ok() {
                 self.count_arp_reply();
             }
         }
+        self.arp.pending_replies.clear();
     }
 
     /// Finds the MAC address of `to`'s next hop (its gateway, or the target itself) by ARP, within

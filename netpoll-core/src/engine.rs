@@ -365,21 +365,13 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
     /// Queues a frame that is already built, with the same retry as [`send_udp`](Self::send_udp).
     pub fn send_raw(&mut self, frame: &[u8]) -> Result<(), SendError> {
         self.require_link()?;
-        self.transmit(frame.len(), &mut |slot: &mut [u8]| slot.copy_from_slice(frame))
+        self.transmit(frame.len(), &mut |slot: &mut [u8]| copy_frame(slot, frame))
     }
 
     /// One try, no retry: for ARP, whose peer asks again. Counted like any frame: a full ring
     /// is a busy try and, the budget being that one try, a frame given up.
     pub(crate) fn xmit_once(&mut self, frame: &[u8]) -> Result<(), SendError> {
-        let mut slot_seen = None;
-        let result = self.driver.xmit_with(frame.len(), &mut |slot: &mut [u8]| {
-            fill_exact(slot, frame.len(), &mut slot_seen, &mut |s| s.copy_from_slice(frame))
-        });
-        if result == Err(XmitError::Busy) {
-            self.counters.busy_retries += 1;
-            self.counters.gave_up += 1;
-        }
-        self.account(result, frame.len(), slot_seen)
+        self.transmit_tries(frame.len(), &mut |slot: &mut [u8]| copy_frame(slot, frame), 1)
     }
 
     /// Counts one transmit attempt's outcome, given the length of the slot `fill` was handed
@@ -416,9 +408,19 @@ impl<D: NetPoll, W: DelayNs> NicEngine<D, W> {
         }
     }
 
-    /// The bounded try → poll → wait loop.
+    /// The bounded try → poll → wait loop, within the retry budget.
     fn transmit(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> Result<(), SendError> {
-        let tries = self.policy.tries.max(1);
+        self.transmit_tries(len, fill, self.policy.tries)
+    }
+
+    /// The bounded try → poll → wait loop, `tries` attempts (at least one).
+    fn transmit_tries(
+        &mut self,
+        len: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+        tries: u32,
+    ) -> Result<(), SendError> {
+        let tries = tries.max(1);
         for attempt in 0..tries {
             let mut slot_seen = None;
             let result = self
@@ -563,4 +565,12 @@ fn fill_exact(
         slot.fill(0);
     }
     *slot_seen = Some(slot.len());
+}
+
+/// Copies a built frame into a slot `fill_exact` has checked to be as long; written so that the
+/// compiler, which cannot see that check through `dyn`, needs no panic path for it.
+fn copy_frame(slot: &mut [u8], frame: &[u8]) {
+    if let Some(slot) = slot.get_mut(..frame.len()) {
+        slot.copy_from_slice(frame);
+    }
 }

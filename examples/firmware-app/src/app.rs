@@ -3,7 +3,7 @@
 use netconsole::decimal::Decimal;
 
 use netconsole::{BroadcastReason, Counters, MacSource, Netconsole, Target};
-use netpoll_core::{NetPoll, NicEngine, ResolvePolicy};
+use netpoll_core::{Endpoint, NetPoll, NicEngine, ResolvePolicy};
 
 use crate::clock::{spin_us, Clock, Delay};
 use crate::expected::{
@@ -12,11 +12,19 @@ use crate::expected::{
 use crate::panic::{note_errors, panic_now};
 use crate::serial::say;
 use crate::text::{mac_text, Text};
-use crate::timer::{self, ARMED};
+use crate::timer;
 use crate::{ExitCode, Platform};
 
-// `OPTIONS`, the option string compiled in, and `PARSED`, its targets as build.rs parsed them.
+// `OPTIONS`, the option string compiled in, and `COMPILED_IN`, its targets as build.rs made them.
 include!(concat!(env!("OUT_DIR"), "/options.rs"));
+
+/// A target of the option string compiled in, as build.rs made it with
+/// `Target::from_options` (which refuses what Linux refuses, so a bad one fails the build).
+struct CompiledIn {
+    endpoint: Endpoint,
+    extended: bool,
+    release: bool,
+}
 
 /// Bytes of the console's backlog: room for the timer's lines while the main loop holds the
 /// console, and for a long line held back by a full ring.
@@ -60,74 +68,57 @@ where
     D: NetPoll + Send + 'static,
     P: Platform,
 {
-    let mac = driver.mac_address();
-    say::<P>(&[
-        info.name.as_bytes(),
-        b" (",
-        info.layout.as_bytes(),
-        b" register layout), mac ",
-        &mac_text(mac),
-    ]);
-    if !netconsole::global::set(console) {
-        bring_up_failed::<P>("a global console is set already");
-    }
+    // The banner, on the serial port now with the NIC's MAC, to the console once it has targets.
+    let mut banner = Text::<256>::new();
+    Banner { driver: info.name, layout: info.layout }.write_to(&mut banner);
+    say::<P>(&[banner.as_bytes(), b", mac ", &mac_text(driver.mac_address())]);
     say::<P>(&[b"netconsole=", OPTIONS.as_bytes()]);
     let mut targets = 0;
-    for parsed in PARSED {
-        let added = Target::from_options(parsed, None)
-            .map_err(|_| ())
-            .and_then(|t| console.add_target(t).map_err(|_| ()));
-        if added.is_err() {
-            bring_up_failed::<P>("target refused");
+    for compiled in COMPILED_IN {
+        let mut target = Target::new(compiled.endpoint);
+        target.extended = compiled.extended;
+        target.release = compiled.release;
+        if console.add_target(target).is_err() {
+            bring_up_failed::<P>(b"target refused", b"");
         }
         targets += 1;
     }
     if console.attach(NicEngine::with_delay(driver, Delay::new())).is_err() {
-        bring_up_failed::<P>("NIC not attached");
+        bring_up_failed::<P>(b"NIC not attached", b"");
     }
     if !wait_for_nic(console, NicWait::Carrier) {
-        bring_up_failed::<P>("no carrier");
+        bring_up_failed::<P>(b"no carrier", b"");
     }
     for index in 0..targets {
         // One line per target, put together from what `enable` said: one `say` for all.
-        let mut mac = [b'-'; 17];
         let enabled = console.enable(index, RESOLVE);
-        let how: &[u8] = match enabled {
+        let (how, next_hop): (&[u8], _) = match enabled {
             Ok(MacSource::Broadcast(why)) => {
                 note_errors();
-                match why {
+                let why: &[u8] = match why {
                     BroadcastReason::NoCarrier => b"broadcast: no carrier",
                     BroadcastReason::NoReply => b"broadcast: ARP unanswered",
                     BroadcastReason::NotIpv4 => b"broadcast: not IPv4",
-                }
+                };
+                (why, None)
             }
-            Ok(MacSource::Resolved(resolved)) => {
-                mac = mac_text(resolved);
-                b"ARP"
-            }
-            Ok(MacSource::Configured(configured)) => {
-                mac = mac_text(configured);
-                b"configured"
-            }
-            // Its `Display`'s words without `core::fmt`, which this crate never links.
-            Err(e) => e.as_str().as_bytes(),
+            Ok(MacSource::Resolved(resolved)) => (b"ARP", Some(resolved)),
+            Ok(MacSource::Configured(configured)) => (b"configured", Some(configured)),
+            // Not `ConsoleError::as_str`: its sentences are 0.2 KiB of flash, and this run
+            // cannot meet any of its errors (it enables each target it added once, outside
+            // any write, with the NIC attached). The line after says the bring-up failed.
+            Err(_) => (b"refused by the console", None),
         };
-        say::<P>(&[
-            b"target ",
-            Decimal::new(index as u64).as_bytes(),
-            b", next hop ",
-            &mac,
-            b" (",
-            how,
-            b")",
-        ]);
+        let mac = next_hop.map_or([b'-'; 17], mac_text);
+        // One digit: at most `TARGETS` of them.
+        const _: () = assert!(TARGETS <= 10);
+        say::<P>(&[b"target ", &[b'0' + index as u8], b", next hop ", &mac, b" (", how, b")"]);
         if enabled.is_err() {
-            bring_up_failed::<P>("target not enabled");
+            bring_up_failed::<P>(b"target not enabled", b"");
         }
     }
 
-    log_line(console, &Banner { driver: info.name, layout: info.layout });
-    ARMED.store(true, core::sync::atomic::Ordering::Release);
+    console.log(6, banner.as_bytes());
     P::start_timer(TIMER_PERIOD_US);
     for i in 1..=NUMBERED_LINES {
         log_line(console, &Numbered(i));
@@ -155,10 +146,11 @@ where
     }
 
     let counters = console.counters();
-    let line = counters_line(&counters);
+    let mut line = Text::new();
+    let lost = counters_line(&counters, &mut line);
     console.log(6, line.as_bytes());
     say::<P>(&[line.as_bytes()]);
-    if lost(&counters) {
+    if lost {
         note_errors();
     }
     settle::<D, P>(console);
@@ -252,25 +244,19 @@ fn throughput<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, records: &str
     ]);
 }
 
-/// Whether the counters say a message was lost: one of them is not zero (or'ed, where a sum
-/// of 64-bit counters was an add-with-carry pair each).
-fn lost(c: &Counters) -> bool {
-    let t = &c.targets;
-    c.backlog_full.messages
-        | c.stranded
-        | c.truncated
-        | t.link_down.messages
-        | t.ring_stuck.messages
-        | t.errors.messages
-        != 0
-}
-
-/// The counters line: `counters: messages=.. deferred=..`. The names are one string, each
-/// ending at its `=`, and the values one array: a (name, value) pair per counter was 0.4 KB
-/// of code and literal pool.
-fn counters_line(c: &Counters) -> Text<256> {
-    const NAMES: &[u8] = b" messages= deferred= backlog_high_water= backlog_full= stranded= \
-        truncated= frames= link_down= ring_stuck= errors=";
+/// The counters line: `counters: messages=.. deferred=..`, into `line`; says whether a message
+/// was lost (a counter after `frames=` is not zero). The prefix and the names are one string,
+/// each name ending at its `=`, and the values one array: a (name, value) pair per counter was
+/// 0.4 KB of code and literal pool. Into the caller's line, not returned: the copy of a
+/// returned `Text` was a call and its arguments. The losses last, so that one test in the loop
+/// tells them, where a test of their own reloaded six 64-bit counters.
+fn counters_line(c: &Counters, line: &mut Text<256>) -> bool {
+    const NAMES: &[u8] = b"counters: messages= deferred= backlog_high_water= frames= \
+        backlog_full= stranded= truncated= link_down= ring_stuck= errors=";
+    /// Values before the first loss.
+    const NOT_LOSSES: usize = 4;
+    // The checker knows the line by its prefix.
+    const _: () = assert!(starts_with(NAMES, expected::COUNTERS_PREFIX.as_bytes()));
     let t = &c.targets;
     // As many values as names, or this does not build: a counter added to one list and not
     // the other would otherwise print a 0 or lose its value without a word.
@@ -278,25 +264,42 @@ fn counters_line(c: &Counters) -> Text<256> {
         c.messages,
         c.deferred,
         c.backlog_high_water as u64,
+        t.frames,
         c.backlog_full.messages,
         c.stranded,
         c.truncated,
-        t.frames,
         t.link_down.messages,
         t.ring_stuck.messages,
         t.errors.messages,
     ];
-    let mut line = Text::new();
-    line.bytes(expected::COUNTERS_PREFIX.as_bytes());
     // The names byte by byte, the next value after each `=`.
-    let mut values = values.into_iter();
+    let mut lost = false;
+    let mut index = 0;
     for &b in NAMES {
         line.bytes(&[b]);
         if b == b'=' {
-            line.dec(values.next().unwrap_or_default());
+            let value = values.get(index).copied().unwrap_or_default();
+            line.dec(value);
+            lost |= index >= NOT_LOSSES && value != 0;
+            index += 1;
         }
     }
-    line
+    lost
+}
+
+/// Whether `text` starts with `prefix`, when this crate compiles.
+const fn starts_with(text: &[u8], prefix: &[u8]) -> bool {
+    if prefix.len() > text.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        if text[i] != prefix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// How many `=` `names` holds: the counters line's count of names.
@@ -311,7 +314,44 @@ const fn equals(names: &[u8]) -> usize {
     n
 }
 
-fn bring_up_failed<P: Platform>(why: &str) -> ! {
-    say::<P>(&[b"bring-up failed: ", why.as_bytes()]);
+/// Says on the serial port that bring-up failed, `why` and `detail` after each other, and
+/// exits with [`ExitCode::BringUp`]. Public for the glue's own failures (its NIC's init): one
+/// copy of the words and the exit.
+pub fn bring_up_failed<P: Platform>(why: &[u8], detail: &[u8]) -> ! {
+    say::<P>(&[b"bring-up failed: ", why, detail]);
     P::exit(ExitCode::BringUp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(c: &Counters) -> (std::string::String, bool) {
+        let mut text = Text::new();
+        let lost = counters_line(c, &mut text);
+        (std::string::String::from_utf8(text.as_bytes().to_vec()).unwrap(), lost)
+    }
+
+    #[test]
+    fn counters_line_names_each_value_and_tells_losses() {
+        let mut c = Counters { messages: 122, deferred: 6, ..Counters::default() };
+        c.targets.frames = 250;
+        let (text, lost) = line(&c);
+        assert_eq!(
+            text,
+            "counters: messages=122 deferred=6 backlog_high_water=0 frames=250 backlog_full=0 \
+             stranded=0 truncated=0 link_down=0 ring_stuck=0 errors=0"
+        );
+        assert!(!lost, "sent frames are not losses");
+        let mut each = [Counters::default(); 6];
+        each[0].backlog_full.messages = 1;
+        each[1].stranded = 1;
+        each[2].truncated = 1;
+        each[3].targets.link_down.messages = 1;
+        each[4].targets.ring_stuck.messages = 1;
+        each[5].targets.errors.messages = 1;
+        for (i, c) in each.iter().enumerate() {
+            assert!(line(c).1, "loss {i} not told");
+        }
+    }
 }

@@ -25,10 +25,17 @@ impl<const N: usize> Text<N> {
         self
     }
 
-    /// Appends `n` in decimal. Not inlined, as [`bytes`](Self::bytes).
-    #[inline(never)]
+    /// Appends `n` in decimal.
     pub(crate) fn dec(&mut self, n: u64) -> &mut Self {
-        self.bytes(Decimal::new(n).as_bytes())
+        self.padded(n, 1)
+    }
+
+    /// Appends `n` in decimal, zero-padded to `width` digits. Not inlined, as
+    /// [`bytes`](Self::bytes): the one copy of the digits' trip to the line, for [`dec`](Self::dec)
+    /// and the [`LineSink`]'s numbers alike.
+    #[inline(never)]
+    fn padded(&mut self, n: u64, width: usize) -> &mut Self {
+        self.bytes(Decimal::padded(n, width).as_bytes())
     }
 
     /// The line so far.
@@ -43,7 +50,7 @@ impl<const N: usize> LineSink for Text<N> {
     }
 
     fn number(&mut self, n: u32, width: usize) {
-        self.bytes(Decimal::padded(n.into(), width).as_bytes());
+        self.padded(n.into(), width);
     }
 }
 

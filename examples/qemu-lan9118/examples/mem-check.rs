@@ -23,6 +23,7 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 
 unsafe extern "C" {
+    fn __aeabi_memcpy(dest: *mut u8, src: *const u8, n: usize);
     fn __aeabi_memcpy4(dest: *mut u8, src: *const u8, n: usize);
     fn __aeabi_memcpy8(dest: *mut u8, src: *const u8, n: usize);
     fn __aeabi_memmove4(dest: *mut u8, src: *const u8, n: usize);
@@ -153,7 +154,7 @@ unsafe extern "C" fn c_memset(dest: *mut u8, n: usize, byte: i32) {
 
 #[entry]
 fn main() -> ! {
-    check_copy(1, mem::__aeabi_memcpy, 1, false);
+    check_copy(1, __aeabi_memcpy, 1, false);
     check_copy(2, __aeabi_memcpy4, 4, false);
     check_copy(3, __aeabi_memcpy8, 8, false);
     check_copy(4, mem::__aeabi_memmove, 1, true);

@@ -24,8 +24,7 @@ const LAN9118_BASE: usize = 0x4020_0000;
 /// The NIC's driver on this board.
 type Nic = Lan9118<Mmio>;
 
-/// The console: one for the whole program, reached from SysTick and the panic handler through
-/// `netconsole::global`.
+/// The console: one for the whole program, which SysTick and the panic handler are given.
 static CONSOLE: AppConsole<Nic, Board> = AppConsole::new(firmware_app::Clock::new());
 
 #[entry]
@@ -38,38 +37,29 @@ fn main() -> ! {
             let info = DriverInfo { name: "lan9118", layout: "32-bit PIO" };
             firmware_app::run(&CONSOLE, nic, info)
         }
-        Err(e) => {
-            say_init_error(e);
-            Board::exit(firmware_app::ExitCode::BringUp)
-        }
+        Err(e) => init_failed(e),
     }
 }
 
-/// Why the NIC did not come up, on the serial port: the driver's words without its `Display`,
-/// which would bring `core::fmt` (several KiB) into a firmware that has none otherwise.
-fn say_init_error(e: InitError) {
-    let mut hex = *b"0x00000000";
-    let (what, detail): (&str, &[u8]) = match e {
-        InitError::NotFound { byte_test } => {
-            for (i, digit) in hex[2..].iter_mut().enumerate() {
-                *digit = b"0123456789abcdef"[(byte_test >> (28 - 4 * i) & 15) as usize];
-            }
-            ("no LAN9118: BYTE_TEST reads ", &hex)
-        }
-        InitError::ResetTimeout => ("HW_CFG.SRST stuck", b""),
-        InitError::NotReady => ("PMT_CTRL.READY never set", b""),
-        InitError::EepromBusy => ("EEPROM load stuck", b""),
-        InitError::MacCsr(step) => ("MAC CSR stuck ", step.as_bytes()),
-        InitError::NoMacAddress { .. } => ("no MAC configured or in the EEPROM", b""),
+/// Why the NIC did not come up, on the serial port, then the bring-up exit: the driver's words
+/// in short, without its `Display`, which would bring `core::fmt` (several KiB) into a firmware
+/// that has none otherwise.
+fn init_failed(e: InitError) -> ! {
+    const CHIP: &[u8] = b"lan9118: ";
+    let (what, detail): (&[u8], &[u8]) = match e {
+        InitError::NotFound { .. } => (CHIP, b"BYTE_TEST wrong, no chip"),
+        InitError::ResetTimeout => (CHIP, b"HW_CFG.SRST stuck"),
+        InitError::NotReady => (CHIP, b"PMT_CTRL.READY never set"),
+        InitError::EepromBusy => (CHIP, b"EEPROM load stuck"),
+        InitError::MacCsr(step) => (b"lan9118: MAC CSR stuck ", step.as_bytes()),
+        InitError::NoMacAddress { .. } => (CHIP, b"no MAC address"),
     };
-    for piece in [b"qemu-lan9118: lan9118: ".as_slice(), what.as_bytes(), detail, b"\n"] {
-        Board::serial_write(piece);
-    }
+    firmware_app::bring_up_failed::<Board>(what, detail)
 }
 
 #[exception]
 fn SysTick() {
-    if !firmware_app::on_timer_tick() {
+    if !firmware_app::on_timer_tick(&CONSOLE) {
         Board::stop_timer();
     }
 }

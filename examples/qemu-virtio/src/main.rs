@@ -29,8 +29,8 @@ use arch::Board;
 /// The NIC's driver type on this board.
 pub type Nic = nic::Nic;
 
-/// The console: one for the whole program, reached from the timer interrupt and the panic
-/// handler through `netconsole::global`.
+/// The console: one for the whole program, which the timer interrupt and the panic handler
+/// are given.
 static CONSOLE: AppConsole<Nic, Board> = AppConsole::new(firmware_app::Clock::new());
 
 /// Called by the architecture's entry point once the CPU is set up.

@@ -135,7 +135,7 @@ impl Platform for Board {
 
 #[riscv_rt::core_interrupt(riscv::interrupt::Interrupt::MachineTimer)]
 fn machine_timer() {
-    if firmware_app::on_timer_tick() {
+    if firmware_app::on_timer_tick(&crate::CONSOLE) {
         set_mtimecmp(mtime() + u64::from(PERIOD.load(Ordering::Relaxed)));
     } else {
         Board::stop_timer();

@@ -24,9 +24,9 @@ mod narrow;
 mod wide;
 
 #[cfg(not(target_pointer_width = "64"))]
-use narrow::{copy_and_sum_words, sum_words};
+use narrow::{address_sum, copy_and_sum_words, sum_words};
 #[cfg(target_pointer_width = "64")]
-use wide::{copy_and_sum_words, sum_words};
+use wide::{address_sum, copy_and_sum_words, sum_words};
 
 /// A running Internet checksum over a byte stream.
 ///
@@ -129,11 +129,7 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16)
 
 /// The IPv6 pseudo-header of RFC 8200 section 8.1.
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> Checksum {
-    let halves = |a: Ipv6Addr| {
-        let a = a.to_bits();
-        add(a as u64, (a >> 64) as u64)
-    };
-    let addrs = add(halves(src), halves(dst));
+    let addrs = add(address_sum(src), address_sum(dst));
     Checksum { acc: add(addrs, u64::from(length) + u64::from(next_header)), odd: false }
 }
 
@@ -333,6 +329,15 @@ mod test {
             let mut buf = vec![0xa5u8; src.len() + dst_skip];
             prop_assert_eq!(fold(narrow::copy_and_sum_words(&mut buf[dst_skip..], src)), naive(src));
             prop_assert_eq!(&buf[dst_skip..], src);
+        }
+
+        /// An IPv6 address summed as 32-bit cores sum it (four words), as 64-bit ones do (two
+        /// halves of a `u128`) and as its bytes.
+        #[test]
+        fn address_sums_agree(bits in any::<u128>()) {
+            let addr = Ipv6Addr::from_bits(bits);
+            prop_assert_eq!(fold(narrow::address_sum(addr)), naive(&addr.octets()));
+            prop_assert_eq!(fold(address_sum(addr)), naive(&addr.octets()));
         }
 
         #[test]

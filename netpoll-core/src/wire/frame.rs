@@ -200,14 +200,21 @@ impl UdpFrame {
         let Some(frame) = buf.get_mut(..frame_len) else {
             return Err(BuildError::BufferTooSmall { needed: frame_len, available });
         };
-        // Checked by frame_len above: the addresses are of one family.
-        let (headers, data) = frame.split_at_mut(self.header_len());
+        // Checked by frame_len above: the addresses are of one family. On 32-bit cores the
+        // compiler cannot tie `self.header_len()` to `frame_len` and keeps a panic path (100 B
+        // of a Cortex-M image with its message); what the frame holds beyond the payload it
+        // sees is within the frame. 64-bit keeps the form that costs no instruction there.
+        #[cfg(target_pointer_width = "64")]
+        let header_len = self.header_len();
+        #[cfg(not(target_pointer_width = "64"))]
+        let header_len = frame_len.saturating_sub(payload_len);
+        let (headers, data) = frame.split_at_mut(header_len);
         let payload_sum = copy_payload(data, payload);
 
         // The headers are built in registers from the fields, their sums too, and stored once.
         let udp_len = udp::HEADER_LEN + payload_len;
         let udp = udp::Repr { src_port: self.src_port, dst_port: self.dst_port };
-        let (ethertype, udp_header) = match (self.src_ip, self.dst_ip) {
+        let (ethertype, pseudo) = match (self.src_ip, self.dst_ip) {
             (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
                 let ip = ipv4::Repr {
                     src_addr,
@@ -218,8 +225,10 @@ impl UdpFrame {
                     ttl: ipv4::NETPOLL_TTL,
                 };
                 store(headers, ethernet::HEADER_LEN, &ip.header()?);
-                let pseudo = pseudo_header_v4(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u16);
-                (EtherType::Ipv4, udp.header_with_checksum(pseudo, payload_len, payload_sum)?)
+                (
+                    EtherType::Ipv4,
+                    pseudo_header_v4(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u16),
+                )
             }
             (IpAddr::V6(src_addr), IpAddr::V6(dst_addr)) => {
                 let ip = ipv6::Repr {
@@ -229,12 +238,20 @@ impl UdpFrame {
                     payload_len: udp_len,
                     hop_limit: ipv6::NETPOLL_HOP_LIMIT,
                 };
-                store(headers, ethernet::HEADER_LEN, &ip.header()?);
-                let pseudo = pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u32);
-                (EtherType::Ipv6, udp.header_with_checksum(pseudo, payload_len, payload_sum)?)
+                // `frame_len` checked the payload length; the header is written in place.
+                let at = ethernet::HEADER_LEN..ethernet::HEADER_LEN + ipv6::HEADER_LEN;
+                if let Some(header) = headers.get_mut(at).and_then(|h| h.try_into().ok()) {
+                    ip.write_header(header);
+                }
+                (
+                    EtherType::Ipv6,
+                    pseudo_header_v6(src_addr, dst_addr, IP_PROTO_UDP, udp_len as u32),
+                )
             }
             _ => return Err(BuildError::MixedFamilies),
         };
+        // One UDP header for both families: only the pseudo-header differs.
+        let udp_header = udp.header_with_checksum(pseudo, payload_len, payload_sum)?;
         let eth = ethernet::Repr { src_addr: self.src_mac, dst_addr: self.dst_mac, ethertype };
         store(headers, 0, &eth.header());
         store(headers, headers.len() - udp::HEADER_LEN, &udp_header);

@@ -183,14 +183,15 @@ impl Repr {
         payload_len: usize,
         payload: Checksum,
     ) -> core::result::Result<[u8; HEADER_LEN], BuildError> {
-        let header = self.header(payload_len, 0)?;
+        let mut header = self.header(payload_len, 0)?;
         let words = u64::from(self.src_port)
             + u64::from(self.dst_port)
             + u64::from(u16::from_be_bytes([header[4], header[5]]));
         let mut sum = pseudo_header;
         sum.append(Checksum::of_words(words));
         sum.append(payload);
-        self.header(payload_len, wire_checksum(&sum))
+        header[field::CHECKSUM].copy_from_slice(&wire_checksum(&sum).to_be_bytes());
+        Ok(header)
     }
 
     /// Stores a checksum computed elsewhere (see [`wire_checksum`]).

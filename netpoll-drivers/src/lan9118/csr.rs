@@ -40,7 +40,9 @@ pub mod mac_cr {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeout;
 
-/// Waits for `MAC_CSR_CMD.BUSY` to clear, at most [`BUSY_POLLS`] reads.
+/// Waits for `MAC_CSR_CMD.BUSY` to clear, at most [`BUSY_POLLS`] reads. Out of line: every CSR
+/// access waits twice.
+#[inline(never)]
 fn wait_idle<R: Registers>(regs: &mut R) -> Result<(), Timeout> {
     for _ in 0..BUSY_POLLS {
         if regs.read(Reg::MacCsrCmd) & mac_csr_cmd::BUSY == 0 {

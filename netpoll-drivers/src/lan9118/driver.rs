@@ -169,10 +169,9 @@ impl<R: Registers, const BUF: usize> Lan9118<R, BUF> {
                 mac
             }
             None => {
-                let low = csr::read(&mut regs, MacReg::AddrL)
-                    .map_err(|_| InitError::MacCsr("reading ADDRL"))?;
-                let high = csr::read(&mut regs, MacReg::AddrH)
-                    .map_err(|_| InitError::MacCsr("reading ADDRH"))?;
+                let (low, high) = csr::read(&mut regs, MacReg::AddrL)
+                    .and_then(|low| Ok((low, csr::read(&mut regs, MacReg::AddrH)?)))
+                    .map_err(|_| InitError::MacCsr("reading ADDRL/ADDRH"))?;
                 let [a, b, c, d] = low.to_le_bytes();
                 let [e, g, _, _] = high.to_le_bytes();
                 let found = MacAddr([a, b, c, d, e, g]);

@@ -69,7 +69,7 @@ fn bring_up_errors_name_the_failing_step() {
         (|c| c.byte_test = 0x4321_8765, InitError::NotFound { byte_test: 0x4321_8765 }),
         (|c| c.srst_stuck = true, InitError::ResetTimeout),
         (|c| c.never_ready = true, InitError::NotReady),
-        (|c| c.csr_stuck = true, InitError::MacCsr("reading ADDRL")),
+        (|c| c.csr_stuck = true, InitError::MacCsr("reading ADDRL/ADDRH")),
         (|c| c.eeprom = None, InitError::NoMacAddress { found: MacAddr::ZERO }),
     ];
     for (break_it, want) in cases {

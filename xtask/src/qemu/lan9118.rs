@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{records, Example, RunOptions};
+use super::{host_side, records, target_set, Example, RunOptions, TargetSet};
 
 /// The guest's MAC address: the chip's EEPROM holds it, and the driver takes it from there.
 const MAC: &str = "52:54:00:12:34:56";
@@ -19,18 +19,24 @@ pub fn example() -> Example {
         driver: "lan9118",
         layout: "32-bit PIO",
         command: Box::new(command),
+        extended_is_a_feature: true,
     }
 }
 
-/// `[--pcap FILE] [--records N]`.
+/// `[--pcap FILE] [--records N] [--targets both|basic|mix] [--sink listen|plain]
+/// [--qemu-arg ARG]...`; the targets are the basic one alone unless asked otherwise, as the
+/// default image has no extended format.
 pub fn parse(args: &[String]) -> Result<RunOptions, String> {
-    let mut options = RunOptions::default();
+    let mut options = RunOptions { targets: TargetSet::Basic, ..RunOptions::default() };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().cloned().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--pcap" => options.pcap = Some(PathBuf::from(value("--pcap")?)),
             "--records" => options.records = Some(records(&value("--records")?)?),
+            "--targets" => options.targets = target_set(&value("--targets")?)?,
+            "--sink" => options.sink = host_side(&value("--sink")?)?,
+            "--qemu-arg" => options.qemu_args.push(value("--qemu-arg")?),
             other => return Err(format!("unknown option `{other}` for qemu lan9118")),
         }
     }
@@ -70,6 +76,11 @@ mod tests {
         let o = parse(&args(&["--pcap", "x.pcap", "--records", "20000"])).unwrap();
         assert_eq!(o.pcap, Some(PathBuf::from("x.pcap")));
         assert_eq!(o.records, Some(20000));
+        assert_eq!(o.targets, TargetSet::Basic, "the default image is basic-only");
+        let o = parse(&args(&["--targets", "both", "--sink", "plain"])).unwrap();
+        assert_eq!(o.targets, TargetSet::Both);
+        assert_eq!(o.sink, super::super::HostSide::Plain);
+        assert!(refusal(&["--targets", "all"]).contains("--targets"));
         assert!(refusal(&["--records", "0"]).contains("--records"));
         assert!(refusal(&["--records"]).contains("needs a value"));
         assert!(refusal(&["--arch", "x"]).contains("--arch"));

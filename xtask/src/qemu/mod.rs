@@ -43,7 +43,10 @@ pub const USAGE: &str =
                  panic strikes inside the timer's interrupt handler;
                  --qemu-arg: one more QEMU argument (`--qemu-arg -icount --qemu-arg shift=0`)
   qemu lan9118 [--pcap FILE] [--records N] [--targets ...] [--sink ...] [--qemu-arg ARG]...
-                 the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386
+                 the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386;
+                 --targets defaults to basic there (the image without the extended format,
+                 the one held to the 16 KiB budget); both and mix build it with its
+                 `extended` feature
   qemu mem-check
                  boot examples/qemu-lan9118's mem-check: its memcpy/memmove/memset and
                  __aeabi_mem* entry points against a byte loop, on the Cortex-M4";
@@ -63,6 +66,9 @@ pub struct Example {
     pub layout: &'static str,
     /// The QEMU command for the ELF file, with a capture file if asked for.
     pub command: QemuCommand,
+    /// Its default image leaves out the extended format (to fit its flash budget): a run with
+    /// an extended target builds it with `--features extended`.
+    pub extended_is_a_feature: bool,
 }
 
 /// Makes the QEMU command for an ELF file and an optional capture file.
@@ -208,31 +214,30 @@ fn parse_virtio(args: &[String]) -> Result<(virtio::Arch, bool, RunOptions), Str
             }
             "--modern" => modern = true,
             "--panic-in-tick" => options.panic_in_tick = true,
-            "--targets" => {
-                let v = value("--targets")?;
-                options.targets = TargetSet::parse(&v).ok_or(format!(
-                    "invalid value '{v}' for --targets (expected both, basic or mix)"
-                ))?;
-            }
+            "--targets" => options.targets = target_set(&value("--targets")?)?,
             "--qemu-arg" => options.qemu_args.push(value("--qemu-arg")?),
-            "--sink" => {
-                let v = value("--sink")?;
-                options.sink = match v.as_str() {
-                    "listen" => HostSide::Listen,
-                    "plain" => HostSide::Plain,
-                    _ => {
-                        return Err(format!(
-                            "invalid value '{v}' for --sink (expected listen or plain)"
-                        ))
-                    }
-                };
-            }
+            "--sink" => options.sink = host_side(&value("--sink")?)?,
             "--pcap" => options.pcap = Some(PathBuf::from(value("--pcap")?)),
             "--records" => options.records = Some(records(&value("--records")?)?),
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
     }
     Ok((arch, modern, options))
+}
+
+/// The value of `--targets`.
+pub(crate) fn target_set(v: &str) -> Result<TargetSet, String> {
+    TargetSet::parse(v)
+        .ok_or(format!("invalid value '{v}' for --targets (expected both, basic or mix)"))
+}
+
+/// The value of `--sink`.
+pub(crate) fn host_side(v: &str) -> Result<HostSide, String> {
+    match v {
+        "listen" => Ok(HostSide::Listen),
+        "plain" => Ok(HostSide::Plain),
+        _ => Err(format!("invalid value '{v}' for --sink (expected listen or plain)")),
+    }
 }
 
 /// The value of `--records`: how many records a throughput run sends, 1 or more.
@@ -419,11 +424,18 @@ fn build(
     let options: Vec<String> =
         targets.iter().zip(ports).enumerate().map(|(i, (t, &p))| target_option(i, t, p)).collect();
     let options = options.join(";");
-    step(&format!("building {} for {} (netconsole={options})", example.name, example.target));
+    let flags = features(example, targets).join(" ");
+    step(&format!(
+        "building {} for {} {flags}(netconsole={options})",
+        example.name,
+        example.target,
+        flags = if flags.is_empty() { flags } else { flags + " " }
+    ));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&dir)
         .args(["build", "--release", "--target", example.target])
+        .args(features(example, targets))
         .env("NETCONSOLE_OPTIONS", &options)
         // The example's own .cargo/config.toml gives the linker script; flags from outside
         // would replace it.
@@ -439,6 +451,15 @@ fn build(
     };
     process::build(&mut cmd, &format!("building {}", example.name))?;
     Ok(process::target_dir(&dir).join(example.target).join("release").join(example.name))
+}
+
+/// The cargo flags that build `example` with what `targets` need.
+fn features(example: &Example, targets: &[Target]) -> &'static [&'static str] {
+    if example.extended_is_a_feature && targets.iter().any(|t| t.kind == Kind::Extended) {
+        &["--features", "extended"]
+    } else {
+        &[]
+    }
 }
 
 /// Runs QEMU for at most `limit`, echoing its serial output; returns its exit status (`None`
@@ -472,4 +493,19 @@ fn boot(mut cmd: Command, limit: Duration) -> Result<(Option<ExitStatus>, Vec<St
     let lines = reader.join().unwrap_or_default();
     let _ = std::io::stdout().flush();
     Ok((status, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extended_feature_is_asked_for_only_by_a_run_that_needs_it() {
+        let lan9118 = lan9118::example();
+        assert!(features(&lan9118, TargetSet::Basic.targets()).is_empty());
+        assert_eq!(features(&lan9118, TargetSet::Both.targets()), ["--features", "extended"]);
+        assert_eq!(features(&lan9118, TargetSet::Mix.targets()), ["--features", "extended"]);
+        let virtio = virtio::example(virtio::Arch::Riscv64, false);
+        assert!(features(&virtio, TargetSet::Both.targets()).is_empty(), "on by default there");
+    }
 }

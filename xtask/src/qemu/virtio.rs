@@ -41,6 +41,7 @@ pub fn example(arch: Arch, modern: bool) -> Example {
         driver: "virtio-net",
         layout: if modern { "modern" } else { "legacy" },
         command: Box::new(move |elf: &Path, pcap: Option<&Path>| command(arch, modern, elf, pcap)),
+        extended_is_a_feature: false,
     }
 }
 

@@ -30,6 +30,7 @@ pub(super) fn examples(report: &mut Report, targets: &[String], quick: bool) {
         ("examples/qemu-virtio", RISCV64),
         ("examples/qemu-virtio", AARCH64),
         ("examples/qemu-lan9118", THUMBV7EM),
+        ("examples/qemu-lan9118 --features extended", THUMBV7EM),
     ];
     for dir in ["examples/firmware-app", "examples/qemu-virtio", "examples/qemu-lan9118"] {
         let mut fmt = cargo();
@@ -43,16 +44,11 @@ pub(super) fn examples(report: &mut Report, targets: &[String], quick: bool) {
                 .skip(&name, &format!("rustup target not installed (rustup target add {target})"));
             continue;
         }
+        let (dir, features) = dir.split_once(' ').unwrap_or((dir, ""));
         let mut clippy = cargo();
-        clippy.current_dir(root().join(dir)).env_remove("RUSTFLAGS").args([
-            "clippy",
-            "--release",
-            "--target",
-            target,
-            "--",
-            "-D",
-            "warnings",
-        ]);
+        clippy.current_dir(root().join(dir)).env_remove("RUSTFLAGS");
+        clippy.args(["clippy", "--release", "--target", target]);
+        clippy.args(features.split_whitespace()).args(["--", "-D", "warnings"]);
         report.step(&name, minutes(10), &mut clippy);
     }
     let runs =
@@ -91,7 +87,9 @@ pub(super) fn examples(report: &mut Report, targets: &[String], quick: bool) {
             }
         }
     }
-    qemu_run(report, targets, quick, "lan9118", THUMBV7EM, "qemu-system-arm");
+    // The image held to the flash budget (basic only), then the one with the extended format.
+    qemu_run(report, targets, quick, "lan9118 --targets basic", THUMBV7EM, "qemu-system-arm");
+    qemu_run(report, targets, quick, "lan9118 --targets both", THUMBV7EM, "qemu-system-arm");
     // The LAN9118 example's own memcpy/memmove/memset, on the core they are for.
     qemu_run(report, targets, quick, "mem-check", THUMBV7EM, "qemu-system-arm");
 }
@@ -113,7 +111,8 @@ pub(super) fn size_check(report: &mut Report, targets: &[String]) {
     }
 }
 
-/// `cargo xtask qemu <example>` as a step, or the reason it is skipped.
+/// `cargo xtask qemu <example>` as a step (`example` may carry its options), or the reason it
+/// is skipped.
 fn qemu_run(
     report: &mut Report,
     targets: &[String],
@@ -131,7 +130,7 @@ fn qemu_run(
         report.skip(&name, &format!("{qemu} not installed (../shared/QEMU.md, section 1)"));
     } else if let Ok(xtask) = std::env::current_exe() {
         let mut cmd = Command::new(xtask);
-        cmd.current_dir(root()).args(["qemu", example]);
+        cmd.current_dir(root()).arg("qemu").args(example.split_whitespace());
         report.step(&name, minutes(20), &mut cmd);
     } else {
         report.skip(&name, "cannot find the xtask binary itself");

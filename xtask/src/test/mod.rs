@@ -31,6 +31,10 @@ const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("netpoll-drivers", &["", "smoltcp", "embassy", "lan9118", "stm32", "virtio"]),
 ];
 
+/// (crate, feature sets) built for the no_std targets with `--no-default-features` as well:
+/// netconsole without its `extended` format, as a basic-only firmware takes it.
+const NO_STD_NO_DEFAULT: &[(&str, &[&str])] = &[("netconsole", &["", "log,defmt"])];
+
 /// Firmware examples built (formatted, linted, linked in release) for `thumbv7em-none-eabihf`
 /// but not run: no emulator has their NIC. Each is its own workspace, built from its directory
 /// so that its `.cargo/config.toml` (target, linker script) applies.
@@ -155,6 +159,20 @@ pub fn run(options: &Options) -> Result<(), String> {
             "warnings",
         ]),
     );
+    report.step(
+        "cargo clippy -D warnings (netconsole without default features)",
+        minutes(10),
+        cargo().args([
+            "clippy",
+            "-p",
+            "netconsole",
+            "--all-targets",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
 
     if available("cargo-nextest", &["nextest", "--version"]) {
         report.step(
@@ -175,6 +193,26 @@ pub fn run(options: &Options) -> Result<(), String> {
             minutes(10),
             cargo().args(["test", "--workspace", "--doc", "--features", TEST_FEATURES]),
         );
+        // A basic-only build: its refusals of `+` targets, and every test that needs no
+        // extended format.
+        report.step(
+            "netconsole tests without default features (cargo nextest)",
+            minutes(10),
+            cargo().args([
+                "nextest",
+                "run",
+                "-p",
+                "netconsole",
+                "--profile",
+                "ci",
+                "--no-default-features",
+            ]),
+        );
+        report.step(
+            "netconsole doc tests without default features",
+            minutes(10),
+            cargo().args(["test", "-p", "netconsole", "--doc", "--no-default-features"]),
+        );
     } else {
         println!(
             "\n(cargo-nextest not found: cargo test runs instead, with one limit for all tests)"
@@ -183,6 +221,11 @@ pub fn run(options: &Options) -> Result<(), String> {
             "tests (cargo test)",
             minutes(25),
             cargo().args(["test", "--workspace", "--features", TEST_FEATURES]),
+        );
+        report.step(
+            "netconsole tests without default features (cargo test)",
+            minutes(15),
+            cargo().args(["test", "-p", "netconsole", "--no-default-features"]),
         );
     }
 
@@ -208,11 +251,22 @@ pub fn run(options: &Options) -> Result<(), String> {
             );
             continue;
         }
-        for (krate, feature_sets) in NO_STD_CRATES {
+        let sets = NO_STD_CRATES.iter().map(|s| (s, false));
+        for ((krate, feature_sets), no_default) in
+            sets.chain(NO_STD_NO_DEFAULT.iter().map(|s| (s, true)))
+        {
             for features in *feature_sets {
-                let label = if features.is_empty() { "default" } else { features };
+                let label = match (no_default, features.is_empty()) {
+                    (false, true) => "default".to_owned(),
+                    (false, false) => (*features).to_owned(),
+                    (true, true) => "no default features".to_owned(),
+                    (true, false) => format!("no default features, {features}"),
+                };
                 let mut cmd = cargo();
                 cmd.args(["build", "--quiet", "-p", krate, "--target", target]);
+                if no_default {
+                    cmd.arg("--no-default-features");
+                }
                 if !features.is_empty() {
                     cmd.args(["--features", features]);
                 }

@@ -163,7 +163,7 @@ extern "C" fn aarch64_start() -> ! {
 extern "C" fn aarch64_irq() {
     let Some(intid) = gic::acknowledge() else { return };
     if intid == TIMER_INTID {
-        if firmware_app::on_timer_tick() {
+        if firmware_app::on_timer_tick(&crate::CONSOLE) {
             arm_timer(PERIOD.load(Ordering::Relaxed));
         } else {
             Board::stop_timer();

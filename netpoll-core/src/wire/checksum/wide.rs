@@ -11,7 +11,16 @@
 //! scalar lanes (three SSE2 operations per 16 bytes against two scalar ones per 8, each bound
 //! by its ports); with wider vectors it is about twice as fast.
 
+use core::net::Ipv6Addr;
+
 use super::{add, sum_short};
+
+/// Sum of an IPv6 address's big-endian words, modulo 2^64 - 1: its two 64-bit halves.
+#[inline(always)]
+pub(super) fn address_sum(addr: Ipv6Addr) -> u64 {
+    let bits = addr.to_bits();
+    add(bits as u64, (bits >> 64) as u64)
+}
 
 /// Bytes summed before the sums are folded: fewer than 2^32 words, so that neither the high
 /// halves' sum nor the low halves' one reaches 2^64.
