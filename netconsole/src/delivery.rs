@@ -251,7 +251,8 @@ where
     ) {
         let target = targets.slots().get(stuck.index).and_then(Option::as_ref);
         let extras = match (sysdata, target) {
-            (Some(sysdata), Some(t)) => {
+            // Rendered by an extended copy only.
+            (Some(sysdata), Some(t)) if crate::EXTENDED => {
                 Some(Extras::Live { userdata: t.userdata.entries(), sysdata })
             }
             _ => old.find(stuck.index).map(|r| r.extras),
