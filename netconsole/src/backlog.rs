@@ -32,11 +32,14 @@ pub(crate) enum Extras<'a> {
 }
 
 impl Extras<'_> {
-    /// Writes them into `out` from `at`; returns where they end.
+    /// Writes them into `out` from `at`; returns where they end. Userdata are an extended
+    /// target's: a console without the extended format has none, and no code for them.
     fn write(&self, out: &mut [u8], mut at: usize) -> usize {
         match self {
             Extras::Live { userdata, sysdata } => {
-                userdata.iter().for_each(|e| at = put(out, at, e.rendered()));
+                if crate::EXTENDED {
+                    userdata.iter().for_each(|e| at = put(out, at, e.rendered()));
+                }
                 put(out, at, sysdata)
             }
             Extras::Frozen(bytes) => put(out, at, bytes),
