@@ -255,7 +255,9 @@ where
             (Some(sysdata), Some(t)) if crate::EXTENDED => {
                 Some(Extras::Live { userdata: t.userdata.entries(), sysdata })
             }
-            _ => old.find(stuck.index).map(|r| r.extras),
+            // A basic copy's record has no extras, and one resumed stops past where it began.
+            _ if crate::EXTENDED => old.find(stuck.index).map(|r| r.extras),
+            _ => None,
         };
         let stopped = (stuck.offset > 0 || extras.is_some()).then(|| Resume {
             index: stuck.index as u8,
