@@ -9,7 +9,7 @@
 //! Entries are removed from the front, which moves the rest down: bounded by the buffer size, and
 //! done inside a short critical section.
 
-use crate::message::{Kind, Message, OwnedMeta};
+use crate::message::{Kind, Message};
 use crate::record::{Caller, ExtendedRecord};
 use crate::userdata::Entry;
 
@@ -32,20 +32,14 @@ pub(crate) enum Extras<'a> {
 }
 
 impl Extras<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Extras::Live { userdata, sysdata } => {
-                userdata.iter().map(|e| e.rendered().len()).sum::<usize>() + sysdata.len()
-            }
-            Extras::Frozen(bytes) => bytes.len(),
-        }
-    }
-
-    /// Writes them into `out` from `at`; returns where they end.
+    /// Writes them into `out` from `at`; returns where they end. Userdata are an extended
+    /// target's: a console without the extended format has none, and no code for them.
     fn write(&self, out: &mut [u8], mut at: usize) -> usize {
         match self {
             Extras::Live { userdata, sysdata } => {
-                userdata.iter().for_each(|e| at = put(out, at, e.rendered()));
+                if crate::EXTENDED {
+                    userdata.iter().for_each(|e| at = put(out, at, e.rendered()));
+                }
                 put(out, at, sysdata)
             }
             Extras::Frozen(bytes) => put(out, at, bytes),
@@ -146,11 +140,6 @@ impl<const B: usize> Backlog<B> {
         self.bytes.len()
     }
 
-    /// Bytes an entry for `message` takes.
-    pub(crate) fn entry_len(message: &Message<'_>) -> usize {
-        HEADER + message.stored_len()
-    }
-
     /// Appends `message` for the targets in `mask`; `false` if it does not fit.
     pub(crate) fn push(&mut self, message: &Message<'_>, mask: u32) -> bool {
         self.insert(message, mask, false, None, Resumes::NONE)
@@ -171,6 +160,8 @@ impl<const B: usize> Backlog<B> {
     }
 
     /// The entry's records: where it stopped now (`stopped`), then the `carried` ones [`kept`].
+    /// One [`encode`] measures the entry (into no bytes), the same one writes it: the format is
+    /// spelled once.
     fn insert(
         &mut self,
         message: &Message<'_>,
@@ -179,64 +170,22 @@ impl<const B: usize> Backlog<B> {
         stopped: Option<Resume<'_>>,
         carried: Resumes<'_>,
     ) -> bool {
-        let carried = kept(carried, stopped.map(|r| r.index), mask);
-        // One look at the records for their count and bytes, one to write them. A release too
-        // long for its length byte makes the entry too large to keep.
-        let (mut count, mut bytes) = carried.clone().fold((0, 0), |(n, b), r| (n + 1, b + r.len()));
-        // The record of where it stopped now: its fixed part, encoded while its extras are
-        // measured.
-        let mut head = [0u8; RECORD];
-        if let Some(r) = &stopped {
-            let release =
-                if r.release.len() > usize::from(u8::MAX) { B + 1 } else { r.release.len() };
-            let extras = r.extras.len();
-            head[0] = r.index;
-            put(&mut head, 1, &r.offset.to_le_bytes());
-            // Each extras fits u16 (userdata and sysdata are bounded below it); a release too
-            // long for its byte makes the entry too large, so it is refused below.
-            put(&mut head, 5, &(extras as u16).to_le_bytes());
-            head[7] = release as u8;
-            count += 1;
-            bytes += RECORD + release + extras;
-        }
-        let trailer = if count == 0 { 0 } else { 1 + bytes };
-        let parts = message.parts();
-        let (text, subsystem, device) = parts;
-        let len = Self::entry_len(message) + trailer;
-        let Some(mut header) = encode_header(message, mask, parts) else { return false };
-        if self.bytes.len() + len > B || count > usize::from(u8::MAX) {
+        let stopped = stopped.as_ref();
+        let Some(len) = encode(&mut [], 0, message, mask, stopped, carried) else {
             return false;
-        }
-        if trailer > 0 {
-            header[0] |= HAS_RESUME;
-        }
+        };
         let old = self.bytes.len();
-        let at = if front { 0 } else { old };
-        // Room was checked above: the resize does not fail.
+        // `resize` refuses what does not fit in `B`, and changes nothing then.
         if self.bytes.resize(old + len, 0).is_err() {
             return false;
         }
-        let bytes = &mut self.bytes[..];
-        if front {
-            shift_right(bytes, len);
-        }
-        let mut w = at;
-        w = put(bytes, w, &header);
-        w = put(bytes, w, text);
-        w = put(bytes, w, subsystem);
-        w = put(bytes, w, device);
-        if trailer > 0 {
-            // At most 255 records (checked above).
-            w = put(bytes, w, &[count as u8]);
-            if let Some(r) = stopped {
-                w = put(bytes, w, &head);
-                w = put(bytes, w, r.release);
-                w = r.extras.write(bytes, w);
-            }
-            for record in carried {
-                w = put(bytes, w, record);
-            }
-        }
+        let at = if front {
+            shift_right(&mut self.bytes, len);
+            0
+        } else {
+            old
+        };
+        encode(&mut self.bytes, at, message, mask, stopped, carried);
         self.entries += 1;
         true
     }
@@ -274,19 +223,22 @@ impl<const B: usize> Backlog<B> {
     }
 
     fn entry_len_at(bytes: &[u8], at: usize) -> usize {
-        let part = |p: usize| usize::from(u16::from_le_bytes(le(bytes, at + p)));
-        let body = HEADER + part(28) + part(30) + part(32);
-        if byte(bytes, at) & HAS_RESUME == 0 {
-            return body;
+        // The header as an array, as `decode` reads it (callers know it is there).
+        let Some(h) = bytes.get(at..).and_then(<[u8]>::first_chunk::<HEADER>) else {
+            return HEADER;
+        };
+        let part = |p: usize| usize::from(u16::from_le_bytes([h[p], h[p + 1]]));
+        let mut len = HEADER + part(28) + part(30) + part(32);
+        if h[0] & HAS_RESUME != 0 {
+            let count = byte(bytes, at + len);
+            len += 1;
+            for _ in 0..count {
+                let w = at + len;
+                let extras = usize::from(u16::from_le_bytes(le(bytes, w + 5)));
+                len += RECORD + usize::from(byte(bytes, w + 7)) + extras;
+            }
         }
-        let mut w = at + body;
-        let count = byte(bytes, w);
-        w += 1;
-        for _ in 0..count {
-            let extras = usize::from(u16::from_le_bytes(le(bytes, w + 5)));
-            w += RECORD + usize::from(byte(bytes, w + 7)) + extras;
-        }
-        w - at
+        len
     }
 
     /// Removes the front entry.
@@ -307,35 +259,78 @@ impl<const B: usize> Backlog<B> {
     }
 }
 
-/// The fixed-size header of an entry; `None` if a part is longer than its 16-bit length.
-fn encode_header(
+/// Writes the entry of `message` for the targets in `mask`, with the record `stopped` and the
+/// `carried` ones [`kept`], into `out` from `at` (nothing past the end of `out`: into no bytes it only
+/// measures); returns where it ends. `None` if a part is longer than its 16-bit length, a
+/// release than its byte, or the records more than their count's byte. Not inlined: its two
+/// calls share it.
+#[inline(never)]
+fn encode(
+    out: &mut [u8],
+    at: usize,
     message: &Message<'_>,
     mask: u32,
-    (text, subsystem, device): (&[u8], &[u8], &[u8]),
-) -> Option<[u8; HEADER]> {
-    let meta = OwnedMeta::of(message);
-    let mut h = [0u8; HEADER];
-    h[0] = meta.kind as u8;
-    h[1..5].copy_from_slice(&mask.to_le_bytes());
-    h[5] = meta.facility;
-    h[6] = meta.level;
-    let (caller_kind, caller_id) = match meta.caller {
-        None => (0, 0),
-        Some(Caller::Task(id)) => (1, id),
-        Some(Caller::Cpu(cpu)) => (2, cpu),
-    };
-    h[7] = u8::from(meta.continuation) | caller_kind << 1;
-    h[8..12].copy_from_slice(&caller_id.to_le_bytes());
-    h[12..20].copy_from_slice(&meta.seq.to_le_bytes());
-    h[20..28].copy_from_slice(&meta.timestamp_us.to_le_bytes());
+    stopped: Option<&Resume<'_>>,
+    carried: Resumes<'_>,
+) -> Option<usize> {
+    let (text, subsystem, device) = message.parts();
     // One test for the three (or'ed, a length is too long if it has a bit above the low 16).
     if (text.len() | subsystem.len() | device.len()) > usize::from(u16::MAX) {
         return None;
     }
-    put(&mut h, 28, &(text.len() as u16).to_le_bytes());
-    put(&mut h, 30, &(subsystem.len() as u16).to_le_bytes());
-    put(&mut h, 32, &(device.len() as u16).to_le_bytes());
-    Some(h)
+    let mut w = put(out, at + HEADER, text);
+    w = put(out, w, subsystem);
+    w = put(out, w, device);
+    // The records after their count, which is written once they are.
+    let count_at = w;
+    w += 1;
+    let mut count = 0usize;
+    if let Some(r) = stopped {
+        // The release and extras first: the record's fixed part says how long they came out.
+        let release = u8::try_from(r.release.len()).ok()?;
+        let extras_at = put(out, w + RECORD, r.release);
+        let end = r.extras.write(out, extras_at);
+        let mut head = [0u8; RECORD];
+        head[0] = r.index;
+        head[1..5].copy_from_slice(&r.offset.to_le_bytes());
+        // Each extras fits u16 (userdata and sysdata are bounded below it).
+        head[5..7].copy_from_slice(&((end - extras_at) as u16).to_le_bytes());
+        head[7] = release;
+        put(out, w, &head);
+        w = end;
+        count += 1;
+    }
+    for record in kept(carried, stopped.map(|r| r.index), mask) {
+        w = put(out, w, record);
+        count += 1;
+    }
+    let mut h = [0u8; HEADER];
+    if count == 0 {
+        w = count_at;
+    } else {
+        put(out, count_at, &[u8::try_from(count).ok()?]);
+        h[0] = HAS_RESUME;
+    }
+    h[1..5].copy_from_slice(&mask.to_le_bytes());
+    if let Message::Record(r) = message {
+        h[0] |= Kind::Record as u8;
+        h[5] = r.facility;
+        h[6] = r.level;
+        let (caller_kind, caller_id) = match r.caller {
+            None => (0, 0),
+            Some(Caller::Task(id)) => (1, id),
+            Some(Caller::Cpu(cpu)) => (2, cpu),
+        };
+        h[7] = u8::from(r.continuation) | caller_kind << 1;
+        h[8..12].copy_from_slice(&caller_id.to_le_bytes());
+        h[12..20].copy_from_slice(&r.seq.to_le_bytes());
+        h[20..28].copy_from_slice(&r.timestamp_us.to_le_bytes());
+    }
+    h[28..30].copy_from_slice(&(text.len() as u16).to_le_bytes());
+    h[30..32].copy_from_slice(&(subsystem.len() as u16).to_le_bytes());
+    h[32..34].copy_from_slice(&(device.len() as u16).to_le_bytes());
+    put(out, at, &h);
+    Some(w)
 }
 
 /// Reads a message back from an entry copied by [`Backlog::copy_front`], with its resume
@@ -358,9 +353,10 @@ pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
         2 => Some(Caller::Cpu(caller_id)),
         _ => None,
     };
-    let message = match Kind::from_u8(kind & !HAS_RESUME)? {
-        Kind::Basic => Message::Basic(text),
-        Kind::Record => Message::Record(ExtendedRecord {
+    let message = if kind & !HAS_RESUME == Kind::Basic as u8 {
+        Message::Basic(text)
+    } else if kind & !HAS_RESUME == Kind::Record as u8 {
+        Message::Record(ExtendedRecord {
             facility: byte(h, 5),
             level: byte(h, 6),
             seq: u64::from_le_bytes(le(h, 12)),
@@ -370,7 +366,9 @@ pub(crate) fn decode(entry: &[u8]) -> Option<(Message<'_>, Resumes<'_>)> {
             text,
             subsystem: (!subsystem.is_empty()).then_some(subsystem),
             device: (!device.is_empty()).then_some(device),
-        }),
+        })
+    } else {
+        return None;
     };
     Some((message, resumes))
 }

@@ -276,9 +276,15 @@ where
     /// and stamped by its [`SystemInfo`]: extended targets get the record (newlines escaped),
     /// basic ones `text\n`.
     pub fn log(&self, level: u8, text: &[u8]) {
+        self.log_record(level, text, false);
+    }
+
+    /// [`log`](Self::log) and [`log_panic`](Self::log_panic), once: a firmware links both.
+    #[inline(never)]
+    fn log_record(&self, level: u8, text: &[u8], panicking: bool) {
         let (routing, seq) = self.shared.admit(Numbering::Record);
         let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
-        self.submit(Message::Record(record), routing, false);
+        self.submit(Message::Record(record), routing, panicking);
     }
 
     /// Sends a record made elsewhere (a kernel's own log buffer, with its own sequence numbers).
@@ -291,9 +297,7 @@ where
     /// [`take_over`](Self::take_over) freed it), the message is left in the backlog and counted
     /// as stranded, since the handler cannot wait.
     pub fn log_panic(&self, level: u8, text: &[u8]) {
-        let (routing, seq) = self.shared.admit(Numbering::Record);
-        let record = ExtendedRecord::new(level, seq, self.info.timestamp_us(), text);
-        self.submit(Message::Record(record), routing, true);
+        self.log_record(level, text, true);
     }
 
     /// For a panic handler, before it logs: frees the console from a write the panic

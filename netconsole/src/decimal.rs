@@ -6,17 +6,12 @@
 //! The console's own numbers (record headers, `ncfrag=`, sysdata) go through [`Decimal`]
 //! instead, and a firmware that wants to keep `core::fmt` out of its image can use it too.
 //!
-//! Below `u32::MAX` the digits come from a `u32` loop (a multiply on most cores); above, the
-//! number is first split into 9-digit chunks by shift-and-subtract, so no 64-bit division is
-//! linked either.
+//! The digits come one at a time from `u32` divisions by ten (a multiply on most cores), the
+//! number held as two 32-bit halves while its high half is not zero, so no 64-bit division
+//! routine is linked either.
 
 /// Digits of the largest `u64`.
 pub const MAX_DIGITS: usize = 20;
-
-/// One billion: the largest power of ten whose remainders fit a `u32` chunk of 9 digits.
-const CHUNK: u64 = 1_000_000_000;
-/// Digits in a chunk.
-const CHUNK_DIGITS: usize = 9;
 
 /// The decimal digits of a number, on the stack: `Decimal::new(n).as_bytes()` is what
 /// `format!("{n}")` gives, `Decimal::padded(n, w)` what `format!("{n:0w$}")` gives.
@@ -35,30 +30,30 @@ impl Decimal {
     /// The digits of `n`, zero-padded on the left to `width` digits (at most [`MAX_DIGITS`]).
     pub fn padded(n: u64, width: usize) -> Self {
         let mut digits = [b'0'; MAX_DIGITS];
-        // Fill from the right, one chunk at a time; the zeros inside a chunk are already there.
-        let mut end = MAX_DIGITS;
-        let mut rest = n;
-        let start = loop {
-            let (high, mut chunk) = match u32::try_from(rest) {
-                Ok(small) => (0, small),
-                Err(_) => split_chunk(rest),
-            };
-            let mut at = end;
-            while let Some(slot) = at.checked_sub(1).and_then(|i| digits.get_mut(i)) {
-                at -= 1;
-                *slot = b'0' + (chunk % 10) as u8;
-                chunk /= 10;
-                if chunk == 0 {
-                    break;
-                }
+        // From the right, one digit a turn (at most 20 for a `u64`): by `div10` while the number
+        // needs its high half, then by plain `u32` divisions, the common case.
+        let (mut high, mut low) = ((n >> 32) as u32, n as u32);
+        let mut at = MAX_DIGITS;
+        let mut digit;
+        while high != 0 {
+            ((high, low), digit) = div10(high, low);
+            at = at.saturating_sub(1);
+            if let Some(slot) = digits.get_mut(at) {
+                *slot = b'0' + digit;
             }
-            if high == 0 {
-                break at;
+        }
+        // At least one digit; none of a quotient `div10` left as zero (it left 2^32 / 10 or more).
+        loop {
+            at = at.saturating_sub(1);
+            if let Some(slot) = digits.get_mut(at) {
+                *slot = b'0' + (low % 10) as u8;
             }
-            end = end.saturating_sub(CHUNK_DIGITS);
-            rest = high;
-        };
-        let start = start.min(MAX_DIGITS - width.clamp(1, MAX_DIGITS));
+            low /= 10;
+            if low == 0 {
+                break;
+            }
+        }
+        let start = at.min(MAX_DIGITS - width.clamp(1, MAX_DIGITS));
         Decimal { digits, start }
     }
 
@@ -93,21 +88,15 @@ pub(crate) fn append(out: &mut heapless::VecView<u8>, n: u64) -> bool {
     out.extend_from_slice(Decimal::new(n).as_bytes()).is_ok()
 }
 
-/// `(n / 10^9, n % 10^9)` by binary long division: 64 shift-and-subtract steps, a few
-/// instructions of code where a 64-bit division routine costs most of a KiB on 32-bit cores.
-fn split_chunk(n: u64) -> (u64, u32) {
-    let mut quotient = 0u64;
-    let mut remainder = 0u64;
-    for bit in (0..64).rev() {
-        remainder = remainder << 1 | (n >> bit & 1);
-        quotient <<= 1;
-        if remainder >= CHUNK {
-            remainder -= CHUNK;
-            quotient |= 1;
-        }
-    }
-    // The remainder is below 10^9.
-    (quotient, remainder as u32)
+/// `(n / 10, n % 10)` for `n = high · 2^32 + low`, by long division in base 2^32 with `u32`
+/// operations only: `2^32 = 10 · 429,496,729 + 6`, so the high half's remainder `r` carries
+/// `r · 429,496,729` into the low half's quotient and `6·r` into what is left to divide.
+fn div10(high: u32, low: u32) -> ((u32, u32), u8) {
+    let carry = high % 10;
+    let rest = carry * 6 + low % 10;
+    // Below 2^32: it is the low half of the quotient of a number below `(high / 10 + 1) · 2^32`.
+    let quotient = carry * 429_496_729 + low / 10 + rest / 10;
+    ((high / 10, quotient), (rest % 10) as u8)
 }
 
 #[cfg(test)]
@@ -124,6 +113,7 @@ mod tests {
         for n in [0, 1, 9, 10, 99, 100, u64::from(u32::MAX), u64::from(u32::MAX) + 1, u64::MAX] {
             assert_eq!(text(Decimal::new(n)), format!("{n}"));
         }
+        const CHUNK: u64 = 1_000_000_000;
         for n in [CHUNK - 1, CHUNK, CHUNK + 1, CHUNK * CHUNK, CHUNK * CHUNK - 1, 10_000_000_000] {
             assert_eq!(text(Decimal::new(n)), format!("{n}"));
         }
@@ -173,8 +163,10 @@ mod tests {
         }
 
         #[test]
-        fn chunks_split_like_division(n: u64) {
-            prop_assert_eq!(split_chunk(n), (n / CHUNK, (n % CHUNK) as u32));
+        fn halves_divide_like_u64_division(n: u64) {
+            let ((high, low), digit) = div10((n >> 32) as u32, n as u32);
+            prop_assert_eq!(u64::from(high) << 32 | u64::from(low), n / 10);
+            prop_assert_eq!(u64::from(digit), n % 10);
         }
     }
 }

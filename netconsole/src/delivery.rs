@@ -99,26 +99,24 @@ where
             return;
         };
         let mut run = Run { left: used + B, stop: false };
-        let mut own = Some((message, mask));
+        let mut queued = false;
         // A target once enabled stays so: the routing the message was made with may say so
         // already, and spare a look.
         let ready = engine.nic.is_some() && (routing.ever_enabled || self.ready(&engine));
         if waiting > 0 || !ready {
             // Behind what waits, in its place; with no room it goes straight to the NIC once
             // what waits is out (or, if nothing can be sent yet, is dropped and counted below).
-            if let Some((true, used)) = self.shared.backlog(|b| (b.push(&message, mask), b.used()))
-            {
-                self.shared.count_deferred(used);
-                own = None;
+            if self.shared.push(&message, mask, false) == Some(true) {
+                queued = true;
             } else if !ready {
                 run.stop = true;
             }
         }
         // Entries written before the own message: it goes right after them, before anything a
         // nested write adds meanwhile.
-        let ahead = if own.is_some() { waiting } else { 0 };
-        self.drain(&mut engine, &mut run, &mut own, ahead);
-        if let Some((message, mask)) = own {
+        let own = (!queued).then_some((&message, mask));
+        let ahead = if queued { 0 } else { waiting };
+        if !self.drain(&mut engine, &mut run, own, ahead) && !queued {
             self.shared.defer(&message, mask, false);
         }
         // Let go, looking at the backlog in the same critical section: a nested write may have
@@ -167,75 +165,74 @@ where
     pub(crate) fn settle(&self, run: &mut Run) {
         while !run.stop && self.shared.waiting() > 0 {
             let Some(mut engine) = self.engine.try_lock() else { return };
-            self.drain(&mut engine, run, &mut None, 0);
+            self.drain(&mut engine, run, None, 0);
         }
     }
 
     /// Sends the `ahead` entries written before `own`, then `own`, then what nested writes
-    /// added, until the backlog is empty or the run stops.
+    /// added, until the backlog is empty or the run stops. `true` if `own` was sent (or kept
+    /// where it stopped); else the caller keeps it. By reference: a message is not copied into
+    /// an `Option` and out again. A backlog entry and the own message go out through one call.
     fn drain(
         &self,
         engine: &mut Engine<D, W, U, B, TS>,
         run: &mut Run,
-        own: &mut Option<(Message<'_>, u32)>,
+        own: Option<(&Message<'_>, u32)>,
         mut ahead: usize,
-    ) {
+    ) -> bool {
+        let Engine { nic, targets, order, scratch, .. } = engine;
         while !run.stop {
+            let decoded;
             // `submit` gives an own message only when the console is ready, which stays so
             // while it is held.
-            if own.is_none() || ahead > 0 {
-                if self.flush_front(engine, run) {
+            let (message, mask, resumes, replace) = match own {
+                Some((message, mask)) if ahead == 0 => (message, mask, Resumes::NONE, false),
+                _ => {
+                    if nic.is_none() || !self.shared.routing().ever_enabled {
+                        run.stop = true;
+                        return false;
+                    }
+                    let Some(front) = self.shared.backlog(|b| b.copy_front(scratch)) else {
+                        run.stop = true;
+                        return false;
+                    };
+                    let Some(mask) = front else {
+                        // Nothing waits: the own message is next, if any.
+                        if own.is_none() {
+                            return false;
+                        }
+                        ahead = 0;
+                        continue;
+                    };
+                    if scratch.len() > run.left {
+                        run.stop = true;
+                        return false;
+                    }
+                    run.left -= scratch.len();
                     ahead = ahead.saturating_sub(1);
-                    continue;
+                    let Some((message, resumes)) = backlog::decode(scratch) else {
+                        // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
+                        self.shared.backlog(|b| b.pop_front());
+                        continue;
+                    };
+                    decoded = message;
+                    (&decoded, mask, resumes, true)
                 }
-                if run.stop {
-                    return;
-                }
+            };
+            let Some(np) = nic.as_mut() else { return false };
+            let message = self.for_targets(targets, message, mask);
+            let done = self.deliver(np, targets, order, &message, mask, resumes, replace);
+            run.stop |= !done;
+            if !replace {
+                // What nested writes added meanwhile is left to `settle`, which looks after
+                // letting go anyway: one look at the backlog per message instead of two.
+                return true;
             }
-            // What was written before it is out.
-            let Some((message, mask)) = own.take() else { return };
-            let Engine { nic, targets, order, .. } = engine;
-            let Some(np) = nic.as_mut() else { return };
-            let message = self.for_targets(targets, &message, mask);
-            if !self.deliver(np, targets, order, &message, mask, Resumes::NONE, false) {
-                run.stop = true;
+            if done {
+                self.shared.backlog(|b| b.pop_front());
             }
-            // What nested writes added meanwhile is left to `settle`, which looks after letting
-            // go anyway: one look at the backlog per message instead of two.
-            return;
         }
-    }
-
-    /// Sends the backlog's front entry. `false` if there was none to send: the backlog is empty,
-    /// or the run stops.
-    fn flush_front(&self, engine: &mut Engine<D, W, U, B, TS>, run: &mut Run) -> bool {
-        if !self.ready(engine) {
-            run.stop = true;
-            return false;
-        }
-        let Engine { nic, targets, order, scratch, .. } = engine;
-        let Some(front) = self.shared.backlog(|b| b.copy_front(scratch)) else {
-            run.stop = true;
-            return false;
-        };
-        let Some(mask) = front else { return false };
-        if scratch.len() > run.left {
-            run.stop = true;
-            return false;
-        }
-        run.left -= scratch.len();
-        let (Some(np), Some((message, resumes))) = (nic.as_mut(), backlog::decode(scratch)) else {
-            // Cannot happen: the backlog wrote it. Drop the entry rather than loop.
-            self.shared.backlog(|b| b.pop_front());
-            return true;
-        };
-        let message = self.for_targets(targets, &message, mask);
-        if self.deliver(np, targets, order, &message, mask, resumes, true) {
-            self.shared.backlog(|b| b.pop_front());
-        } else {
-            run.stop = true;
-        }
-        true
+        false
     }
 
     /// Keeps a message that stopped partway at the front of the backlog (in place of the entry it
@@ -254,10 +251,13 @@ where
     ) {
         let target = targets.slots().get(stuck.index).and_then(Option::as_ref);
         let extras = match (sysdata, target) {
-            (Some(sysdata), Some(t)) => {
+            // Rendered by an extended copy only.
+            (Some(sysdata), Some(t)) if crate::EXTENDED => {
                 Some(Extras::Live { userdata: t.userdata.entries(), sysdata })
             }
-            _ => old.find(stuck.index).map(|r| r.extras),
+            // A basic copy's record has no extras, and one resumed stops past where it began.
+            _ if crate::EXTENDED => old.find(stuck.index).map(|r| r.extras),
+            _ => None,
         };
         let stopped = (stuck.offset > 0 || extras.is_some()).then(|| Resume {
             index: stuck.index as u8,

@@ -58,15 +58,22 @@ pub(crate) fn basic<D: NetPoll, W: DelayNs>(
     tail: &'static [u8],
     from: u32,
 ) -> Sent {
-    let total = text.len() + tail.len();
-    let mut at = (from as usize).min(total);
-    let mut sent = Sent::from(at);
-    while at < total {
-        let end = (at + MAX_PRINT_CHUNK).min(total);
-        if sent.send(np, to, &Chunk { text, tail, from: at, to: end }, end).is_err() {
+    let from = (from as usize).min(text.len() + tail.len());
+    // What is left to send of each, from `from` on.
+    let (mut text, mut tail) = match text.get(from..) {
+        Some(rest) => (rest, tail),
+        None => (&[][..], tail.get(from - text.len()..).unwrap_or_default()),
+    };
+    let mut sent = Sent::from(from);
+    let mut at = from;
+    while !(text.is_empty() && tail.is_empty()) {
+        let (head, text_rest) = text.split_at(text.len().min(MAX_PRINT_CHUNK));
+        let (end, tail_rest) = tail.split_at(tail.len().min(MAX_PRINT_CHUNK - head.len()));
+        at += head.len() + end.len();
+        if sent.send(np, to, &Chunk { text: head, tail: end }, at).is_err() {
             break;
         }
-        at = end;
+        (text, tail) = (text_rest, tail_rest);
     }
     sent
 }
@@ -99,31 +106,28 @@ pub(crate) fn extended<D: NetPoll, W: DelayNs>(
     sent
 }
 
-/// A window `from..to` of `text ++ tail`.
+/// A window of `text ++ tail`: the part of each it covers, cut once by [`basic`].
 struct Chunk<'a> {
     text: &'a [u8],
     tail: &'a [u8],
-    from: usize,
-    to: usize,
 }
 
 impl Payload for Chunk<'_> {
     fn len(&self) -> usize {
-        self.to - self.from
+        self.text.len() + self.tail.len()
     }
 
     fn for_each_slice(&self, f: &mut dyn FnMut(&[u8])) {
-        let n = self.text.len();
-        if self.from < n {
-            f(self.text.get(self.from..self.to.min(n)).unwrap_or_default());
+        if !self.text.is_empty() {
+            f(self.text);
         }
-        if self.to > n {
-            f(self.tail.get(self.from.max(n) - n..self.to - n).unwrap_or_default());
+        if !self.tail.is_empty() {
+            f(self.tail);
         }
     }
 
     fn single_slice(&self) -> Option<&[u8]> {
         // A window inside the text (every chunk of a basic write but a record's last newline).
-        self.text.get(self.from..self.to)
+        self.tail.is_empty().then_some(self.text)
     }
 }

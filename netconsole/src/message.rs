@@ -1,7 +1,7 @@
 //! A message as the console handles it: raw console text for basic targets, or a record that
 //! extended targets get whole and basic targets get as its text and a newline.
 
-use crate::record::{Caller, ExtendedRecord};
+use crate::record::ExtendedRecord;
 
 /// One console message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,52 +18,6 @@ pub(crate) enum Kind {
     Record = 1,
 }
 
-impl Kind {
-    pub(crate) fn from_u8(value: u8) -> Option<Kind> {
-        match value {
-            0 => Some(Kind::Basic),
-            1 => Some(Kind::Record),
-            _ => None,
-        }
-    }
-}
-
-/// The fixed-size fields of a message.
-pub(crate) struct OwnedMeta {
-    pub(crate) kind: Kind,
-    pub(crate) facility: u8,
-    pub(crate) level: u8,
-    pub(crate) continuation: bool,
-    pub(crate) caller: Option<Caller>,
-    pub(crate) seq: u64,
-    pub(crate) timestamp_us: u64,
-}
-
-impl OwnedMeta {
-    pub(crate) fn of(message: &Message<'_>) -> OwnedMeta {
-        match message {
-            Message::Basic(_) => OwnedMeta {
-                kind: Kind::Basic,
-                facility: 0,
-                level: 0,
-                continuation: false,
-                caller: None,
-                seq: 0,
-                timestamp_us: 0,
-            },
-            Message::Record(r) => OwnedMeta {
-                kind: Kind::Record,
-                facility: r.facility,
-                level: r.level,
-                continuation: r.continuation,
-                caller: r.caller,
-                seq: r.seq,
-                timestamp_us: r.timestamp_us,
-            },
-        }
-    }
-}
-
 impl<'a> Message<'a> {
     /// Text, subsystem and device bytes.
     pub(crate) fn parts(&self) -> (&'a [u8], &'a [u8], &'a [u8]) {
@@ -75,14 +29,11 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// Bytes of variable data.
-    pub(crate) fn stored_len(&self) -> usize {
-        let (a, b, c) = self.parts();
-        a.len() + b.len() + c.len()
-    }
-
     /// Bytes of message text, as counted when a message is dropped.
     pub(crate) fn text_len(&self) -> usize {
-        self.parts().0.len()
+        match self {
+            Message::Basic(text) => text.len(),
+            Message::Record(r) => r.text.len(),
+        }
     }
 }

@@ -124,12 +124,9 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
     /// message); if there is no room it is dropped and counted as `backlog_full`, if the backlog
     /// is refused as `refused`. `true` if it was kept.
     pub(crate) fn defer(&self, message: &Message<'_>, mask: u32, new: bool) -> bool {
-        match self.backlog_counting(new, |b| (b.push(message, mask), b.used())) {
-            Some((true, used)) => {
-                self.count_deferred(used);
-                true
-            }
-            Some((false, _)) => {
+        match self.push(message, mask, new) {
+            Some(true) => true,
+            Some(false) => {
                 self.count(&|c| c.backlog_full.add(message.text_len()));
                 false
             }
@@ -138,6 +135,17 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
                 false
             }
         }
+    }
+
+    /// Appends `message` for the targets in `mask`, counting it as deferred (and, if `new`, as
+    /// a message): `Some(true)` if it was kept, `Some(false)` if there was no room, `None` if
+    /// the backlog was refused. The losses are the caller's to count, or not.
+    pub(crate) fn push(&self, message: &Message<'_>, mask: u32, new: bool) -> Option<bool> {
+        let kept = self.backlog_counting(new, |b| (b.push(message, mask), b.used()));
+        if let Some((true, used)) = kept {
+            self.count_deferred(used);
+        }
+        kept.map(|(kept, _)| kept)
     }
 
     pub(crate) fn count_deferred(&self, used: usize) {
