@@ -104,10 +104,9 @@ where
             }
             Ok(MacSource::Resolved(resolved)) => (b"ARP", Some(resolved)),
             Ok(MacSource::Configured(configured)) => (b"configured", Some(configured)),
-            // Not `ConsoleError::as_str`: its sentences are 0.2 KiB of flash, and this run
-            // cannot meet any of its errors (it enables each target it added once, outside
-            // any write, with the NIC attached). The line after says the bring-up failed.
-            Err(_) => (b"refused by the console", None),
+            // Its `Display`'s words without `core::fmt`, which this crate never links: a
+            // refusal says why, as it would in a firmware built on this one.
+            Err(e) => (e.as_str().as_bytes(), None),
         };
         let mac = next_hop.map_or([b'-'; 17], mac_text);
         // One digit: at most `TARGETS` of them.
