@@ -35,19 +35,18 @@ const FEATURE_BUILDS: &[(&str, &str, &str)] = &[("qemu-lan9118", "extended", "qe
 /// Firmware with a budget for text + rodata, in bytes, by (example, binary): the run fails
 /// when one is over, or cannot be built and measured.
 ///
-/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. The netconsole stack alone on
-/// that NIC (`console-only`) meets it and is held to it. The example, basic-only by default,
-/// does not yet, so its budget is a ratchet about 100 bytes above what it measures: growth
-/// fails here, and each cut should lower it (examples/qemu-lan9118/README.md, "Footprint", says
-/// what is left). The image with the extended format has a ratchet of its own, and no goal.
+/// Issue 12 asks for the whole LAN9118 firmware under [`GOAL`]. The example (basic-only by
+/// default) and the netconsole stack alone on that NIC (`console-only`) meet it and are held
+/// to it. The image with the extended format has a ratchet about 100 bytes above what it
+/// measures, and no goal: growth fails here, and each cut should lower it.
 const BUDGETS: &[(&str, &str, u64)] = &[
     ("qemu-lan9118", "console-only", GOAL),
-    ("qemu-lan9118", "qemu-lan9118", 18_190),
-    ("qemu-lan9118", "qemu-lan9118 +extended", 21_800),
+    ("qemu-lan9118", "qemu-lan9118", GOAL),
+    ("qemu-lan9118", "qemu-lan9118 +extended", 19_150),
 ];
 
-/// Issue 12's goal for the LAN9118 firmware: the budget of `console-only`, reported for the
-/// rest.
+/// Issue 12's goal for the LAN9118 firmware: the budget of the example and of `console-only`,
+/// reported for the rest.
 const GOAL: u64 = 16 * 1024;
 
 /// Most `.data` a firmware with a budget may have, in bytes. Its console `static` starts as
