@@ -21,7 +21,13 @@
 #![forbid(unsafe_code)]
 
 mod app;
+// build.rs's maker of the targets, under the host tests.
 mod clock;
+#[cfg(test)]
+#[path = "../build/compiled_in.rs"]
+mod compiled_in;
+#[cfg(test)]
+mod compiled_in_test;
 pub mod expected;
 mod panic;
 mod serial;
