@@ -5,8 +5,9 @@
 //! (its IP, MAC and port grammar is over a kilobyte of flash on a Cortex-M) nor the checks of
 //! `from_options` (0.15 KiB). A string that does not parse, or a piece that makes no target,
 //! fails the build with Linux's message, where the firmware would have stopped at boot; so does
-//! an extended (`+`) target in a build without the `extended` feature. Without it the default
-//! is `DEFAULT_BASIC_OPTIONS`.
+//! an extended (`+`) target in a build without the `extended` feature, an empty string (no
+//! target) and one with more targets than `TARGETS`. Without the feature the default is
+//! `DEFAULT_BASIC_OPTIONS`.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;

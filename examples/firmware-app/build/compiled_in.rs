@@ -6,6 +6,8 @@ use netconsole::Target;
 
 /// The targets of `options`, and the parser's warnings; or why the build fails, in words that
 /// name the option string. `extended_built`: whether the firmware has the extended format.
+/// A firmware whose bring-up cannot succeed fails the build: no target at all (it would log
+/// to nobody), or more than the console's [`TARGETS`](crate::TARGETS) (it would stop at boot).
 pub fn targets_of(
     options: &str,
     extended_built: bool,
@@ -32,7 +34,20 @@ pub fn targets_of(
         // No IP from a device: the firmware has none to give (its targets name their source).
         let target = Target::<0>::from_options(&parsed.target, None)
             .map_err(|e| format!("netconsole={options}: {e}"))?;
+        if targets.len() == crate::TARGETS {
+            return Err(format!(
+                "netconsole={options}: more than {n} targets: the console has room for {n} \
+                 (firmware-app's `TARGETS`)",
+                n = crate::TARGETS
+            ));
+        }
         targets.push(target);
+    }
+    if targets.is_empty() {
+        return Err(format!(
+            "netconsole={options}: no target: the firmware would log to nobody (unset \
+             NETCONSOLE_OPTIONS for the default)"
+        ));
     }
     Ok((targets, warnings))
 }
