@@ -5,8 +5,9 @@
 //! (its IP, MAC and port grammar is over a kilobyte of flash on a Cortex-M) nor the checks of
 //! `from_options` (0.15 KiB). A string that does not parse, or a piece that makes no target,
 //! fails the build with Linux's message, where the firmware would have stopped at boot; so does
-//! an extended (`+`) target in a build without the `extended` feature. Without it the default
-//! is `DEFAULT_BASIC_OPTIONS`.
+//! an extended (`+`) target in a build without the `extended` feature, an empty string (no
+//! target) and one with more targets than `TARGETS`. Without the feature the default is
+//! `DEFAULT_BASIC_OPTIONS`.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -16,9 +17,13 @@ use netpoll_core::Endpoint;
 
 include!("src/default_options.rs");
 
+#[path = "build/compiled_in.rs"]
+mod compiled_in;
+
 fn main() {
     println!("cargo:rerun-if-env-changed=NETCONSOLE_OPTIONS");
     println!("cargo:rerun-if-changed=src/default_options.rs");
+    println!("cargo:rerun-if-changed=build/compiled_in.rs");
     let from_env = match std::env::var("NETCONSOLE_OPTIONS") {
         Ok(options) => Some(options),
         Err(std::env::VarError::NotPresent) => None,
@@ -32,41 +37,20 @@ fn main() {
     let extended_built = std::env::var_os("CARGO_FEATURE_EXTENDED").is_some();
     let default = if extended_built { DEFAULT_OPTIONS } else { DEFAULT_BASIC_OPTIONS };
     let options = from_env.as_deref().unwrap_or(default);
-    let mut targets = String::new();
-    for piece in netconsole_options::targets(options) {
-        let parsed = match piece {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                // Linux's line (its `Display`), and where.
-                eprintln!("netconsole={options}: {e} (byte {})", e.offset());
-                std::process::exit(1);
-            }
-        };
-        if parsed.target.extended && !extended_built {
-            // The console would refuse it at boot (`ExtendedNotBuilt`): say so now, and where.
-            let piece = options.split(';').find(|p| p.trim_start().starts_with('+'));
-            eprintln!(
-                "netconsole={options}: extended target `{}` needs the extended format, which \
-                 this build leaves out: enable firmware-app's `extended` feature (it enables \
-                 netconsole's)",
-                piece.unwrap_or(options)
-            );
+    let (made, warnings) = match compiled_in::targets_of(options, extended_built) {
+        Ok(made) => made,
+        Err(why) => {
+            eprintln!("{why}");
             std::process::exit(1);
         }
-        if let Some(warning) = parsed.warning {
-            // Escaped: a newline in the string would end the instruction and start another.
-            let options = options.escape_debug();
-            println!("cargo:warning=netconsole={options}: {warning}");
-        }
-        // No IP from a device: the firmware has none to give (its targets name their source).
-        let target = match Target::<0>::from_options(&parsed.target, None) {
-            Ok(target) => target,
-            Err(e) => {
-                eprintln!("netconsole={options}: {e}");
-                std::process::exit(1);
-            }
-        };
-        let _ = writeln!(targets, "    {},", literal(&target));
+    };
+    for warning in warnings {
+        // Escaped: a newline in the string would end the instruction and start another.
+        println!("cargo:warning={}", warning.escape_debug());
+    }
+    let mut targets = String::new();
+    for target in &made {
+        let _ = writeln!(targets, "    {},", literal(target));
     }
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let code = format!(

@@ -13,7 +13,7 @@ use crate::panic::{note_errors, panic_now};
 use crate::serial::say;
 use crate::text::{mac_text, Text};
 use crate::timer;
-use crate::{ExitCode, Platform};
+use crate::{ExitCode, Platform, TARGETS};
 
 // `OPTIONS`, the option string compiled in, and `COMPILED_IN`, its targets as build.rs made them.
 include!(concat!(env!("OUT_DIR"), "/options.rs"));
@@ -29,10 +29,6 @@ struct CompiledIn {
 /// Bytes of the console's backlog: room for the timer's lines while the main loop holds the
 /// console, and for a long line held back by a full ring.
 pub const BACKLOG: usize = 8192;
-
-/// Targets the console has room for: the four of the throughput mix (basic, extended,
-/// extended with release, basic over IPv6); the default option string uses two.
-pub const TARGETS: usize = 4;
 
 /// The console every example puts in a `static`: up to [`TARGETS`] targets, no userdata, the
 /// platform's clock and delay.

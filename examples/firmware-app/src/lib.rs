@@ -21,20 +21,26 @@
 #![forbid(unsafe_code)]
 
 mod app;
+// build.rs's maker of the targets, under the host tests.
 mod clock;
+#[cfg(test)]
+#[path = "../build/compiled_in.rs"]
+mod compiled_in;
+#[cfg(test)]
+mod compiled_in_test;
 pub mod expected;
 mod panic;
 mod serial;
 mod text;
 mod timer;
 
-pub use app::{bring_up_failed, run, AppConsole, DriverInfo, BACKLOG, TARGETS};
+pub use app::{bring_up_failed, run, AppConsole, DriverInfo, BACKLOG};
 pub use clock::{Clock, Delay};
 pub use panic::panic;
 pub use serial::Serial;
 pub use timer::on_timer_tick;
 
-// `DEFAULT_OPTIONS`, shared with build.rs, which parses the option string.
+// `DEFAULT_OPTIONS` and `TARGETS`, shared with build.rs, which parses the option string.
 include!("default_options.rs");
 
 /// What the glue gives the app. Associated functions, not methods: the panic handler and the
