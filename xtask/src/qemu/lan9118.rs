@@ -24,7 +24,7 @@ pub fn example() -> Example {
 }
 
 /// `[--pcap FILE] [--records N] [--targets both|basic|mix] [--sink listen|plain]
-/// [--qemu-arg ARG]...`; the targets are the basic one alone unless asked otherwise, as the
+/// [--panic-in-tick] [--qemu-arg ARG]...`; the targets are the basic one alone unless asked otherwise, as the
 /// default image has no extended format.
 pub fn parse(args: &[String]) -> Result<RunOptions, String> {
     let mut options = RunOptions { targets: TargetSet::Basic, ..RunOptions::default() };
@@ -37,6 +37,7 @@ pub fn parse(args: &[String]) -> Result<RunOptions, String> {
             "--targets" => options.targets = target_set(&value("--targets")?)?,
             "--sink" => options.sink = host_side(&value("--sink")?)?,
             "--qemu-arg" => options.qemu_args.push(value("--qemu-arg")?),
+            "--panic-in-tick" => options.panic_in_tick = true,
             other => return Err(format!("unknown option `{other}` for qemu lan9118")),
         }
     }

@@ -42,7 +42,8 @@ pub const USAGE: &str =
                  records checked only (with --records); --panic-in-tick: the closing
                  panic strikes inside the timer's interrupt handler;
                  --qemu-arg: one more QEMU argument (`--qemu-arg -icount --qemu-arg shift=0`)
-  qemu lan9118 [--pcap FILE] [--records N] [--targets ...] [--sink ...] [--qemu-arg ARG]...
+  qemu lan9118 [--pcap FILE] [--records N] [--targets ...] [--sink ...] [--panic-in-tick]
+               [--qemu-arg ARG]...
                  the same for examples/qemu-lan9118 on qemu-system-arm -M mps2-an386;
                  --targets defaults to basic there (the image without the extended format,
                  the one held to the 16 KiB budget); both and mix build it with its

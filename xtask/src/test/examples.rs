@@ -99,6 +99,9 @@ pub(super) fn examples(report: &mut Report, targets: &[String], quick: bool) {
     // The image held to the flash budget (basic only), then the one with the extended format.
     qemu_run(report, targets, quick, "lan9118 --targets basic", THUMBV7EM, "qemu-system-arm");
     qemu_run(report, targets, quick, "lan9118 --targets both", THUMBV7EM, "qemu-system-arm");
+    // The closing panic inside SysTick's handler: the panic path from an active exception.
+    let tick = "lan9118 --panic-in-tick";
+    qemu_run(report, targets, quick, tick, THUMBV7EM, "qemu-system-arm");
     // The LAN9118 example's own memcpy/memmove/memset, on the core they are for.
     qemu_run(report, targets, quick, "mem-check", THUMBV7EM, "qemu-system-arm");
 }
