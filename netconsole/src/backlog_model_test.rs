@@ -76,6 +76,8 @@ enum Op {
     /// A put-back: the message, its mask, where it stopped now (extras given live or frozen),
     /// and whether it carries the records of the entry last taken out.
     PushFront(Msg, u32, Option<(Record, bool)>, bool),
+    /// A write's own message kept behind all but the last this many entries appended.
+    PushAheadOf(Msg, u32, usize),
     Pop,
     Clear(usize),
 }
@@ -123,6 +125,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (msg(), 1u32..).prop_map(|(m, mask)| Op::Push(m, mask)),
         3 => (msg(), 1u32.., proptest::option::of((record(), any::<bool>())), any::<bool>())
             .prop_map(|(m, mask, stop, carry)| Op::PushFront(m, mask, stop, carry)),
+        2 => (msg(), 1u32.., 0usize..5).prop_map(|(m, mask, later)| Op::PushAheadOf(m, mask, later)),
         3 => Just(Op::Pop),
         1 => (0usize..34).prop_map(Op::Clear),
     ]
@@ -176,13 +179,30 @@ proptest! {
         let mut last_model: Option<Entry> = None;
         for op in ops {
             let before = b.used();
+            let appended = b.appended();
             match op {
                 Op::Push(msg, mask) => {
                     let entry = Entry { msg, mask, records: Vec::new() };
                     let fits = before + entry.len() <= B;
                     prop_assert_eq!(b.push(&entry.msg.as_message(), mask), fits);
+                    let grew = if fits { entry.len() } else { 0 };
+                    prop_assert_eq!(b.appended(), appended.wrapping_add(grew));
                     if fits {
                         model.push(entry);
+                    }
+                }
+                Op::PushAheadOf(msg, mask, later) => {
+                    // Ahead of the last `later` entries (as if appended since), by their bytes.
+                    let entry = Entry { msg, mask, records: Vec::new() };
+                    let fits = before + entry.len() <= B;
+                    let at = model.len().saturating_sub(later);
+                    let behind: usize = model[at..].iter().map(Entry::len).sum();
+                    let since = appended.wrapping_sub(behind);
+                    prop_assert_eq!(b.push_ahead_of(&entry.msg.as_message(), mask, since), fits);
+                    let grew = if fits { entry.len() } else { 0 };
+                    prop_assert_eq!(b.appended(), appended.wrapping_add(grew));
+                    if fits {
+                        model.insert(at, entry);
                     }
                 }
                 Op::PushFront(msg, mask, stop, carry) => {

@@ -124,6 +124,24 @@ mod tests {
         assert!(!Decimal::new(0).is_empty());
     }
 
+    /// Every power of ten and of two with its neighbours (where `div10` hands over to the
+    /// `u32` loop, and where a digit is added), and `u64::MAX` and its neighbours, at every width.
+    #[test]
+    fn powers_and_their_neighbours_match_format_at_every_width() {
+        let powers = (0..20).map(|k| 10u64.pow(k)).chain((0..64).map(|k| 1u64 << k));
+        let mut numbers: Vec<u64> = powers
+            .flat_map(|p| [p.wrapping_sub(1), p, p.saturating_add(1)])
+            .chain([u64::MAX - 1, u64::MAX, 0xffff_ffff_0000_0000, 0x0000_0009_ffff_ffff])
+            .collect();
+        numbers.extend((1..=9).map(|c| c << 32 | 0xffff_fff6));
+        for n in numbers {
+            for width in 0..=MAX_DIGITS + 1 {
+                let want = format!("{n:0w$}", w = width.min(MAX_DIGITS));
+                assert_eq!(text(Decimal::padded(n, width)), want, "{n} at {width}");
+            }
+        }
+    }
+
     #[test]
     fn appends_the_digits_when_they_fit_and_nothing_otherwise() {
         let mut out = heapless::Vec::<u8, 6>::new();

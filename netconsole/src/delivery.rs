@@ -80,11 +80,11 @@ where
         // The lock and the first look at the backlog (which counts the message) in one
         // critical section.
         let look = self.engine.try_lock_and(|cs| {
-            self.shared.backlog_counting_in(cs, true, |b| (b.entries(), b.used()))
+            self.shared.backlog_counting_in(cs, true, |b| (b.entries(), b.used(), b.appended()))
         });
         let Some((mut engine, look)) = look else {
             // Re-entered, or another core holds the console: never wait for it.
-            let kept = self.shared.defer(&message, mask, true);
+            let kept = self.shared.defer(&message, mask, true, None);
             // On another core the holder may have let go between our try and the deferral,
             // having found the backlog empty: look once more, or the message would wait for the
             // next write. Nested on one core, the holder still holds and this returns at once.
@@ -94,7 +94,7 @@ where
             }
             return;
         };
-        let Some((waiting, used)) = look else {
+        let Some((waiting, used, appended)) = look else {
             self.shared.count(&|c| c.refused.add(message.text_len()));
             return;
         };
@@ -106,7 +106,7 @@ where
         if waiting > 0 || !ready {
             // Behind what waits, in its place; with no room it goes straight to the NIC once
             // what waits is out (or, if nothing can be sent yet, is dropped and counted below).
-            if self.shared.push(&message, mask, false) == Some(true) {
+            if self.shared.push(&message, mask, false, None) == Some(true) {
                 queued = true;
             } else if !ready {
                 run.stop = true;
@@ -117,7 +117,8 @@ where
         let own = (!queued).then_some((&message, mask));
         let ahead = if queued { 0 } else { waiting };
         if !self.drain(&mut engine, &mut run, own, ahead) && !queued {
-            self.shared.defer(&message, mask, false);
+            // Ahead of what writes nested in this one added, as it would have gone out.
+            self.shared.defer(&message, mask, false, Some(appended));
         }
         // Let go, looking at the backlog in the same critical section: a nested write may have
         // added to it since the last look.

@@ -45,6 +45,8 @@ mod error;
 #[cfg(test)]
 mod fault_test;
 mod framing;
+#[cfg(test)]
+mod framing_test;
 pub mod global;
 mod link;
 mod lock;

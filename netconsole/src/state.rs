@@ -123,8 +123,15 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
     /// Appends `message` for the targets in `mask`, counting it as deferred (and, if `new`, as a
     /// message); if there is no room it is dropped and counted as `backlog_full`, if the backlog
     /// is refused as `refused`. `true` if it was kept.
-    pub(crate) fn defer(&self, message: &Message<'_>, mask: u32, new: bool) -> bool {
-        match self.push(message, mask, new) {
+    /// `since`: as in [`Backlog::push_ahead_of`], for a write's own message (`None`: at the end).
+    pub(crate) fn defer(
+        &self,
+        message: &Message<'_>,
+        mask: u32,
+        new: bool,
+        since: Option<usize>,
+    ) -> bool {
+        match self.push(message, mask, new, since) {
             Some(true) => true,
             Some(false) => {
                 self.count(&|c| c.backlog_full.add(message.text_len()));
@@ -140,8 +147,17 @@ impl<const B: usize, C: CounterSlots> Shared<B, C> {
     /// Appends `message` for the targets in `mask`, counting it as deferred (and, if `new`, as
     /// a message): `Some(true)` if it was kept, `Some(false)` if there was no room, `None` if
     /// the backlog was refused. The losses are the caller's to count, or not.
-    pub(crate) fn push(&self, message: &Message<'_>, mask: u32, new: bool) -> Option<bool> {
-        let kept = self.backlog_counting(new, |b| (b.push(message, mask), b.used()));
+    pub(crate) fn push(
+        &self,
+        message: &Message<'_>,
+        mask: u32,
+        new: bool,
+        since: Option<usize>,
+    ) -> Option<bool> {
+        let kept = self.backlog_counting(new, |b| {
+            let since = since.unwrap_or(b.appended());
+            (b.push_ahead_of(message, mask, since), b.used())
+        });
         if let Some((true, used)) = kept {
             self.count_deferred(used);
         }

@@ -180,3 +180,44 @@ fn arp_from_our_own_mac_is_neither_answered_nor_learned() {
     assert_eq!(np.learned_mac(&mut ep), None);
     assert_eq!(ep.remote_mac, None);
 }
+
+/// The replies one poll queued go out once each, in the order the requests came, as far as the
+/// ring takes them (one try each); the queue is empty after, so the next poll sends none again.
+#[test]
+fn queued_replies_go_out_once_each_in_order_and_not_again() {
+    let peer = |n: u8| (MacAddr([0x02, 0, 0, 0, 0, n]), Ipv4Addr::new(10, 0, 2, n));
+    let targets = |np: &mut NicEngine<SimNic<2, 16>>| {
+        let mut out = Vec::new();
+        while let Some(frame) = np.driver_mut().pop_sent() {
+            let headers = PacketHeaders::from_ethernet_slice(&frame).unwrap();
+            let Some(NetHeaders::Arp(arp)) = headers.net else { panic!("not ARP") };
+            assert_eq!(arp.operation, ArpOperation::REPLY);
+            out.push(arp.target_protocol_addr().to_vec());
+        }
+        out
+    };
+    let mut np = NicEngine::new(SimNic::<2, 16>::new(OUR_MAC));
+    assert!(np.add_local_ipv4(OUR_IP));
+    // Three requests: the ring (two slots) takes two replies, the third finds it full.
+    for n in 2..5 {
+        let (mac, ip) = peer(n);
+        let request = ArpRepr::request(mac, ip, OUR_IP);
+        assert!(np.driver_mut().inject_rx(&arp_frame(&request, MacAddr::BROADCAST)));
+    }
+    np.poll();
+    assert_eq!(targets(&mut np), [[10, 0, 2, 2], [10, 0, 2, 3]]);
+    let c = np.counters();
+    assert_eq!((c.rx_arp, c.arp_replies_sent, c.frames_sent), (3, 2, 2));
+    assert_eq!((c.busy_retries, c.gave_up), (1, 1), "the third, one try, given up");
+    np.poll();
+    np.poll();
+    assert_eq!(targets(&mut np), Vec::<Vec<u8>>::new(), "none sent again");
+    let c = np.counters();
+    assert_eq!((c.arp_replies_sent, c.frames_sent, c.gave_up), (2, 2, 1));
+    // A new request is answered on its own.
+    let (mac, ip) = peer(9);
+    assert!(np.driver_mut().inject_rx(&arp_frame(&ArpRepr::request(mac, ip, OUR_IP), mac)));
+    np.poll();
+    assert_eq!(targets(&mut np), [[10, 0, 2, 9]]);
+    assert_eq!(np.counters().arp_replies_sent, 3);
+}

@@ -207,7 +207,7 @@ impl UdpFrame {
         #[cfg(target_pointer_width = "64")]
         let header_len = self.header_len();
         #[cfg(not(target_pointer_width = "64"))]
-        let header_len = frame_len.saturating_sub(payload_len);
+        let header_len = header_len_of(frame_len, payload_len);
         let (headers, data) = frame.split_at_mut(header_len);
         let payload_sum = copy_payload(data, payload);
 
@@ -290,6 +290,15 @@ fn store(headers: &mut [u8], at: usize, header: &[u8]) {
     }
 }
 
+/// The headers' length as 32-bit cores take it: what a frame of `frame_len` bytes (from
+/// [`UdpFrame::frame_len`]) holds beyond its `payload_len`, which is
+/// [`header_len`](UdpFrame::header_len) exactly. Apart, so that a 64-bit host's tests check it.
+#[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+#[inline(always)]
+fn header_len_of(frame_len: usize, payload_len: usize) -> usize {
+    frame_len.saturating_sub(payload_len)
+}
+
 /// Stores `header` at the front of `buf`: what every `Repr::emit` of a fixed-size header does.
 /// Nothing is written when `buf` is too short (checked first) or the header could not be built.
 pub(crate) fn store_header<const N: usize>(
@@ -326,6 +335,27 @@ mod test {
 
         fn single_slice(&self) -> Option<&[u8]> {
             self.offered
+        }
+    }
+
+    /// The 32-bit cores' header length is `header_len` for every payload length one frame
+    /// carries, odd or even, over IPv4 and IPv6 (they split the frame there).
+    #[test]
+    fn the_32_bit_header_length_is_header_len() {
+        for (src, dst) in [("10.0.0.1", "10.0.0.2"), ("fd00::1", "fd00::2")] {
+            let frame = UdpFrame {
+                src_mac: MacAddr([2, 0, 0, 0, 0, 1]),
+                dst_mac: MacAddr::BROADCAST,
+                src_ip: src.parse().unwrap(),
+                dst_ip: dst.parse().unwrap(),
+                src_port: 6665,
+                dst_port: 6666,
+                ipv4_ident: 0,
+            };
+            for payload_len in 0..=frame.max_payload() {
+                let frame_len = frame.frame_len(payload_len).unwrap();
+                assert_eq!(header_len_of(frame_len, payload_len), frame.header_len(), "{dst}");
+            }
         }
     }
 
