@@ -486,6 +486,28 @@ mod test {
         assert_eq!(b.copy_front(&mut scratch), None);
     }
 
+    /// The count of bytes appended wraps on a long-running console (4 GiB on a 32-bit core):
+    /// a write that noted it just before the wrap still finds what was appended since.
+    #[test]
+    fn an_own_message_goes_ahead_of_what_was_appended_across_the_count_s_wrap() {
+        let mut b: Backlog<256> = Backlog::new();
+        b.appended = usize::MAX - 40;
+        assert!(b.push(&Message::Basic(b"ahead"), 1));
+        let since = b.appended();
+        // 34 + 20 bytes: the count passes usize::MAX.
+        assert!(b.push(&Message::Basic(&[b'n'; 20]), 1));
+        assert!(b.appended() < since, "the count wrapped");
+        assert!(b.push_ahead_of(&Message::Basic(b"own"), 1, since));
+        let mut scratch: heapless::Vec<u8, 256> = heapless::Vec::new();
+        let mut order = Vec::new();
+        while b.copy_front(&mut scratch).is_some() {
+            order.push(decode(&scratch).map(|d| d.0.parts().0.to_vec()));
+            b.pop_front();
+        }
+        let want = [&b"ahead"[..], b"own", &[b'n'; 20]];
+        assert_eq!(order, want.map(|t| Some(t.to_vec())));
+    }
+
     #[test]
     fn push_front_goes_before_everything() {
         let mut b: Backlog<256> = Backlog::new();
