@@ -104,9 +104,11 @@ where
         // already, and spare a look.
         let ready = engine.nic.is_some() && (routing.ever_enabled || self.ready(&engine));
         if waiting > 0 || !ready {
-            // Behind what waits, in its place; with no room it goes straight to the NIC once
-            // what waits is out (or, if nothing can be sent yet, is dropped and counted below).
-            if self.shared.push(&message, mask, false, None) == Some(true) {
+            // Behind what waits, in its place (ahead of what an interrupt or another core added
+            // since the look, as when it is kept after a full ring below); with no room it goes
+            // straight to the NIC once what waits is out (or, if nothing can be sent yet, is
+            // dropped and counted below).
+            if self.shared.push(&message, mask, false, Some(appended)) == Some(true) {
                 queued = true;
             } else if !ready {
                 run.stop = true;
