@@ -7,11 +7,13 @@ mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::quirky_nic::{Quirks, QuirkyNic};
-use common::{endpoint, reassemble, udp_payload, OUR_MAC};
+use common::stalling::{
+    attach_stalling, lines, long_text, nested_turn, sixty_writes_put_back, to_port, Stalling,
+    StallingNic,
+};
+use common::{endpoint, reassemble};
 use netconsole::{Netconsole, Sysdata, SystemInfo, Target};
-use netpoll_core::{NicEngine, NoDelay, ResolvePolicy, RetryPolicy, XmitError};
-use netpoll_drivers::sim::SimNic;
+use netpoll_core::NoDelay;
 
 const RELEASE: &str = "6.18.0-r16";
 
@@ -28,27 +30,7 @@ impl SystemInfo for Info {
     }
 }
 
-type Sim = SimNic<2, 128>;
-
-/// The sim's ring stalls for a few reclaims after some frames, on a fixed pseudo-random
-/// schedule.
-struct Stalling {
-    state: u32,
-}
-
-impl Quirks<Sim> for Stalling {
-    fn after_xmit(&mut self, sim: &mut Sim, result: Result<(), XmitError>) {
-        if result.is_ok() {
-            self.state = self.state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            if (self.state >> 24).is_multiple_of(3) {
-                sim.fill_ring_for(u64::from(1 + (self.state >> 20) % 3));
-            }
-        }
-    }
-}
-
-type Nic = QuirkyNic<Sim, Stalling>;
-type Console = Netconsole<Nic, NoDelay, Info, 2, 16384, [Option<Target<2>>; 3]>;
+type Console = Netconsole<StallingNic<128>, NoDelay, Info, 2, 16384, [Option<Target<2>>; 3]>;
 
 static CONSOLE: Console = Console::new(Info);
 /// Ids in the order messages are written (a nested write takes its id inside the outer one).
@@ -56,25 +38,13 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(0);
 static XMITS: AtomicU32 = AtomicU32::new(0);
 static NESTED_LEFT: AtomicU32 = AtomicU32::new(40);
 
-/// The text of message `id`: its id, then up to 2.7 KB of printable filler (no newline).
-fn text_of(id: u32) -> Vec<u8> {
-    let mut text = format!("m{id:04}:").into_bytes();
-    let len = (id as usize * 397) % 2700;
-    text.extend((0..len).map(|i| b'a' + ((i + id as usize) % 26) as u8));
-    text
-}
-
 fn log_next() {
     let id = NEXT_ID.fetch_add(1, Ordering::SeqCst);
-    CONSOLE.log(6, &text_of(id));
+    CONSOLE.log(6, &long_text(id));
 }
 
 fn hook() {
-    if XMITS.fetch_add(1, Ordering::SeqCst) % 7 == 3
-        && NESTED_LEFT
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    {
+    if nested_turn(&XMITS, &NESTED_LEFT) {
         log_next();
     }
 }
@@ -104,7 +74,7 @@ fn ids(messages: &[Vec<u8>], port: u16) -> Vec<u32> {
         .iter()
         .map(|m| {
             let id: u32 = std::str::from_utf8(&m[1..5]).unwrap().parse().unwrap();
-            let want = text_of(id);
+            let want = long_text(id);
             assert!(m.starts_with(&want), "port {port}: message {id} garbled");
             id
         })
@@ -113,77 +83,29 @@ fn ids(messages: &[Vec<u8>], port: u16) -> Vec<u32> {
 
 #[test]
 fn every_target_gets_every_message_once_in_order_through_stalls_and_nested_writes() {
-    let mut np = NicEngine::new(QuirkyNic::new(SimNic::new(OUR_MAC), Stalling { state: 12_345 }));
-    np.set_retry_policy(RetryPolicy { tries: 1, wait_us: 0 });
-    assert!(CONSOLE.attach(np).is_ok());
-    for (port, extended, release) in [(6666, false, false), (6667, true, false), (6668, true, true)]
-    {
-        let mut t = Target::new(endpoint(port));
-        t.extended = extended;
-        t.release = release;
-        if release {
-            t.sysdata = Sysdata { msgid: true, ..Sysdata::default() };
-        }
-        let i = CONSOLE.add_target(t).unwrap();
-        CONSOLE.enable(i, ResolvePolicy::default()).unwrap();
-    }
-    CONSOLE.with_nic(|np| np.driver_mut().inner.set_xmit_hook(Some(hook))).unwrap();
-
-    let mut frames: Vec<(u16, Vec<u8>)> = Vec::new();
-    let drain = |frames: &mut Vec<(u16, Vec<u8>)>| {
-        CONSOLE
-            .with_nic(|np| {
-                let sim = &mut np.driver_mut().inner;
-                while let Some(f) = sim.pop_sent() {
-                    frames.push(udp_payload(&f));
-                }
-                assert_eq!(sim.counters().not_recorded, 0, "the sim's record overflowed");
-            })
-            .unwrap();
-    };
-    for _ in 0..60 {
-        log_next();
-        // The ring moves between writes: the backlog empties before the next one.
-        for _ in 0..1000 {
-            drain(&mut frames);
-            if CONSOLE.backlog_len() == 0 {
-                break;
+    let targets =
+        [(6666, false, false), (6667, true, false), (6668, true, true)].map(|(port, ext, rel)| {
+            let mut t = Target::new(endpoint(port));
+            t.extended = ext;
+            t.release = rel;
+            if rel {
+                t.sysdata = Sysdata { msgid: true, ..Sysdata::default() };
             }
-            CONSOLE.poll();
-        }
-    }
-    for _ in 0..10_000 {
-        if CONSOLE.backlog_len() == 0 {
-            break;
-        }
-        CONSOLE.poll();
-        drain(&mut frames);
-    }
-    assert_eq!(CONSOLE.backlog_len(), 0, "the backlog empties once the ring moves");
-    let c = CONSOLE.counters();
-    assert_eq!(c.backlog_full.messages, 0, "the backlog is large enough for this test");
-    assert_eq!(c.targets.ring_stuck.messages, 0);
-    assert!(c.deferred > 0, "the test put messages in the backlog");
-    // Frames refused with one try per frame (the stalls, and the two-slot ring itself) stop
-    // messages part-way: what puts them back at the front with resume records.
-    let gave_up = CONSOLE.with_nic(|np| np.counters().gave_up).unwrap();
-    assert!(gave_up > 0, "messages were stopped part-way");
-    let written = NEXT_ID.load(Ordering::SeqCst);
-    assert!(written > 60, "nested writes happened");
+            t
+        });
+    attach_stalling(&CONSOLE, Stalling::now_and_then(12_345), targets, hook);
+
+    let (frames, written) = sixty_writes_put_back(&CONSOLE, log_next, &NEXT_ID);
     let all: Vec<u32> = (0..written).collect();
 
-    let to = |port: u16| -> Vec<Vec<u8>> {
-        frames.iter().filter(|(p, _)| *p == port).map(|(_, b)| b.clone()).collect()
-    };
-    let basic: Vec<Vec<u8>> = to(6666)
-        .concat()
-        .split(|&b| b == b'\n')
-        .filter(|m| !m.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
+    let basic = lines(&to_port(&frames, 6666).concat());
     assert_eq!(ids(&basic, 6666), all, "basic target");
-    assert!(basic.iter().enumerate().all(|(i, m)| *m == text_of(i as u32)));
-    assert_eq!(ids(&extended_messages(&to(6667), None), 6667), all, "extended target");
-    let with_release = extended_messages(&to(6668), Some(RELEASE.as_bytes()));
+    assert!(basic.iter().enumerate().all(|(i, m)| *m == long_text(i as u32)));
+    assert_eq!(
+        ids(&extended_messages(&to_port(&frames, 6667), None), 6667),
+        all,
+        "extended target"
+    );
+    let with_release = extended_messages(&to_port(&frames, 6668), Some(RELEASE.as_bytes()));
     assert_eq!(ids(&with_release, 6668), all, "extended target with release");
 }

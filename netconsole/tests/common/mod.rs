@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses a part
 
 pub mod quirky_nic;
+pub mod stalling;
 
 use core::net::IpAddr;
 
