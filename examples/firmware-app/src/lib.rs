@@ -13,7 +13,9 @@
 //! image), waits for carrier, resolves the
 //! next hop by ARP and enables the targets, logs a banner naming the driver and its register
 //! layout, 100 numbered lines while a timer interrupt logs its own lines through the same
-//! console (real re-entry: those land in the backlog and leave with the next write), one
+//! console (real re-entry: the first tick comes while the main loop holds the console, so its
+//! line waits in the backlog and leaves when the console is let go; the firmware counts it an
+//! error if none waited; later ticks that fall inside a write wait the same way), one
 //! 3000-byte line, the counters, `NETCONSOLE_RECORDS` records as fast as it can if that was
 //! set at build time (the time it took goes to the serial port), and ends with a deliberate
 //! panic whose message leaves through the panic path. QEMU then exits with [`ExitCode`].
