@@ -303,8 +303,9 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation>
         self.counters.notifies += 1;
     }
 
-    /// Notifies the device of the TX frames a batch published, if it wants to hear of them
-    /// now. Asked once for all of them, as at the end of Linux's `xmit_more` batch: a device
+    /// Publishes the TX frames queued and not yet notified (a batch's, or the one frame just
+    /// queued outside a batch) and notifies the device if it wants to hear of them now. Asked
+    /// once for all of them, as at the end of Linux's `xmit_more` batch: a device
     /// that has set "no notify" since will see them when it looks at the ring again (2.7.7.2).
     fn notify_unnotified_tx(&mut self) {
         if !self.tx_unnotified {
@@ -469,14 +470,13 @@ impl<R: RegisterBlock, const TX: usize, const RX: usize, A: AddressTranslation> 
         self.tx.set_descriptor(id, Descriptor { addr, len: total as u32, flags: 0, next: 0 });
         self.tx.push_avail(id as u16);
         self.owned_by_device[id] = true;
+        self.tx_unnotified = true;
         if self.batch {
+            // Published now, notified at the batch's end (or at a full ring).
             self.tx.expose();
-            self.tx_unnotified = true;
             self.counters.notifies_batched += 1;
-        } else if self.tx.publish() {
-            self.notify(TX_QUEUE);
         } else {
-            self.counters.notifies_suppressed += 1;
+            self.notify_unnotified_tx();
         }
         self.counters.tx_frames += 1;
         Ok(())
