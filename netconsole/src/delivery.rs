@@ -100,9 +100,7 @@ where
         };
         let mut run = Run { left: used + B, stop: false };
         let mut queued = false;
-        // A target once enabled stays so: the routing the message was made with may say so
-        // already, and spare a look.
-        let ready = engine.nic.is_some() && (routing.ever_enabled || self.ready(&engine));
+        let ready = self.ready(&engine.nic, routing.ever_enabled);
         if waiting > 0 || !ready {
             // Behind what waits, in its place (ahead of what an interrupt or another core added
             // since the look, as when it is kept after a full ring below); with no room it goes
@@ -130,9 +128,10 @@ where
     }
 
     /// Whether anything can be sent: a NIC, and a target enabled at least once (until then
-    /// messages wait for it).
-    fn ready(&self, engine: &Engine<D, W, U, B, TS>) -> bool {
-        engine.nic.is_some() && self.shared.routing().ever_enabled
+    /// messages wait for it). A target once enabled stays so: `enabled_before`, from the
+    /// routing a message was made with, may say so already and spare a look.
+    fn ready(&self, nic: &Option<NicEngine<D, W>>, enabled_before: bool) -> bool {
+        nic.is_some() && (enabled_before || self.shared.routing().ever_enabled)
     }
 
     /// `message` as the targets owed it get it: console text whose owed targets are all
@@ -191,7 +190,7 @@ where
             let (message, mask, resumes, replace) = match own {
                 Some((message, mask)) if ahead == 0 => (message, mask, Resumes::NONE, false),
                 _ => {
-                    if nic.is_none() || !self.shared.routing().ever_enabled {
+                    if !self.ready(nic, false) {
                         run.stop = true;
                         return false;
                     }
