@@ -82,7 +82,7 @@ where
     if console.attach(NicEngine::with_delay(driver, Delay::new())).is_err() {
         bring_up_failed::<P>(b"NIC not attached", b"");
     }
-    if !wait_for_nic(console, NicWait::Carrier) {
+    if !wait_holding_console(console, Holding::Carrier) {
         bring_up_failed::<P>(b"no carrier", b"");
     }
     for index in 0..targets {
@@ -118,7 +118,7 @@ where
     // The first tick comes while the main loop holds the console, so its line waits in the
     // backlog and leaves when the console is let go: the re-entry this example shows, whatever
     // the timing of the writes below (fast ones may see no tick of their own).
-    if !wait_for_nic(console, NicWait::TimerTick) {
+    if !wait_holding_console(console, Holding::TimerTick) {
         say::<P>(&[b"no timer line waited for the console"]);
         note_errors();
     }
@@ -177,9 +177,9 @@ fn log_line<D: NetPoll, P: Platform>(console: &AppConsole<D, P>, line: &dyn Line
     console.log(6, text.as_bytes());
 }
 
-/// What [`wait_for_nic`] waits for.
+/// What [`wait_holding_console`] waits for, holding the console.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NicWait {
+pub(crate) enum Holding {
     /// The link, as Linux's netpoll waits for carrier, bounded.
     Carrier,
     /// The NIC done with every frame, bounded (the panic handler, before QEMU exits).
@@ -189,18 +189,18 @@ pub(crate) enum NicWait {
     TimerTick,
 }
 
-/// Waits for `what` on the console's NIC; `false` if it did not come, or the NIC could not be
-/// reached. One function for the three waits: each `with_nic` is a lock and a flush of what nested
-/// meanwhile, inlined where it is called.
+/// Waits for `what` while holding the console (its NIC lent to the wait); `false` if it did not
+/// come, or the console could not be taken. One function for the three waits: each `with_nic`
+/// is a lock and a flush of what nested meanwhile, inlined where it is called.
 #[inline(never)]
-pub(crate) fn wait_for_nic<D: NetPoll, P: Platform>(
+pub(crate) fn wait_holding_console<D: NetPoll, P: Platform>(
     console: &AppConsole<D, P>,
-    what: NicWait,
+    what: Holding,
 ) -> bool {
     console.with_nic(|nic| match what {
-        NicWait::Carrier => nic.wait_for_carrier(CARRIER_TIMEOUT_MS),
-        NicWait::TxDrained => nic.wait_tx_drained(DRAIN_POLLS, 1000) == 0,
-        NicWait::TimerTick => {
+        Holding::Carrier => nic.wait_for_carrier(CARRIER_TIMEOUT_MS),
+        Holding::TxDrained => nic.wait_tx_drained(DRAIN_POLLS, 1000) == 0,
+        Holding::TimerTick => {
             let start = P::now_us();
             while timer::ticks() == 0 && P::now_us().wrapping_sub(start) < SETTLE_US {}
             console.backlog_len() > 0

@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use netpoll_core::NetPoll;
 
-use crate::app::{wait_for_nic, AppConsole, NicWait, DRAIN_POLLS};
+use crate::app::{wait_holding_console, AppConsole, Holding, DRAIN_POLLS};
 use crate::clock::spin_us;
 use crate::expected::PANIC_MESSAGE;
 use crate::serial::say;
@@ -97,7 +97,7 @@ where
     // every frame, so that QEMU does not exit with the message still in the ring. Both take
     // the console with a try-lock: a panic inside a write does not deadlock here.
     console.flush();
-    if !wait_for_nic(console, NicWait::TxDrained) {
+    if !wait_holding_console(console, Holding::TxDrained) {
         // The NIC could not be reached or did not drain: give it the time anyway.
         spin_us::<P>(u64::from(DRAIN_POLLS) * 1000);
     }
