@@ -61,8 +61,9 @@ impl<P: Platform> DelayNs for Delay<P> {
     }
 }
 
-/// Waits `us` microseconds, busy.
-pub(crate) fn spin_us<P: Platform>(us: u64) {
+/// Waits `us` microseconds, busy: [`Platform::wait_us`]'s default, and a glue's own wait
+/// where it cannot sleep.
+pub fn spin_us<P: Platform>(us: u64) {
     let start = P::now_us();
     while P::now_us().wrapping_sub(start) < us {
         core::hint::spin_loop();

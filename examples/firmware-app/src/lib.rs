@@ -37,7 +37,7 @@ mod text;
 mod timer;
 
 pub use app::{bring_up_failed, run, AppConsole, DriverInfo, BACKLOG};
-pub use clock::{Clock, Delay};
+pub use clock::{spin_us, Clock, Delay};
 pub use panic::panic;
 pub use serial::Serial;
 pub use timer::on_timer_tick;

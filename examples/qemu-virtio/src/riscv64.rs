@@ -57,11 +57,7 @@ impl Platform for Board {
     /// the frames the wait is for, needs. While the periodic timer runs, it spins instead.
     fn wait_us(us: u32) {
         if TICKING.load(Ordering::Acquire) {
-            let start = Self::now_us();
-            while Self::now_us().wrapping_sub(start) < u64::from(us) {
-                core::hint::spin_loop();
-            }
-            return;
+            return firmware_app::spin_us::<Self>(u64::from(us));
         }
         let deadline = mtime() + u64::from(us) * TICKS_PER_US;
         let enabled = mstatus::read().mie();

@@ -74,11 +74,7 @@ impl Platform for Board {
     /// that one, or any of its priority, is active, and `wfi` would never return.
     fn wait_us(us: u32) {
         if TICKING.load(Ordering::Acquire) || gic::handling() {
-            let start = Self::now_us();
-            while Self::now_us().wrapping_sub(start) < u64::from(us) {
-                core::hint::spin_loop();
-            }
-            return;
+            return firmware_app::spin_us::<Self>(u64::from(us));
         }
         let ticks = (u64::from(us) * frequency()).div_ceil(1_000_000).max(1);
         let daif: u64;
