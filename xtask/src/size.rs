@@ -42,7 +42,7 @@ const FEATURE_BUILDS: &[(&str, &str, &str)] = &[("qemu-lan9118", "extended", "qe
 const BUDGETS: &[(&str, &str, u64)] = &[
     ("qemu-lan9118", "console-only", GOAL),
     ("qemu-lan9118", "qemu-lan9118", GOAL),
-    ("qemu-lan9118", "qemu-lan9118 +extended", 19_400),
+    ("qemu-lan9118", "qemu-lan9118 +extended", 19_450),
 ];
 
 /// Issue 12's goal for the LAN9118 firmware: the budget of the example and of `console-only`,
